@@ -1,0 +1,18 @@
+namespace QuotaPortal.ApiKeys;
+
+/// <summary>A machine credential. Only a SHA-256 hash of the secret is stored; <see cref="Prefix"/> finds the row.</summary>
+public class ApiKey
+{
+    public int Id { get; set; }
+    public required string Name { get; set; }
+    public required string Prefix { get; set; }
+    public required string SecretHash { get; set; }
+    /// <summary>"ingest:&lt;team-slug&gt;", "ingest:*" or "admin".</summary>
+    public required string Scope { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public string? CreatedBy { get; set; }
+    public DateTime? ExpiresAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
+    public string? RevokedBy { get; set; }
+    public DateTime? LastUsedAt { get; set; }
+}

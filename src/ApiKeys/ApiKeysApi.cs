@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using QuotaPortal.Infrastructure;
+
+namespace QuotaPortal.ApiKeys;
+
+public static class ApiKeysApi
+{
+    public static IEndpointRouteBuilder MapApiKeysApi(this IEndpointRouteBuilder app)
+    {
+        var keys = app.MapGroup("/api/v1/api-keys").WithTags("API keys").RequireAuthorization(Policies.Admin);
+        keys.MapGet("/", ListAsync).WithSummary("List API keys (never their secrets)");
+        keys.MapPost("/", CreateAsync).WithSummary("Create a key; the secret is in this response only");
+        keys.MapDelete("/{id:int}", RevokeAsync).WithSummary("Revoke a key");
+        return app;
+    }
+
+    public sealed record CreateKeyRequest(string Name, string Scope, DateTimeOffset? ExpiresAt);
+
+    public static async Task<Ok<IReadOnlyList<ApiKeyView>>> ListAsync(ApiKeyService keys, CancellationToken ct) =>
+        TypedResults.Ok(await keys.ListAsync(ct));
+
+    public static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> CreateAsync(CreateKeyRequest request, ApiKeyService keys,
+        HttpContext http, CancellationToken ct)
+    {
+        var result = await keys.CreateAsync(request.Name, request.Scope, request.ExpiresAt?.UtcDateTime, Actor.Name(http.User), ct);
+        return result.Succeeded
+            ? TypedResults.Created($"/api/v1/api-keys/{result.Value!.Key.Id}", result.Value)
+            : TypedResults.ValidationProblem(result.Errors);
+    }
+
+    public static async Task<Results<Ok<ApiKeyView>, NotFound>> RevokeAsync(int id, ApiKeyService keys, HttpContext http, CancellationToken ct)
+    {
+        var result = await keys.RevokeAsync(id, Actor.Name(http.User), ct);
+        return result.NotFound ? TypedResults.NotFound() : TypedResults.Ok(result.Value!);
+    }
+}

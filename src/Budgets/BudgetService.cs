@@ -1,0 +1,234 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using QuotaPortal.Audit;
+using QuotaPortal.Data;
+using QuotaPortal.Infrastructure;
+
+namespace QuotaPortal.Budgets;
+
+public sealed record BudgetInput(string Name, int? DepartmentId, int? TeamId, string? Provider, string? Model, string? AgentId,
+    BudgetMetric Metric, decimal Limit, BudgetPeriod Period, int? RollingWindowMinutes, string? TimeZone, string? Thresholds,
+    decimal? ForecastThresholdPercent, EnforcementMode Enforcement, string? FallbackModel, bool IsActive = true);
+
+public enum BudgetStatus { Normal, Warning, Critical, Exceeded }
+
+public sealed record BudgetView(int Id, string Name, string Scope, int? DepartmentId, int? TeamId, string? Provider, string? Model, string? AgentId,
+    BudgetMetric Metric, decimal Limit, BudgetPeriod Period, int? RollingWindowMinutes, string TimeZone, IReadOnlyList<decimal> Thresholds,
+    decimal? ForecastThresholdPercent, EnforcementMode Enforcement, string? FallbackModel, bool IsActive, decimal Spent, DateTime PeriodStartUtc,
+    DateTime PeriodEndUtc, BudgetStatus Status)
+{
+    public decimal PercentUsed => Limit == 0 ? 0 : Spent / Limit * 100;
+    public decimal Remaining => Math.Max(0, Limit - Spent);
+}
+
+/// <summary>Budgets: validation, audited changes, and each budget's spend in its current period.</summary>
+public sealed class BudgetService(IDbContextFactory<QuotaDbContext> dbFactory, AuditLog audit, TimeProvider time, IOptions<PortalOptions> portal)
+{
+    public static readonly decimal[] DefaultThresholds = [80, 95, 100];
+
+    public async Task<IReadOnlyList<BudgetView>> ListAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var budgets = await db.Budgets.AsNoTracking().OrderBy(b => b.Name).ToListAsync(ct);
+        var names = await ScopeNamesAsync(db, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var views = new List<BudgetView>(budgets.Count);
+        foreach (var b in budgets)
+            views.Add(await ViewAsync(db, b, names, now, ct));
+        return views;
+    }
+
+    public async Task<BudgetView?> GetAsync(int id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var b = await db.Budgets.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct);
+        return b is null ? null : await ViewAsync(db, b, await ScopeNamesAsync(db, ct), time.GetUtcNow().UtcDateTime, ct);
+    }
+
+    public async Task<ServiceResult<BudgetView>> SaveAsync(int? id, BudgetInput input, string actor, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var (errors, thresholds) = await ValidateAsync(db, input, ct);
+        if (errors.Any)
+            return ServiceResult<BudgetView>.Invalid(errors.ToDictionary());
+        var budget = id is null ? new Budget { Name = "", CreatedAt = time.GetUtcNow().UtcDateTime } : await db.Budgets.FirstOrDefaultAsync(b => b.Id == id, ct);
+        if (budget is null)
+            return ServiceResult<BudgetView>.Missing();
+        var before = id is null ? null : Snapshot(budget);
+        budget.Name = input.Name.Trim();
+        budget.DepartmentId = input.DepartmentId;
+        budget.TeamId = input.TeamId;
+        budget.Provider = Blank(input.Provider)?.ToLowerInvariant();
+        budget.Model = Blank(input.Model);
+        budget.AgentId = Blank(input.AgentId);
+        budget.Metric = input.Metric;
+        budget.Limit = input.Limit;
+        budget.Period = input.Period;
+        budget.RollingWindowMinutes = input.Period == BudgetPeriod.Rolling ? input.RollingWindowMinutes : null;
+        budget.TimeZone = Blank(input.TimeZone) ?? portal.Value.DefaultTimeZone;
+        budget.Thresholds = string.Join(",", thresholds.Select(t => t.ToString(CultureInfo.InvariantCulture)));
+        budget.ForecastThresholdPercent = input.ForecastThresholdPercent;
+        budget.Enforcement = input.Enforcement;
+        budget.FallbackModel = Blank(input.FallbackModel);
+        budget.IsActive = input.IsActive;
+        budget.UpdatedAt = time.GetUtcNow().UtcDateTime;
+        if (id is null)
+            db.Budgets.Add(budget);
+        await db.SaveChangesAsync(ct);
+        audit.Record(db, actor, id is null ? "budget.create" : "budget.update", "Budget", budget.Id,
+            $"{(id is null ? "Created" : "Updated")} budget {budget.Name}: {Describe(budget)}", before, Snapshot(budget));
+        await db.SaveChangesAsync(ct);
+        return ServiceResult<BudgetView>.Ok((await GetAsync(budget.Id, ct))!);
+    }
+
+    public async Task<ServiceResult<bool>> DeleteAsync(int id, string actor, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var budget = await db.Budgets.FirstOrDefaultAsync(b => b.Id == id, ct);
+        if (budget is null)
+            return ServiceResult<bool>.Missing();
+        db.Budgets.Remove(budget);
+        audit.Record(db, actor, "budget.delete", "Budget", id, $"Deleted budget {budget.Name}", before: Snapshot(budget));
+        await db.SaveChangesAsync(ct);
+        return ServiceResult<bool>.Ok(true);
+    }
+
+    public static IReadOnlyList<decimal> ParseThresholds(string csv) =>
+        csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(t => decimal.Parse(t, CultureInfo.InvariantCulture)).Order().ToList();
+
+    public static BudgetStatus StatusOf(decimal percentUsed, IReadOnlyList<decimal> thresholds)
+    {
+        if (percentUsed >= 100)
+            return BudgetStatus.Exceeded;
+        var crossed = thresholds.Where(t => percentUsed >= t).DefaultIfEmpty(-1).Max();
+        if (crossed < 0)
+            return BudgetStatus.Normal;
+        return crossed >= 90 ? BudgetStatus.Critical : BudgetStatus.Warning;
+    }
+
+    internal async Task<BudgetView> ViewAsync(QuotaDbContext db, Budget b, ScopeNames names, DateTime now, CancellationToken ct)
+    {
+        var window = BudgetPeriods.Current(b.Period, b.TimeZone, now, b.RollingWindowMinutes);
+        var spent = await SpendCalculator.SpendAsync(db, b, window, ct);
+        var thresholds = ParseThresholds(b.Thresholds);
+        var pct = b.Limit == 0 ? 0 : spent / b.Limit * 100;
+        return new BudgetView(b.Id, b.Name, names.Describe(b), b.DepartmentId, b.TeamId, b.Provider, b.Model, b.AgentId, b.Metric, b.Limit, b.Period,
+            b.RollingWindowMinutes, b.TimeZone, thresholds, b.ForecastThresholdPercent, b.Enforcement, b.FallbackModel, b.IsActive, spent,
+            window.StartUtc, window.EndUtc, StatusOf(pct, thresholds));
+    }
+
+    public sealed record ScopeNames(Dictionary<int, string> Teams, Dictionary<int, string> Departments)
+    {
+        public string Describe(Budget b)
+        {
+            var parts = new List<string>();
+            if (b.DepartmentId is { } d) parts.Add($"department {Departments.GetValueOrDefault(d, $"#{d}")}");
+            if (b.TeamId is { } t) parts.Add($"team {Teams.GetValueOrDefault(t, $"#{t}")}");
+            if (b.Provider is not null) parts.Add(b.Provider);
+            if (b.Model is not null) parts.Add($"model {b.Model}");
+            if (b.AgentId is not null) parts.Add($"agent {b.AgentId}");
+            return parts.Count == 0 ? "everything (global)" : string.Join(" · ", parts);
+        }
+    }
+
+    internal static async Task<ScopeNames> ScopeNamesAsync(QuotaDbContext db, CancellationToken ct) => new(
+        await db.Teams.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.Name, ct),
+        await db.Departments.AsNoTracking().ToDictionaryAsync(d => d.Id, d => d.Name, ct));
+
+    private static async Task<(FieldErrors, List<decimal>)> ValidateAsync(QuotaDbContext db, BudgetInput input, CancellationToken ct)
+    {
+        var errors = new FieldErrors().Require("name", input.Name, 120);
+        if (input.Limit <= 0)
+            errors.Add("limit", "'limit' must be greater than 0.");
+        if (input.Metric != BudgetMetric.Cost && input.Limit != decimal.Truncate(input.Limit))
+            errors.Add("limit", "A token or request limit is a whole number.");
+        if (input.Period == BudgetPeriod.Rolling && input.RollingWindowMinutes is not (>= 1 and <= 60 * 24 * 31))
+            errors.Add("rollingWindowMinutes", "A rolling budget needs 'rollingWindowMinutes' between 1 and 44,640 (31 days).");
+        if (!string.IsNullOrWhiteSpace(input.TimeZone) && !TimeZoneInfo.TryFindSystemTimeZoneById(input.TimeZone.Trim(), out _))
+            errors.Add("timeZone", $"'{input.TimeZone}' is not a known IANA time zone (e.g. Europe/Berlin).");
+        if (input.TeamId is not null && input.DepartmentId is not null)
+            errors.Add("departmentId", "Choose a team or a department, not both (a department budget pools its teams).");
+        if (input.TeamId is { } team && !await db.Teams.AnyAsync(t => t.Id == team, ct))
+            errors.Add("teamId", $"Team {team} does not exist.");
+        if (input.DepartmentId is { } dept && !await db.Departments.AnyAsync(d => d.Id == dept, ct))
+            errors.Add("departmentId", $"Department {dept} does not exist.");
+        if (input.ForecastThresholdPercent is <= 0 or > 1000)
+            errors.Add("forecastThresholdPercent", "'forecastThresholdPercent' must be above 0 and at most 1000.");
+        var thresholds = new List<decimal>();
+        foreach (var part in (string.IsNullOrWhiteSpace(input.Thresholds) ? "80,95,100" : input.Thresholds).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!decimal.TryParse(part.TrimEnd('%'), NumberStyles.Number, CultureInfo.InvariantCulture, out var t) || t <= 0 || t > 1000)
+                errors.Add("thresholds", $"Threshold '{part}' must be a percentage above 0 and at most 1000.");
+            else
+                thresholds.Add(t);
+        }
+        if (thresholds.Count == 0 && !errors.Any)
+            errors.Add("thresholds", "At least one threshold is needed.");
+        return (errors, thresholds.Distinct().Order().ToList());
+    }
+
+    private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    private static string Describe(Budget b) =>
+        $"{b.Limit.ToString(CultureInfo.InvariantCulture)} {b.Metric.ToString().ToLowerInvariant()} per {(b.Period == BudgetPeriod.Rolling ? $"{b.RollingWindowMinutes} min rolling" : b.Period.ToString().ToLowerInvariant())}";
+
+    private static object Snapshot(Budget b) => new
+    {
+        b.Name, b.DepartmentId, b.TeamId, b.Provider, b.Model, b.AgentId, b.Metric, b.Limit, b.Period, b.RollingWindowMinutes, b.TimeZone,
+        b.Thresholds, b.ForecastThresholdPercent, b.Enforcement, b.FallbackModel, b.IsActive,
+    };
+}
+
+public sealed record BurnDown(IReadOnlyList<string> Labels, IReadOnlyList<double?> Spent, IReadOnlyList<double> Pace, double Limit);
+
+public static class BudgetBurnDown
+{
+    /// <summary>Cumulative spend per slice of the current period (up to now), the straight-line pace, and the limit.</summary>
+    public static async Task<BurnDown> ComputeAsync(QuotaDbContext db, Budget b, DateTime nowUtc, CancellationToken ct = default)
+    {
+        var window = BudgetPeriods.Current(b.Period, b.TimeZone, nowUtc, b.RollingWindowMinutes);
+        var zone = BudgetPeriods.Zone(b.TimeZone);
+        var slices = new List<(DateTime Start, DateTime End, string Label)>();
+        var localStart = TimeZoneInfo.ConvertTimeFromUtc(window.StartUtc, zone);
+        (Func<DateTime, DateTime> next, string format) = b.Period switch
+        {
+            BudgetPeriod.Daily => ((Func<DateTime, DateTime>)(d => d.AddHours(1)), "HH:mm"),
+            BudgetPeriod.Weekly or BudgetPeriod.Monthly => (d => d.AddDays(1), "MMM d"),
+            BudgetPeriod.Quarterly => (d => d.AddDays(7), "MMM d"),
+            BudgetPeriod.Yearly => (d => d.AddMonths(1), "MMM"),
+            _ => (d => d.AddMinutes(Math.Max(1, (b.RollingWindowMinutes ?? 60) / 12.0)), "HH:mm"),
+        };
+        for (var local = localStart; ;)
+        {
+            var nextLocal = next(local);
+            var start = b.Period == BudgetPeriod.Rolling ? local : BudgetPeriods.ToUtc(local, zone);
+            var end = b.Period == BudgetPeriod.Rolling ? nextLocal : BudgetPeriods.ToUtc(nextLocal, zone);
+            if (b.Period == BudgetPeriod.Rolling)
+            {
+                start = window.StartUtc + (local - localStart);
+                end = window.StartUtc + (nextLocal - localStart);
+            }
+            if (start >= window.EndUtc)
+                break;
+            slices.Add((start, end > window.EndUtc ? window.EndUtc : end, local.ToString(format, CultureInfo.InvariantCulture)));
+            local = nextLocal;
+        }
+        var spent = new List<double?>(slices.Count);
+        decimal cumulative = 0;
+        foreach (var (start, end, _) in slices)
+        {
+            if (start > nowUtc)
+            {
+                spent.Add(null);
+                continue;
+            }
+            cumulative += await SpendCalculator.SpendAsync(db, b, new PeriodWindow(start, end < nowUtc ? end : nowUtc), ct);
+            spent.Add((double)cumulative);
+        }
+        var total = (window.EndUtc - window.StartUtc).TotalSeconds;
+        var pace = slices.Select(s => (double)b.Limit * (s.End - window.StartUtc).TotalSeconds / total).ToList();
+        return new BurnDown(slices.Select(s => s.Label).ToList(), spent, pace, (double)b.Limit);
+    }
+}

@@ -1,0 +1,132 @@
+using System.ComponentModel.DataAnnotations;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using QuotaPortal.Usage;
+
+namespace QuotaPortal.Budgets;
+
+public sealed class EvaluationOptions
+{
+    public const string Section = "Evaluation";
+
+    /// <summary>Seconds between evaluation ticks.</summary>
+    [Range(5, 3600)] public int IntervalSeconds { get; set; } = 60;
+
+    /// <summary>Evaluate again right after ingestion (debounced by this many milliseconds) so a crossing shows within seconds.</summary>
+    [Range(0, 60_000)] public int AfterIngestDelayMs { get; set; } = 500;
+
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Give every active team without a budget of its own a daily cost budget (many teams start with $10/day).</summary>
+    public bool DefaultTeamBudgetEnabled { get; set; }
+
+    [Range(0.01, 1_000_000)] public decimal DefaultTeamDailyBudgetUsd { get; set; } = 10m;
+
+    /// <summary>Raise a rate-limit alert when a team's 429s in the last full hour reach this count and 10 % of its requests.</summary>
+    [Range(1, 1_000_000)] public int RateLimitAlertMin429s { get; set; } = 20;
+
+    /// <summary>Hours of silence before a team that reports around the clock (usage in ≥ 90 % of the last week's hours) raises an ingestion-gap alert.</summary>
+    [Range(1, 168)] public int IngestionGapHours { get; set; } = 3;
+}
+
+/// <summary>What the Settings page shows about the evaluator.</summary>
+public sealed class EvaluationStatus
+{
+    public DateTime? LastRunAt { get; set; }
+    public TimeSpan? LastDuration { get; set; }
+    public DateTime? NextRunAt { get; set; }
+    public EvaluationReport? LastReport { get; set; }
+    public string? LastError { get; set; }
+    public long Runs { get; set; }
+    public long FailedRuns { get; set; }
+}
+
+/// <summary>
+/// Thin host around <see cref="BudgetEvaluator"/>: a PeriodicTimer on the injected TimeProvider, plus an early run after
+/// ingestion. Runs never overlap; a failing run is logged and the next one happens anyway.
+/// </summary>
+public sealed class EvaluationService(BudgetEvaluator evaluator, QuotaView quotas, EvaluationStatus status, UsageNotifier usage, TimeProvider time,
+    IOptions<EvaluationOptions> options, ILogger<EvaluationService> log) : BackgroundService
+{
+    private readonly SemaphoreSlim running = new(1, 1);
+    private readonly Channel<bool> ingested = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Enabled)
+            return;
+        var interval = TimeSpan.FromSeconds(options.Value.IntervalSeconds);
+        using var subscription = usage.Subscribe(records =>
+        {
+            quotas.Add(records);
+            ingested.Writer.TryWrite(true);
+            return Task.CompletedTask;
+        });
+        var afterIngest = Task.Run(() => AfterIngestLoopAsync(stoppingToken), stoppingToken);
+        using var timer = new PeriodicTimer(interval, time);
+        await RunOnceAsync(stoppingToken);
+        try
+        {
+            while (true)
+            {
+                status.NextRunAt = time.GetUtcNow().UtcDateTime + interval;
+                if (!await timer.WaitForNextTickAsync(stoppingToken))
+                    break;
+                await RunOnceAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        await afterIngest.ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private async Task AfterIngestLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (await ingested.Reader.WaitToReadAsync(ct))
+            {
+                ingested.Reader.TryRead(out _);
+                if (options.Value.AfterIngestDelayMs > 0)
+                    await Task.Delay(TimeSpan.FromMilliseconds(options.Value.AfterIngestDelayMs), time, ct);
+                await RunOnceAsync(ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>One evaluation; skipped (not queued) when the previous one is still running.</summary>
+    public async Task<bool> RunOnceAsync(CancellationToken ct)
+    {
+        if (!await running.WaitAsync(0, ct))
+            return false;
+        var started = time.GetTimestamp();
+        try
+        {
+            var report = await evaluator.EvaluateAsync(null, ct);
+            await quotas.RefreshAsync(ct);
+            status.LastReport = report;
+            status.LastError = report.Errors.FirstOrDefault();
+            if (report.Errors.Count > 0)
+                status.FailedRuns++;
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogError(ex, "Budget evaluation failed");
+            status.LastError = ex.Message;
+            status.FailedRuns++;
+            return true;
+        }
+        finally
+        {
+            status.Runs++;
+            status.LastRunAt = time.GetUtcNow().UtcDateTime;
+            status.LastDuration = time.GetElapsedTime(started);
+            running.Release();
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Alerts;
+using QuotaPortal.ApiKeys;
+using QuotaPortal.Audit;
+using QuotaPortal.Budgets;
+using QuotaPortal.Pricing;
+using QuotaPortal.Recommendations;
+using QuotaPortal.Teams;
+using QuotaPortal.Usage;
+
+namespace QuotaPortal.Data;
+
+public class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : IdentityDbContext<ApplicationUser>(options)
+{
+    public DbSet<Department> Departments => Set<Department>();
+    public DbSet<Team> Teams => Set<Team>();
+    public DbSet<UsageRecord> UsageRecords => Set<UsageRecord>();
+    public DbSet<UsageHourly> UsageHourly => Set<UsageHourly>();
+    public DbSet<UsageDaily> UsageDaily => Set<UsageDaily>();
+    public DbSet<IngestBatch> IngestBatches => Set<IngestBatch>();
+    public DbSet<Outcome> Outcomes => Set<Outcome>();
+    public DbSet<ModelPrice> ModelPrices => Set<ModelPrice>();
+    public DbSet<Budget> Budgets => Set<Budget>();
+    public DbSet<Alert> Alerts => Set<Alert>();
+    public DbSet<NotificationOutbox> NotificationOutbox => Set<NotificationOutbox>();
+    public DbSet<Recommendation> Recommendations => Set<Recommendation>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<AppSetting> AppSettings => Set<AppSetting>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder builder)
+    {
+        // Enums read better in the database and survive reordering.
+        builder.Properties<Enum>().HaveConversion<string>().HaveMaxLength(32);
+        // SQLite has no time zone: everything stored is UTC, so say so when reading it back.
+        builder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        base.OnModelCreating(b);
+
+        b.Entity<Department>(e =>
+        {
+            e.Property(x => x.Name).HasMaxLength(100);
+            e.Property(x => x.Slug).HasMaxLength(64);
+            e.HasIndex(x => x.Slug).IsUnique();
+        });
+
+        b.Entity<Team>(e =>
+        {
+            e.Property(x => x.Name).HasMaxLength(100);
+            e.Property(x => x.Slug).HasMaxLength(64);
+            e.Property(x => x.OwnerEmail).HasMaxLength(256);
+            e.HasIndex(x => x.Slug).IsUnique();
+            e.HasOne(x => x.Department).WithMany(d => d.Teams).HasForeignKey(x => x.DepartmentId).OnDelete(DeleteBehavior.SetNull);
+        });
+
+        b.Entity<UsageRecord>(e =>
+        {
+            e.Property(x => x.Provider).HasMaxLength(64);
+            e.Property(x => x.Model).HasMaxLength(128);
+            e.Property(x => x.ApiMethod).HasMaxLength(64);
+            e.Property(x => x.Currency).HasMaxLength(3);
+            e.HasOne<Team>().WithMany().HasForeignKey(x => x.TeamId).OnDelete(DeleteBehavior.Restrict);
+            e.HasIndex(x => new { x.TeamId, x.Timestamp });
+            e.HasIndex(x => new { x.Model, x.Timestamp });
+            e.HasIndex(x => x.Timestamp);
+            // The exactly-once guarantee: a key is claimed by the insert itself.
+            e.HasIndex(x => new { x.TeamId, x.IdempotencyKey }).IsUnique().HasFilter("\"IdempotencyKey\" IS NOT NULL");
+        });
+
+        ConfigureRollup<UsageHourly>(b, "UsageHourly");
+        ConfigureRollup<UsageDaily>(b, "UsageDaily");
+
+        b.Entity<IngestBatch>(e =>
+        {
+            e.HasIndex(x => new { x.TeamId, x.IdempotencyKey }).IsUnique();
+        });
+
+        b.Entity<Outcome>(e =>
+        {
+            e.HasIndex(x => new { x.TeamId, x.Timestamp });
+        });
+
+        b.Entity<ModelPrice>(e =>
+        {
+            e.Property(x => x.Provider).HasMaxLength(64);
+            e.Property(x => x.Model).HasMaxLength(128);
+            e.HasIndex(x => new { x.Provider, x.Model, x.EffectiveFrom }).IsUnique();
+        });
+
+        b.Entity<Budget>(e =>
+        {
+            e.Property(x => x.Name).HasMaxLength(120);
+            e.HasIndex(x => x.TeamId);
+            e.HasIndex(x => x.DepartmentId);
+            e.HasOne<Team>().WithMany().HasForeignKey(x => x.TeamId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Department>().WithMany().HasForeignKey(x => x.DepartmentId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        b.Entity<Alert>(e =>
+        {
+            e.Property(x => x.DedupKey).HasMaxLength(200);
+            e.HasIndex(x => x.DedupKey).IsUnique();
+            e.HasIndex(x => new { x.State, x.LastRaisedAt });
+            e.HasIndex(x => new { x.TeamId, x.FirstRaisedAt });
+            e.HasIndex(x => x.BudgetId);
+        });
+
+        b.Entity<NotificationOutbox>(e =>
+        {
+            e.HasIndex(x => new { x.Status, x.NextAttemptAt });
+            e.HasIndex(x => x.AlertId);
+        });
+
+        b.Entity<Recommendation>(e =>
+        {
+            e.HasIndex(x => new { x.State, x.TeamId });
+        });
+
+        b.Entity<ApiKey>(e =>
+        {
+            e.Property(x => x.Prefix).HasMaxLength(32);
+            e.HasIndex(x => x.Prefix).IsUnique();
+        });
+
+        b.Entity<AuditEntry>(e =>
+        {
+            e.HasIndex(x => x.At);
+            e.HasIndex(x => new { x.EntityType, x.EntityId });
+        });
+
+        b.Entity<AppSetting>(e =>
+        {
+            e.HasKey(x => x.Key);
+        });
+    }
+
+    private static void ConfigureRollup<T>(ModelBuilder b, string table) where T : UsageRollup
+    {
+        b.Entity<T>(e =>
+        {
+            e.ToTable(table);
+            e.Property(x => x.Provider).HasMaxLength(64);
+            e.Property(x => x.Model).HasMaxLength(128);
+            e.Property(x => x.ApiMethod).HasMaxLength(64);
+            // The natural key doubles as the upsert target for ingestion.
+            e.HasIndex(x => new { x.TeamId, x.BucketStart, x.Provider, x.Model, x.ApiMethod }).IsUnique();
+            e.HasIndex(x => x.BucketStart);
+        });
+    }
+}
+
+internal sealed class UtcDateTimeConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
+    v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+    v => DateTime.SpecifyKind(v, DateTimeKind.Utc));

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Scalar.AspNetCore;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using QuotaPortal.Components;
+using QuotaPortal.Components.Account;
+using QuotaPortal.ApiKeys;
+using QuotaPortal.Budgets;
+using QuotaPortal.Pricing;
+using QuotaPortal.Teams;
+using QuotaPortal.Usage;
+using QuotaPortal.Users;
+
+namespace QuotaPortal.Infrastructure;
+
+public static class QuotaPortalEndpoints
+{
+    public static WebApplication UseQuotaPortal(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/Error", createScopeForErrors: true);
+            app.UseHsts();
+        }
+        // Pages get a friendly "not found" page; APIs get RFC 7807 problem details, never an HTML re-execution.
+        app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
+        app.UseWhen(ctx => !ctx.Request.Path.StartsWithSegments("/api"),
+            pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseFirstRunSetup();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapAdditionalIdentityEndpoints();
+        app.MapQuotaPortalApi();
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapQuotaPortalApi(this IEndpointRouteBuilder app)
+    {
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        // Browsable API reference (bundled with the package, no CDN): /scalar/v1
+        app.MapScalarApiReference(o => o.WithTitle("QuotaPortal API")).AllowAnonymous();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains("ready"),
+            ResponseWriter = WriteHealthAsync,
+        }).AllowAnonymous();
+        app.MapTeamsApi();
+        app.MapUsageApi();
+        app.MapApiKeysApi();
+        app.MapPricingApi();
+        app.MapBudgetsApi();
+        return app;
+    }
+
+    /// <summary>Until the first admin exists, every page leads to the one-time setup page.</summary>
+    private static IApplicationBuilder UseFirstRunSetup(this IApplicationBuilder app) => app.Use(async (ctx, next) =>
+    {
+        var path = ctx.Request.Path;
+        if (HttpMethods.IsGet(ctx.Request.Method)
+            && !path.StartsWithSegments("/setup")
+            && !path.StartsWithSegments("/api")
+            && !path.StartsWithSegments("/_framework")
+            && !path.StartsWithSegments("/_content")
+            && !path.StartsWithSegments("/healthz")
+            && !path.StartsWithSegments("/readyz")
+            && !Path.HasExtension(path.Value)
+            && !await ctx.RequestServices.GetRequiredService<SetupService>().IsCompleteAsync(ctx.RequestAborted))
+        {
+            ctx.Response.Redirect("/setup");
+            return;
+        }
+        await next();
+    });
+
+    private static Task WriteHealthAsync(HttpContext ctx, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
+    {
+        ctx.Response.ContentType = "application/json";
+        return ctx.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), e.Value.Description }),
+        }));
+    }
+}

@@ -1,0 +1,212 @@
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+using QuotaPortal.ApiKeys;
+using QuotaPortal.Usage;
+using QuotaPortal.Audit;
+using QuotaPortal.Components.Account;
+using QuotaPortal.Data;
+using QuotaPortal.Demo;
+using QuotaPortal.Pricing;
+using QuotaPortal.Teams;
+using QuotaPortal.Users;
+
+namespace QuotaPortal.Infrastructure;
+
+public static class QuotaPortalServices
+{
+    public const string ConnectionStringName = "Default";
+
+    /// <summary>Everything the portal and its command line need; the CLI builds the same container.</summary>
+    public static IHostApplicationBuilder AddQuotaPortal(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        // Identity's token providers need it; the web host adds it implicitly, the CLI host does not.
+        services.AddDataProtection();
+
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
+        services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Budgets.EvaluationOptions>().BindConfiguration(Budgets.EvaluationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Notifications.NotificationOptions>().BindConfiguration(Notifications.NotificationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        var connectionString = ResolveConnectionString(builder);
+        services.AddDbContextFactory<QuotaDbContext>(o => o
+            .UseSqlite(connectionString)
+            .AddInterceptors(new SqlitePragmas()));
+
+        services.AddIdentityCore<ApplicationUser>(o =>
+            {
+                // Admins create accounts, so there is no e-mail confirmation step to wait for.
+                o.SignIn.RequireConfirmedAccount = false;
+                o.User.RequireUniqueEmail = true;
+                o.Password.RequiredLength = 12;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireLowercase = false;
+                o.Password.RequireDigit = false;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                o.Lockout.AllowedForNewUsers = true;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<QuotaDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+
+        // Identity's SignInManager needs the cookie schemes, in the CLI host too.
+        services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = IdentityConstants.ApplicationScheme;
+                o.DefaultSignInScheme = IdentityConstants.ExternalScheme;
+            })
+            .AddIdentityCookies();
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<AuditQueries>();
+        services.AddSingleton<TeamService>();
+        services.AddSingleton<UserService>();
+        services.AddSingleton<SetupService>();
+        services.AddSingleton<PriceCatalog>();
+        services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<PricingService>();
+        services.AddSingleton(new SqliteConnections(connectionString));
+        services.AddSingleton<UsageIngestor>();
+        services.AddSingleton<UsageNotifier>();
+        services.AddSingleton<UsageQueries>();
+        services.AddSingleton<UsageImporter>();
+        services.AddSingleton<Budgets.BudgetService>();
+        services.AddSingleton<Budgets.BudgetEvaluator>();
+        services.AddSingleton<Budgets.EvaluationStatus>();
+        services.AddSingleton<Budgets.QuotaView>();
+        services.AddSingleton<Alerts.AlertService>();
+        services.AddSingleton<Alerts.AlertNotifier>();
+        services.AddSingleton<Notifications.NotificationChannels>();
+        services.AddSingleton<Notifications.NotificationSender>();
+        services.AddSingleton<Notifications.NotificationDispatcher>();
+        // Quick in-request retries; the outbox retries across minutes and hours.
+        services.AddHttpClient(Notifications.NotificationSender.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
+            .AddStandardResilienceHandler(o =>
+            {
+                o.Retry.MaxRetryAttempts = 2;
+                // No in-request wait (the outbox backs off across minutes); Polly would wait on the injected TimeProvider.
+                o.Retry.Delay = TimeSpan.Zero;
+                o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
+            });
+        services.AddSingleton<DemoSeeder>();
+        services.AddSingleton<DatabaseInitializer>();
+        services.AddSingleton<QuotaPortal.Analytics.DashboardService>();
+        services.AddScoped<UserPreferences>();
+        return builder;
+    }
+
+    /// <summary>The web-only half: Blazor, cookies, authorization, health, OpenAPI.</summary>
+    public static WebApplicationBuilder AddQuotaPortalWeb(this WebApplicationBuilder builder)
+    {
+        builder.AddQuotaPortal();
+        var services = builder.Services;
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<IdentityRedirectManager>();
+        services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
+
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.LoginPath = "/Account/Login";
+            o.AccessDeniedPath = "/Account/AccessDenied";
+            o.Cookie.Name = "QuotaPortal.Auth";
+            o.SlidingExpiration = true;
+            o.ExpireTimeSpan = TimeSpan.FromHours(12);
+            // APIs answer with status codes, never with a redirect to an HTML page.
+            o.Events.OnRedirectToLogin = ctx => ApiAwareRedirect(ctx, StatusCodes.Status401Unauthorized);
+            o.Events.OnRedirectToAccessDenied = ctx => ApiAwareRedirect(ctx, StatusCodes.Status403Forbidden);
+        });
+        // API policies accept both a signed-in user (cookie) and an API key.
+        string[] both = [IdentityConstants.ApplicationScheme, ApiKeyAuthenticationHandler.SchemeName];
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Admin, p => p.AddAuthenticationSchemes(both).RequireAuthenticatedUser().RequireRole(Roles.Admin))
+            .AddPolicy(Policies.Reader, p => p.AddAuthenticationSchemes(both).RequireAuthenticatedUser())
+            .AddPolicy(Policies.Ingest, p => p.AddAuthenticationSchemes(both).RequireAssertion(ctx =>
+                ctx.User.FindFirst(ApiKeyAuthenticationHandler.ScopeClaim)?.Value is { } scope
+                && (scope.StartsWith(ApiKeyScopes.IngestPrefix, StringComparison.Ordinal) || scope == ApiKeyScopes.Admin)));
+
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy(UsageApi.IngestRateLimit, ctx =>
+            {
+                var perSecond = ctx.RequestServices.GetRequiredService<IOptions<IngestOptions>>().Value.RequestsPerSecondPerKey;
+                var key = ctx.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value ?? "anonymous";
+                return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = perSecond * 2,
+                    TokensPerPeriod = perSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                });
+            });
+            o.OnRejected = (ctx, _) =>
+            {
+                ctx.HttpContext.Response.Headers.RetryAfter = "1";
+                return ValueTask.CompletedTask;
+            };
+        });
+
+        services.AddHostedService<Budgets.EvaluationService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Notifications.NotificationDispatcher>());
+        // Enums travel as their names ("Monthly", "Block"), in and out.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        services.AddProblemDetails();
+        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "QuotaPortal API";
+            doc.Info.Description = """
+                Usage ingestion and the automation API. Machines authenticate with an API key: `Authorization: Bearer qp_…` or `X-Api-Key: qp_…`
+                (create keys on the API keys page or with `dotnet run -- keys create`). Example ingest body:
+                `[{"team":"search","provider":"openai","model":"gpt-4o","apiMethod":"chat.completions","inputTokens":1200,"outputTokens":300,"cachedInputTokens":200,"idempotencyKey":"req-8c1f"}]`.
+                Errors are RFC 7807 problem details; validation errors name the field (`[3].inputTokens`).
+                """;
+            return Task.CompletedTask;
+        }));
+        services.AddHealthChecks()
+            .AddDbContextCheck<QuotaDbContext>("database", tags: ["ready"])
+            .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
+        return builder;
+    }
+
+    private static Task ApiAwareRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> ctx, int status)
+    {
+        if (ctx.Request.Path.StartsWithSegments("/api"))
+        {
+            ctx.Response.StatusCode = status;
+            return Task.CompletedTask;
+        }
+        ctx.Response.Redirect(ctx.RedirectUri);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A relative SQLite path is taken from the content root (the repo root under `dotnet run`), and its folder is created.</summary>
+    private static string ResolveConnectionString(IHostApplicationBuilder builder)
+    {
+        var raw = builder.Configuration.GetConnectionString(ConnectionStringName)
+            ?? throw new InvalidOperationException($"Connection string '{ConnectionStringName}' is missing (ConnectionStrings:{ConnectionStringName}).");
+        var csb = new SqliteConnectionStringBuilder(raw);
+        if (!string.IsNullOrEmpty(csb.DataSource) && csb.DataSource != ":memory:" && csb.Mode != SqliteOpenMode.Memory)
+        {
+            if (!Path.IsPathRooted(csb.DataSource))
+                csb.DataSource = Path.Combine(builder.Environment.ContentRootPath, csb.DataSource);
+            Directory.CreateDirectory(Path.GetDirectoryName(csb.DataSource)!);
+        }
+        return csb.ToString();
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Alerts;
+using QuotaPortal.Data;
+
+namespace QuotaPortal.Notifications;
+
+/// <summary>
+/// Delivers the outbox. Rows are written in the same transaction as their alert; this loop sends what is due, and a
+/// failure reschedules the row with exponential backoff (capped at 10 minutes) for up to 48 hours, so a receiver that is
+/// down for an hour still gets every notification afterwards. A row is marked sent only after a 2xx answer.
+/// </summary>
+public sealed class NotificationOptions
+{
+    public const string Section = "Notifications";
+
+    /// <summary>Run the delivery loop (tests that drive delivery by hand turn it off).</summary>
+    public bool DispatcherEnabled { get; set; } = true;
+
+    [System.ComponentModel.DataAnnotations.Range(1, 3600)] public int IntervalSeconds { get; set; } = 5;
+
+    /// <summary>Sender address of alert e-mails.</summary>
+    public string EmailFrom { get; set; } = "quotaportal@localhost";
+}
+
+public sealed class NotificationDispatcher(IDbContextFactory<QuotaDbContext> dbFactory, NotificationSender sender, TimeProvider time,
+    ILogger<NotificationDispatcher> log, Microsoft.Extensions.Options.IOptions<NotificationOptions> options) : BackgroundService
+{
+    public static readonly TimeSpan GiveUpAfter = TimeSpan.FromHours(48);
+    // The timer loop and a manual run (tests, "send now") must never pick up the same rows twice.
+    private readonly SemaphoreSlim gate = new(1, 1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.DispatcherEnabled)
+            return;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.IntervalSeconds), time);
+        try
+        {
+            do
+            {
+                try
+                {
+                    await DispatchDueAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    log.LogError(ex, "Notification dispatch failed");
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public static TimeSpan Backoff(int attempts) => TimeSpan.FromSeconds(Math.Min(600, Math.Pow(2, Math.Min(attempts, 10)) * 5));
+
+    /// <returns>How many were sent.</returns>
+    public async Task<int> DispatchDueAsync(CancellationToken ct = default)
+    {
+        await gate.WaitAsync(ct);
+        try
+        {
+            return await DispatchDueCoreAsync(ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<int> DispatchDueCoreAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var due = await db.NotificationOutbox.Where(n => n.Status == DeliveryStatus.Pending && n.NextAttemptAt <= now)
+            .OrderBy(n => n.Id).Take(100).ToListAsync(ct);
+        if (due.Count == 0)
+            return 0;
+        var channels = (await NotificationChannels.LoadAsync(db, ct)).ToDictionary(c => c.Id.ToString());
+        var sent = 0;
+        foreach (var row in due)
+        {
+            row.Attempts++;
+            try
+            {
+                if (!channels.TryGetValue(row.Channel, out var channel))
+                    throw new InvalidOperationException("The channel was removed.");
+                var message = JsonSerializer.Deserialize<AlertMessage>(row.PayloadJson)!;
+                await sender.SendAsync(channel, message, row.Id, ct);
+                row.Status = DeliveryStatus.Sent;
+                row.SentAt = time.GetUtcNow().UtcDateTime;
+                row.LastError = null;
+                sent++;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                row.LastError = ex.Message;
+                var next = time.GetUtcNow().UtcDateTime + Backoff(row.Attempts);
+                if (next - row.CreatedAt > GiveUpAfter)
+                    row.Status = DeliveryStatus.Failed;
+                else
+                    row.NextAttemptAt = next;
+                log.LogWarning("Notification {Id} to {Channel} failed (attempt {Attempts}): {Error}", row.Id, row.Channel, row.Attempts, ex.Message);
+            }
+            await db.SaveChangesAsync(ct);
+        }
+        return sent;
+    }
+
+    /// <summary>Outbox rows for one alert event, one per channel whose routing matches; added to the caller's transaction.</summary>
+    public static void Enqueue(QuotaDbContext db, IReadOnlyList<NotificationChannel> channels, Alert alert, string? teamSlug, string @event, DateTime now)
+    {
+        var owner = teamSlug is null ? null : db.Teams.Where(t => t.Slug == teamSlug).Select(t => t.OwnerEmail).FirstOrDefault();
+        var message = new AlertMessage(alert.Id, @event, alert.Title, alert.Message, alert.Severity.ToString(), alert.Kind.ToString(), alert.BudgetId,
+            teamSlug, alert.ObservedValue, alert.LimitValue, alert.ThresholdPercent, alert.FirstRaisedAt, null, owner);
+        foreach (var channel in channels.Where(c => c.Routes(alert.Severity, teamSlug)))
+        {
+            db.NotificationOutbox.Add(new NotificationOutbox
+            {
+                AlertId = alert.Id,
+                Channel = channel.Id.ToString(),
+                EventType = @event,
+                PayloadJson = JsonSerializer.Serialize(message),
+                Status = DeliveryStatus.Pending,
+                CreatedAt = now,
+                NextAttemptAt = now,
+            });
+        }
+    }
+}

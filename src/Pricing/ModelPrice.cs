@@ -1,0 +1,28 @@
+namespace QuotaPortal.Pricing;
+
+/// <summary>
+/// One version of a model's price. Prices are per one million tokens in USD. A change adds a row with a later
+/// <see cref="EffectiveFrom"/>; history is never overwritten so stored costs can be explained and recomputed.
+/// </summary>
+public class ModelPrice
+{
+    public int Id { get; set; }
+    public required string Provider { get; set; }
+    public required string Model { get; set; }
+    public string? DisplayName { get; set; }
+    /// <summary>Comma-separated alternative names (dated snapshots such as gpt-4o-2024-08-06).</summary>
+    public string? Aliases { get; set; }
+    public decimal InputPerMTok { get; set; }
+    public decimal OutputPerMTok { get; set; }
+    /// <summary>Null means cached input is billed as plain input.</summary>
+    public decimal? CachedInputPerMTok { get; set; }
+    /// <summary>Null means reasoning tokens are billed as output.</summary>
+    public decimal? ReasoningPerMTok { get; set; }
+    /// <summary>Discount on the batch API, in percent (OpenAI and Anthropic give 50).</summary>
+    public decimal BatchDiscountPercent { get; set; }
+    /// <summary>UTC.</summary>
+    public DateTime EffectiveFrom { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public string? CreatedBy { get; set; }
+    public string? Notes { get; set; }
+}

@@ -1,0 +1,205 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using QuotaPortal.ApiKeys;
+using QuotaPortal.Data;
+using QuotaPortal.Infrastructure;
+using QuotaPortal.Pricing;
+
+namespace QuotaPortal.Usage;
+
+public static class UsageApi
+{
+    public const string IngestRateLimit = "ingest";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder app)
+    {
+        var usage = app.MapGroup("/api/v1/usage").WithTags("Usage");
+        usage.MapPost("/", PostAsync)
+            .RequireAuthorization(Policies.Ingest)
+            .RequireRateLimiting(IngestRateLimit)
+            .Accepts<List<UsageInput>>("application/json")
+            .WithSummary("Ingest one usage record (a JSON object) or a batch (a JSON array, up to 10,000 records or 5 MB)")
+            .WithDescription("All-or-nothing. Authenticate with `Authorization: Bearer qp_…` or `X-Api-Key`. An `Idempotency-Key` header makes the whole batch idempotent; a record's `idempotencyKey` makes that record idempotent (per team).");
+        usage.MapGet("/", ListAsync).RequireAuthorization(Policies.Reader).WithSummary("List usage records (newest first, paged)");
+        usage.MapGet("/summary", SummaryAsync).RequireAuthorization(Policies.Reader).WithSummary("Totals grouped by team, provider, model, apiMethod, day or hour");
+        usage.MapGet("/export", ExportAsync).RequireAuthorization(Policies.Reader).WithSummary("Export the filtered records as CSV or JSON");
+        usage.MapPost("/estimate", EstimateAsync).RequireAuthorization(Policies.Reader).WithSummary("Cost of a call from the price catalog (writes nothing)");
+        return app;
+    }
+
+    public static async Task<Results<Ok<IngestResult>, ValidationProblem, ProblemHttpResult>> PostAsync(
+        HttpContext http, UsageIngestor ingestor, IOptions<IngestOptions> options, CancellationToken ct)
+    {
+        var max = options.Value.MaxBodyBytes;
+        if (!(http.Request.ContentType?.Split(';')[0].Trim() is { } type && (type == "application/json" || type.EndsWith("+json", StringComparison.Ordinal))))
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type", "Send usage as application/json.");
+        if (http.Request.ContentLength > max)
+            return Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"The body may be at most {max:N0} bytes.");
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await http.Request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > max)
+                return Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"The body may be at most {max:N0} bytes.");
+            buffer.Write(chunk, 0, read);
+        }
+        var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        List<UsageInput> inputs;
+        try
+        {
+            var first = body.Span.TrimStart(" \t\r\n"u8);
+            if (first.IsEmpty)
+                return Problem(StatusCodes.Status400BadRequest, "Empty body", "Send a usage record (JSON object) or a batch (JSON array).");
+            inputs = first[0] == (byte)'['
+                ? JsonSerializer.Deserialize<List<UsageInput>>(body.Span, Json) ?? []
+                : [JsonSerializer.Deserialize<UsageInput>(body.Span, Json) ?? new UsageInput()];
+        }
+        catch (JsonException ex)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                [string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "body" : ex.Path.TrimStart('$').TrimStart('.')] =
+                    [$"Malformed JSON: {ex.Message.Split(" Path:")[0]}"],
+            }, title: "Malformed JSON");
+        }
+        if (inputs.Any(i => i is null))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["A batch may not contain null records."] });
+
+        var grant = ApiKeyAuthenticationHandler.Grant(http);
+        var caller = new IngestCaller(Actor.Name(http.User), grant);
+        var batchKey = http.Request.Headers.TryGetValue("Idempotency-Key", out var k) ? k.ToString() : null;
+        var outcome = await ingestor.IngestAsync(inputs, caller, batchKey, ct);
+        switch (outcome.Status)
+        {
+            case IngestStatus.Invalid:
+                return TypedResults.ValidationProblem(outcome.Errors!, title: "The batch was rejected; nothing was written.");
+            case IngestStatus.UnknownTeams:
+                return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Unknown team",
+                    detail: $"No active team with slug {string.Join(", ", outcome.Teams!.Select(t => $"'{t}'"))}. Create it on the Teams page; nothing was written.",
+                    extensions: new Dictionary<string, object?> { ["teams"] = outcome.Teams });
+            case IngestStatus.Forbidden:
+                return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Team not in this key's scope",
+                    detail: $"This API key may not write usage for {string.Join(", ", outcome.Teams!.Select(t => $"'{t}'"))}; nothing was written.");
+            default:
+                if (outcome.Replayed)
+                    http.Response.Headers["Idempotent-Replayed"] = "true";
+                return TypedResults.Ok(outcome.Result!);
+        }
+    }
+
+    public sealed record UsageListResponse(IReadOnlyList<UsageRow> Items, int Total, int Page, int PageSize, UsageTotals Totals);
+
+    public static async Task<Results<Ok<UsageListResponse>, ValidationProblem, ProblemHttpResult>> ListAsync(
+        HttpContext http, UsageQueries queries, IDbContextFactory<QuotaDbContext> dbFactory, [AsParameters] UsageQuery query,
+        int? page, int? pageSize, CancellationToken ct)
+    {
+        var (filter, problem) = await ResolveAsync(http, dbFactory, query, ct);
+        if (problem is not null)
+            return problem;
+        var size = Math.Clamp(pageSize ?? 100, 1, 1000);
+        var p = Math.Max(0, page ?? 0);
+        var result = await queries.ListAsync(filter!, p, size, ct);
+        return TypedResults.Ok(new UsageListResponse(result.Items, result.Total, p, size, result.Totals));
+    }
+
+    public static async Task<Results<Ok<IReadOnlyList<UsageGroup>>, ValidationProblem, ProblemHttpResult>> SummaryAsync(
+        HttpContext http, UsageQueries queries, IDbContextFactory<QuotaDbContext> dbFactory, [AsParameters] UsageQuery query,
+        string? groupBy, CancellationToken ct)
+    {
+        if (!Enum.TryParse<UsageGroupBy>(groupBy ?? "team", ignoreCase: true, out var by))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["groupBy"] = ["'groupBy' must be team, provider, model, apiMethod, day or hour."] });
+        var (filter, problem) = await ResolveAsync(http, dbFactory, query, ct);
+        if (problem is not null)
+            return problem;
+        return TypedResults.Ok(await queries.SummaryAsync(filter!, by, ct));
+    }
+
+    public static async Task<IResult> ExportAsync(HttpContext http, UsageQueries queries, IDbContextFactory<QuotaDbContext> dbFactory,
+        [AsParameters] UsageQuery query, string? format, CancellationToken ct)
+    {
+        var (filter, problem) = await ResolveAsync(http, dbFactory, query, ct);
+        if (problem is not null)
+            return problem;
+        var json = string.Equals(format, "json", StringComparison.OrdinalIgnoreCase);
+        if (!json && format is not null && !string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["format"] = ["'format' must be csv or json."] });
+        var name = $"usage-{DateTime.UtcNow:yyyyMMdd-HHmm}.{(json ? "json" : "csv")}";
+        http.Response.ContentType = json ? "application/json" : "text/csv; charset=utf-8";
+        http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
+        var rows = queries.StreamAsync(filter!, ct);
+        if (json)
+        {
+            await JsonSerializer.SerializeAsync(http.Response.Body, rows, Json, ct);
+        }
+        else
+        {
+            await using var writer = new StreamWriter(http.Response.Body, leaveOpen: true);
+            await UsageCsv.WriteCsvAsync(rows, writer, ct);
+        }
+        return TypedResults.Empty;
+    }
+
+    public sealed record EstimateRequest(string Provider, string Model, long InputTokens, long OutputTokens, long? CachedInputTokens,
+        long? ReasoningTokens, string? ApiMethod, DateTimeOffset? At);
+
+    public sealed record EstimateResponse(decimal Cost, string Provider, string Model, DateTime PriceEffectiveFrom, decimal InputPerMTok,
+        decimal OutputPerMTok, decimal? CachedInputPerMTok, decimal? ReasoningPerMTok, bool BatchDiscountApplied);
+
+    public static async Task<Results<Ok<EstimateResponse>, ValidationProblem>> EstimateAsync(EstimateRequest request, PriceCatalog catalog,
+        TimeProvider time, CancellationToken ct)
+    {
+        var input = new UsageInput
+        {
+            Team = "estimate", Provider = request.Provider, Model = request.Model, ApiMethod = request.ApiMethod ?? "chat.completions",
+            InputTokens = request.InputTokens, OutputTokens = request.OutputTokens, CachedInputTokens = request.CachedInputTokens,
+            ReasoningTokens = request.ReasoningTokens,
+        };
+        var errors = new FieldErrors();
+        UsageValidation.Validate(input, "", time.GetUtcNow().UtcDateTime, new IngestOptions(), errors);
+        if (errors.Any)
+            return TypedResults.ValidationProblem(errors.ToDictionary());
+        var at = request.At?.UtcDateTime ?? time.GetUtcNow().UtcDateTime;
+        var price = await catalog.ResolveAsync(request.Provider.Trim(), request.Model.Trim(), at, ct);
+        if (price is null)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["model"] = [$"No price for {request.Provider}/{request.Model} in the catalog."] });
+        var batch = input.ApiMethod == "batch";
+        var cost = CostCalculator.Compute(price, new TokenCounts(request.InputTokens, request.OutputTokens, request.CachedInputTokens ?? 0, request.ReasoningTokens ?? 0), batch);
+        return TypedResults.Ok(new EstimateResponse(decimal.Round(cost, 9), price.Provider, price.Model, price.EffectiveFrom, price.InputPerMTok,
+            price.OutputPerMTok, price.CachedInputPerMTok, price.ReasoningPerMTok, batch && price.BatchDiscountPercent > 0));
+    }
+
+    public sealed record UsageQuery(DateTimeOffset? From, DateTimeOffset? To, string? Team, string? Provider, string? Model, string? ApiMethod, bool? Success);
+
+    /// <summary>Turns query parameters into a filter; an ingest key only ever sees its own team.</summary>
+    private static async Task<(UsageFilter?, ProblemHttpResult?)> ResolveAsync(HttpContext http, IDbContextFactory<QuotaDbContext> dbFactory,
+        UsageQuery q, CancellationToken ct)
+    {
+        int? teamId = null;
+        if (!string.IsNullOrWhiteSpace(q.Team))
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            teamId = await db.Teams.Where(t => t.Slug == q.Team).Select(t => (int?)t.Id).FirstOrDefaultAsync(ct);
+            if (teamId is null)
+                return (null, TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown team", detail: $"No team with slug '{q.Team}'."));
+        }
+        if (ApiKeyAuthenticationHandler.Grant(http) is { IsAdmin: false, TeamId: { } own })
+        {
+            if (teamId is not null && teamId != own)
+                return (null, TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Team not in this key's scope",
+                    detail: "This API key reads only its own team's usage."));
+            teamId = own;
+        }
+        return (new UsageFilter(q.From?.UtcDateTime, q.To?.UtcDateTime, teamId, Blank(q.Provider), Blank(q.Model), Blank(q.ApiMethod), q.Success), null);
+    }
+
+    private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    private static ProblemHttpResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(statusCode: status, title: title, detail: detail);
+}

@@ -1,0 +1,141 @@
+using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Data;
+
+namespace QuotaPortal.Usage;
+
+public sealed record UsageFilter(DateTime? FromUtc = null, DateTime? ToUtc = null, int? TeamId = null, string? Provider = null,
+    string? Model = null, string? ApiMethod = null, bool? Success = null);
+
+public sealed record UsageRow(long Id, DateTime Timestamp, string Team, string Provider, string Model, string ApiMethod,
+    long InputTokens, long OutputTokens, long CachedInputTokens, long ReasoningTokens, int Requests, decimal Cost,
+    decimal? CatalogCost, bool CostSupplied, bool Success, string? ErrorCode, int? DurationMs, string? AgentId, string? TaskId,
+    string? WorkspaceId, string? TagsJson);
+
+public sealed record UsageTotals(long Records, long Requests, long InputTokens, long OutputTokens, long CachedInputTokens,
+    long ReasoningTokens, decimal Cost, long Errors);
+
+public sealed record UsageResults(IReadOnlyList<UsageRow> Items, int Total, UsageTotals Totals);
+
+public sealed record UsageGroup(string Key, long Requests, long InputTokens, long OutputTokens, long CachedInputTokens,
+    long ReasoningTokens, decimal Cost, long Errors, long RateLimited);
+
+public enum UsageGroupBy { Team, Provider, Model, ApiMethod, Day, Hour }
+
+/// <summary>Reads for the Usage explorer and the read APIs. Summaries come from the hourly rollups unless a success filter needs raw rows.</summary>
+public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
+{
+    public async Task<UsageResults> ListAsync(UsageFilter filter, int page, int pageSize, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var q = Apply(db.UsageRecords.AsNoTracking(), filter);
+        var sums = await q.GroupBy(_ => 1).Select(g => new
+            {
+                Records = g.LongCount(), Requests = g.Sum(r => (long)r.Requests), Input = g.Sum(r => r.InputTokens), Output = g.Sum(r => r.OutputTokens),
+                Cached = g.Sum(r => r.CachedInputTokens), Reasoning = g.Sum(r => r.ReasoningTokens), Cost = g.Sum(r => r.CostNanos),
+                Errors = g.Sum(r => r.Success ? 0L : r.Requests),
+            })
+            .FirstOrDefaultAsync(ct);
+        var totals = sums is null ? new UsageTotals(0, 0, 0, 0, 0, 0, 0, 0)
+            : new UsageTotals(sums.Records, sums.Requests, sums.Input, sums.Output, sums.Cached, sums.Reasoning, Money.FromNanos(sums.Cost), sums.Errors);
+        var items = await Rows(db, q.OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Id).Skip(page * pageSize).Take(pageSize)).ToListAsync(ct);
+        return new UsageResults(items, (int)Math.Min(int.MaxValue, totals.Records), totals);
+    }
+
+    public async Task<IReadOnlyList<UsageRow>> LatestAsync(int count, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await Rows(db, db.UsageRecords.AsNoTracking().OrderByDescending(r => r.Id).Take(count)).ToListAsync(ct);
+    }
+
+    /// <summary>Streams every matching row, oldest first, for exports; never loads the whole result.</summary>
+    public async IAsyncEnumerable<UsageRow> StreamAsync(UsageFilter filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await foreach (var row in Rows(db, Apply(db.UsageRecords.AsNoTracking(), filter).OrderBy(r => r.Timestamp).ThenBy(r => r.Id)).AsAsyncEnumerable().WithCancellation(ct))
+            yield return row;
+    }
+
+    public async Task<IReadOnlyList<UsageGroup>> SummaryAsync(UsageFilter filter, UsageGroupBy groupBy, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var teams = await db.Teams.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.Slug, ct);
+        List<(string Key, long Requests, long Input, long Output, long Cached, long Reasoning, long Cost, long Errors, long Limited)> rows;
+        if (filter.Success is null)
+        {
+            var q = db.UsageHourly.AsNoTracking().AsQueryable();
+            if (filter.FromUtc is { } from) q = q.Where(r => r.BucketStart >= UsageStore.HourStart(from));
+            if (filter.ToUtc is { } to) q = q.Where(r => r.BucketStart < to);
+            if (filter.TeamId is { } team) q = q.Where(r => r.TeamId == team);
+            if (filter.Provider is { } p) q = q.Where(r => r.Provider == p);
+            if (filter.Model is { } m) q = q.Where(r => r.Model == m);
+            if (filter.ApiMethod is { } a) q = q.Where(r => r.ApiMethod == a);
+            var raw = await q.GroupBy(r => new
+                {
+                    r.TeamId, r.Provider, r.Model, r.ApiMethod,
+                    Bucket = groupBy == UsageGroupBy.Day || groupBy == UsageGroupBy.Hour ? r.BucketStart : DateTime.MinValue,
+                })
+                .Select(g => new { g.Key, Requests = g.Sum(r => r.Requests), Input = g.Sum(r => r.InputTokens), Output = g.Sum(r => r.OutputTokens),
+                    Cached = g.Sum(r => r.CachedInputTokens), Reasoning = g.Sum(r => r.ReasoningTokens), Cost = g.Sum(r => r.CostNanos),
+                    Errors = g.Sum(r => r.Errors), Limited = g.Sum(r => r.RateLimited) })
+                .ToListAsync(ct);
+            rows = raw.Select(r => (Key(groupBy, teams, r.Key.TeamId, r.Key.Provider, r.Key.Model, r.Key.ApiMethod, r.Key.Bucket),
+                r.Requests, r.Input, r.Output, r.Cached, r.Reasoning, r.Cost, r.Errors, r.Limited)).ToList();
+        }
+        else
+        {
+            var raw = await Apply(db.UsageRecords.AsNoTracking(), filter)
+                .Select(r => new { r.TeamId, r.Provider, r.Model, r.ApiMethod, r.Timestamp, r.Requests, r.InputTokens, r.OutputTokens,
+                    r.CachedInputTokens, r.ReasoningTokens, r.CostNanos, r.Success, r.ErrorCode })
+                .ToListAsync(ct);
+            rows = raw.Select(r => (Key(groupBy, teams, r.TeamId, r.Provider, r.Model, r.ApiMethod, UsageStore.HourStart(r.Timestamp)),
+                (long)r.Requests, r.InputTokens, r.OutputTokens, r.CachedInputTokens, r.ReasoningTokens, r.CostNanos,
+                r.Success ? 0L : r.Requests, r.ErrorCode == "429" ? r.Requests : 0L)).ToList();
+        }
+        return rows.GroupBy(r => r.Key)
+            .Select(g => new UsageGroup(g.Key, g.Sum(x => x.Requests), g.Sum(x => x.Input), g.Sum(x => x.Output), g.Sum(x => x.Cached),
+                g.Sum(x => x.Reasoning), Money.FromNanos(g.Sum(x => x.Cost)), g.Sum(x => x.Errors), g.Sum(x => x.Limited)))
+            .OrderBy(g => groupBy is UsageGroupBy.Day or UsageGroupBy.Hour ? g.Key : "")
+            .ThenByDescending(g => groupBy is UsageGroupBy.Day or UsageGroupBy.Hour ? 0 : g.Cost)
+            .ToList();
+    }
+
+    /// <summary>Failed requests by error code, with 429s (rate limited) called out.</summary>
+    public async Task<IReadOnlyList<(string ErrorCode, long Requests, long Records)>> ErrorsAsync(UsageFilter filter, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await Apply(db.UsageRecords.AsNoTracking(), filter with { Success = false })
+            .GroupBy(r => r.ErrorCode ?? "unknown")
+            .Select(g => new { g.Key, Requests = g.Sum(r => (long)r.Requests), Records = g.LongCount() })
+            .ToListAsync(ct);
+        return rows.OrderByDescending(r => r.Requests).Select(r => (r.Key, r.Requests, r.Records)).ToList();
+    }
+
+    private static string Key(UsageGroupBy by, Dictionary<int, string> teams, int team, string provider, string model, string method, DateTime bucket) => by switch
+    {
+        UsageGroupBy.Team => teams.GetValueOrDefault(team, $"#{team}"),
+        UsageGroupBy.Provider => provider,
+        UsageGroupBy.Model => $"{provider}/{model}",
+        UsageGroupBy.ApiMethod => method,
+        UsageGroupBy.Day => bucket.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+        _ => bucket.ToString("yyyy-MM-ddTHH:00Z", System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private static IQueryable<UsageRecord> Apply(IQueryable<UsageRecord> q, UsageFilter f)
+    {
+        if (f.FromUtc is { } from) q = q.Where(r => r.Timestamp >= from);
+        if (f.ToUtc is { } to) q = q.Where(r => r.Timestamp < to);
+        if (f.TeamId is { } team) q = q.Where(r => r.TeamId == team);
+        if (!string.IsNullOrEmpty(f.Provider)) q = q.Where(r => r.Provider == f.Provider);
+        if (!string.IsNullOrEmpty(f.Model)) q = q.Where(r => r.Model == f.Model);
+        if (!string.IsNullOrEmpty(f.ApiMethod)) q = q.Where(r => r.ApiMethod == f.ApiMethod);
+        if (f.Success is { } ok) q = q.Where(r => r.Success == ok);
+        return q;
+    }
+
+    private static IQueryable<UsageRow> Rows(QuotaDbContext db, IQueryable<UsageRecord> q) =>
+        from r in q
+        join t in db.Teams on r.TeamId equals t.Id
+        select new UsageRow(r.Id, r.Timestamp, t.Slug, r.Provider, r.Model, r.ApiMethod, r.InputTokens, r.OutputTokens, r.CachedInputTokens,
+            r.ReasoningTokens, r.Requests, r.CostNanos / Money.NanosPerUnit, r.CatalogCostNanos == null ? null : r.CatalogCostNanos / Money.NanosPerUnit,
+            r.CostSupplied, r.Success, r.ErrorCode, r.DurationMs, r.AgentId, r.TaskId, r.WorkspaceId, r.TagsJson);
+}

@@ -1,0 +1,74 @@
+using QuotaPortal.Infrastructure;
+
+namespace QuotaPortal.Usage;
+
+/// <summary>Field rules for one usage record; errors are keyed by the JSON path clients sent ("[3].inputTokens").</summary>
+public static class UsageValidation
+{
+    public static void Validate(UsageInput r, string at, DateTime nowUtc, IngestOptions opt, FieldErrors errors)
+    {
+        Text(r.Team, at + "team", 64, required: true, errors);
+        Text(r.Provider, at + "provider", 64, required: true, errors);
+        Text(r.Model, at + "model", 128, required: true, errors);
+        Text(r.ApiMethod, at + "apiMethod", 64, required: true, errors);
+        NonNegative(r.InputTokens, at + "inputTokens", errors);
+        NonNegative(r.OutputTokens, at + "outputTokens", errors);
+        NonNegative(r.CachedInputTokens, at + "cachedInputTokens", errors);
+        NonNegative(r.ReasoningTokens, at + "reasoningTokens", errors);
+        if (r.CachedInputTokens > (r.InputTokens ?? 0))
+            errors.Add(at + "cachedInputTokens", "'cachedInputTokens' is part of 'inputTokens' and cannot exceed it.");
+        if (r.ReasoningTokens > (r.OutputTokens ?? 0))
+            errors.Add(at + "reasoningTokens", "'reasoningTokens' is part of 'outputTokens' and cannot exceed it.");
+        if (r.Requests is < 1)
+            errors.Add(at + "requests", "'requests' must be at least 1.");
+        if (r.Cost is < 0)
+            errors.Add(at + "cost", "'cost' cannot be negative.");
+        if (r.Cost > 1_000_000m)
+            errors.Add(at + "cost", "'cost' over $1,000,000 for one record is not plausible.");
+        if (r.Currency is not null && !string.Equals(r.Currency.Trim(), "USD", StringComparison.OrdinalIgnoreCase))
+            errors.Add(at + "currency", $"Unknown or unsupported currency '{r.Currency}': costs are recorded in USD.");
+        if (r.DurationMs is < 0)
+            errors.Add(at + "durationMs", "'durationMs' cannot be negative.");
+        if (r.Timestamp is { } ts)
+        {
+            var utc = ts.UtcDateTime;
+            if (utc > nowUtc.AddMinutes(opt.MaxFutureMinutes))
+                errors.Add(at + "timestamp", $"'timestamp' is more than {opt.MaxFutureMinutes} minutes in the future.");
+            else if (utc < nowUtc.AddDays(-opt.RetentionDays))
+                errors.Add(at + "timestamp", $"'timestamp' is older than the {opt.RetentionDays}-day retention window.");
+        }
+        Text(r.ErrorCode, at + "errorCode", 64, required: false, errors);
+        Text(r.AgentId, at + "agentId", 128, required: false, errors);
+        Text(r.TaskId, at + "taskId", 128, required: false, errors);
+        Text(r.WorkspaceId, at + "workspaceId", 128, required: false, errors);
+        Text(r.PromptHash, at + "promptHash", 128, required: false, errors);
+        Text(r.IdempotencyKey, at + "idempotencyKey", 200, required: false, errors);
+        if (r.Tags is { } tags)
+        {
+            if (tags.Count > 20)
+                errors.Add(at + "tags", "At most 20 tags per record.");
+            else if (tags.Any(t => t.Key.Length is 0 or > 64 || (t.Value?.Length ?? 0) > 256))
+                errors.Add(at + "tags", "Tag names are 1-64 characters and values at most 256.");
+        }
+    }
+
+    private static void Text(string? value, string field, int max, bool required, FieldErrors errors)
+    {
+        var name = field[(field.LastIndexOf('.') + 1)..];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            if (required)
+                errors.Add(field, $"'{name}' is required.");
+        }
+        else if (value.Trim().Length > max)
+        {
+            errors.Add(field, $"'{name}' must be at most {max} characters.");
+        }
+    }
+
+    private static void NonNegative(long? value, string field, FieldErrors errors)
+    {
+        if (value is < 0)
+            errors.Add(field, $"'{field[(field.LastIndexOf('.') + 1)..]}' cannot be negative.");
+    }
+}

@@ -1,0 +1,88 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using QuotaPortal.Users;
+
+namespace QuotaPortal.Tests;
+
+/// <summary>
+/// The real app on a temporary SQLite file with a FakeTimeProvider. One per test class (xunit class fixture),
+/// so classes never see each other's data.
+/// </summary>
+public sealed partial class PortalFactory : WebApplicationFactory<Program>
+{
+    public const string AdminEmail = "admin@example.com";
+    public const string ViewerEmail = "viewer@example.com";
+    public const string Password = "correct-horse-battery";
+
+    public string DatabasePath { get; } = Path.Combine(Path.GetTempPath(), $"qp-test-{Guid.NewGuid():N}.db");
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero));
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.UseSetting("ConnectionStrings:Default", $"Data Source={DatabasePath}");
+        builder.UseSetting("Demo:Enabled", "false");
+        // Tests drive evaluation and delivery by hand. With a FakeTimeProvider, a one-day Advance() would otherwise fire the
+        // background loops' timers once per interval (1,440 evaluations, 17,280 dispatch passes) while the test runs.
+        builder.UseSetting("Evaluation:Enabled", "false");
+        builder.UseSetting("Notifications:DispatcherEnabled", "false");
+        builder.ConfigureTestServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Time);
+        });
+    }
+
+    public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    public async Task EnsureUsersAsync()
+    {
+        var setup = Service<SetupService>();
+        if (!await setup.IsCompleteAsync())
+            await setup.CreateFirstAdminAsync(AdminEmail, "Ada Admin", Password, "test");
+        var users = Service<UserService>();
+        if ((await users.ListAsync()).All(u => u.Email != ViewerEmail))
+            await users.CreateAsync(new NewUser(ViewerEmail, "Vic Viewer", Password, Roles.Viewer), "test");
+    }
+
+    /// <summary>A client signed in through the real login form (antiforgery token and all), keeping its cookie.</summary>
+    public async Task<HttpClient> SignedInClientAsync(string email, string password = Password)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        var response = await SubmitLoginAsync(client, email, password);
+        if (response.StatusCode != HttpStatusCode.Redirect)
+            throw new InvalidOperationException($"Sign-in of {email} failed: {(int)response.StatusCode}");
+        return client;
+    }
+
+    public static async Task<HttpResponseMessage> SubmitLoginAsync(HttpClient client, string email, string password)
+    {
+        var form = await client.GetStringAsync("/Account/Login");
+        var token = AntiforgeryField().Match(form).Groups[1].Value;
+        return await client.PostAsync("/Account/Login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token,
+            ["_handler"] = "login",
+            ["Input.Email"] = email,
+            ["Input.Password"] = password,
+        }));
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+            File.Delete(DatabasePath + suffix);
+    }
+}

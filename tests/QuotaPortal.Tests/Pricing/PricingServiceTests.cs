@@ -1,0 +1,110 @@
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Data;
+using QuotaPortal.Demo;
+using QuotaPortal.Pricing;
+
+namespace QuotaPortal.Tests.Pricing;
+
+public sealed class PricingServiceTests(PortalFactory factory) : IClassFixture<PortalFactory>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static PriceInput Gpt4o(decimal input, decimal output, DateTime from) =>
+        new("openai", "gpt-4o", "GPT-4o", null, input, output, 1.25m, null, 50, from, "test correction");
+
+    [Fact]
+    public async Task A_price_change_adds_a_version_keeps_history_and_is_audited()
+    {
+        _ = factory.Services;
+        var pricing = factory.Service<PricingService>();
+        var from = factory.Time.GetUtcNow().UtcDateTime.Date.AddDays(-400);
+
+        var result = await pricing.SetPriceAsync(Gpt4o(2.5m, 10m, from.AddDays(1)), "admin@example.com", Ct);
+
+        Assert.True(result.Succeeded, result.ErrorText);
+        var history = await pricing.HistoryAsync("openai", "gpt-4o", Ct);
+        Assert.Equal([2.5m, 5m], history.Select(h => h.InputPerMTok));
+        var current = (await pricing.ListCurrentAsync(Ct)).Single(r => r.Current.Model == "gpt-4o");
+        Assert.Equal(2.5m, current.Current.InputPerMTok);
+        Assert.Equal(2, current.Versions);
+        await using var db = await factory.Service<IDbContextFactory<QuotaDbContext>>().CreateDbContextAsync(Ct);
+        var audit = await db.AuditEntries.SingleAsync(a => a.Action == "price.change", Ct);
+        Assert.Contains("input $5", audit.Summary);
+        Assert.Contains("\"InputPerMTok\":5", audit.BeforeJson);
+        // Ingestion prices with the new version straight away.
+        Assert.Equal(2.5m, (await factory.Service<PriceCatalog>().ResolveAsync("openai", "gpt-4o", factory.Time.GetUtcNow().UtcDateTime, Ct))!.InputPerMTok);
+    }
+
+    [Fact]
+    public async Task Invalid_prices_name_their_fields()
+    {
+        var result = await factory.Service<PricingService>().SetPriceAsync(
+            new PriceInput("", "x", null, null, -1, 20_000, -3, null, 150, DateTime.UtcNow.AddYears(3), null), "admin", Ct);
+        foreach (var field in new[] { "provider", "inputPerMTok", "outputPerMTok", "cachedInputPerMTok", "batchDiscountPercent", "effectiveFrom" })
+            Assert.True(result.Errors.ContainsKey(field), field);
+    }
+
+    [Fact]
+    public async Task Recompute_reprices_records_by_the_previewed_difference_and_keeps_rollups_equal_to_raw()
+    {
+        _ = factory.Services;
+        await factory.Service<DemoSeeder>().LoadAsync("test", DemoSpec.Default with { Days = 5 }, Ct);
+        var pricing = factory.Service<PricingService>();
+        var now = factory.Time.GetUtcNow().UtcDateTime;
+        var scope = new RecomputeScope(now.AddDays(-10), now.AddDays(1), "anthropic", "claude-3-5-sonnet");
+        var before = await TotalsAsync();
+
+        // The demo priced Claude 3.5 Sonnet at $3/$15; a correction halves it for the whole range.
+        await pricing.SetPriceAsync(new PriceInput("anthropic", "claude-3-5-sonnet", null, null, 1.5m, 7.5m, 0.15m, null, 50, now.AddDays(-30), "halved"), "admin", Ct);
+        var preview = await pricing.PreviewRecomputeAsync(scope, Ct);
+        Assert.Equal(before, await TotalsAsync()); // a preview changes nothing
+        Assert.True(preview.Changed > 0);
+        Assert.Equal(decimal.Round(preview.OldTotal / 2, 6), decimal.Round(preview.NewTotal, 6), 4);
+
+        var applied = await pricing.RecomputeAsync(scope, "admin", Ct);
+
+        Assert.Equal(preview.Difference, applied.Difference);
+        var after = await TotalsAsync();
+        Assert.Equal(before.Raw + preview.Difference, after.Raw);
+        Assert.Equal(after.Raw, after.Hourly);
+        Assert.Equal(after.Raw, after.Daily);
+        Assert.Equal(0, (await pricing.PreviewRecomputeAsync(scope, Ct)).Changed);
+    }
+
+    private async Task<(decimal Raw, decimal Hourly, decimal Daily)> TotalsAsync()
+    {
+        await using var db = await factory.Service<IDbContextFactory<QuotaDbContext>>().CreateDbContextAsync(Ct);
+        return (QuotaPortal.Usage.Money.FromNanos(await db.UsageRecords.SumAsync(r => r.CostNanos, Ct)),
+            QuotaPortal.Usage.Money.FromNanos(await db.UsageHourly.SumAsync(r => r.CostNanos, Ct)),
+            QuotaPortal.Usage.Money.FromNanos(await db.UsageDaily.SumAsync(r => r.CostNanos, Ct)));
+    }
+}
+
+public sealed class PricingApiTests(PortalFactory factory) : IClassFixture<PortalFactory>, IAsyncLifetime
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => await factory.EnsureUsersAsync();
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    [Fact]
+    public async Task Admin_adds_a_model_by_api_viewer_reads_but_cannot_write()
+    {
+        var admin = await factory.SignedInClientAsync(PortalFactory.AdminEmail);
+        var viewer = await factory.SignedInClientAsync(PortalFactory.ViewerEmail);
+        var body = new { provider = "deepseek", model = "deepseek-chat", inputPerMTok = 0.27m, outputPerMTok = 1.10m, cachedInputPerMTok = 0.07m };
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await viewer.PostAsJsonAsync("/api/v1/prices", body, Ct)).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/prices", body, Ct)).StatusCode);
+        var again = await admin.PostAsJsonAsync("/api/v1/prices", body with { }, Ct);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, again.StatusCode);
+        Assert.Contains("effectiveFrom", await again.Content.ReadAsStringAsync(Ct));
+
+        var list = await viewer.GetFromJsonAsync<System.Text.Json.JsonElement[]>("/api/v1/prices", Ct);
+        Assert.Contains(list!, p => p.GetProperty("model").GetString() == "deepseek-chat" && p.GetProperty("inputPerMTok").GetDecimal() == 0.27m);
+        var bad = await admin.PostAsJsonAsync("/api/v1/prices", new { provider = "x", model = "y", inputPerMTok = -1, outputPerMTok = 1 }, Ct);
+        Assert.Contains("inputPerMTok", await bad.Content.ReadAsStringAsync(Ct));
+    }
+}
