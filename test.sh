@@ -52,6 +52,9 @@ for dir in "$results"/*/; do
     p=$(attr passed "$counters"); f=$(attr failed "$counters"); e=$(attr error "$counters"); t=$(attr timeout "$counters"); a=$(attr aborted "$counters")
     f=$(( ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0} ))
     echo "$project: ${p:-0} passed, $f failed"
+    # Name the failures so a CI log that is cut short still says what broke.
+    grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"[^>]*>' "$trx" \
+        | sed -n 's/.*testName="\([^"]*\)".*/  FAILED: \1/p'
     passed=$((passed + ${p:-0}))
     failed=$((failed + f))
 done

@@ -4,6 +4,7 @@ using QuotaPortal.Alerts;
 using QuotaPortal.ApiKeys;
 using QuotaPortal.Data;
 using QuotaPortal.Infrastructure;
+using QuotaPortal.Teams;
 using QuotaPortal.Usage;
 
 namespace QuotaPortal.Budgets;
@@ -61,8 +62,23 @@ public static class BudgetsApi
     public static async Task<Results<NoContent, NotFound>> DeleteAsync(int id, BudgetService budgets, HttpContext http, CancellationToken ct) =>
         (await budgets.DeleteAsync(id, Actor.Name(http.User), ct)).NotFound ? TypedResults.NotFound() : TypedResults.NoContent();
 
-    public static async Task<Ok<IReadOnlyList<Alert>>> ListAlertsAsync(AlertService alerts, AlertState? state, AlertSeverity? severity, AlertKind? kind,
-        CancellationToken ct) => TypedResults.Ok(await alerts.ListAsync(new AlertFilter(state, severity, kind), 500, ct));
+    /// <param name="team">Team slug.</param>
+    /// <param name="from">Alerts still raised at or after this instant (UTC).</param>
+    /// <param name="to">Alerts first raised before this instant (UTC).</param>
+    public static async Task<Results<Ok<IReadOnlyList<Alert>>, ValidationProblem>> ListAlertsAsync(AlertService alerts, TeamService teams, AlertState? state,
+        AlertSeverity? severity, AlertKind? kind, string? team, DateTime? from, DateTime? to, CancellationToken ct)
+    {
+        int? teamId = null;
+        if (!string.IsNullOrWhiteSpace(team))
+        {
+            if (await teams.FindTeamAsync(team, ct) is not { } t)
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["team"] = [$"No team '{team}'."] });
+            teamId = t.Id;
+        }
+        if (from is { } f && to is { } e && e <= f)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["'to' must be after 'from'."] });
+        return TypedResults.Ok(await alerts.ListAsync(new AlertFilter(state, severity, kind, teamId, from?.ToUniversalTime(), to?.ToUniversalTime()), 500, ct));
+    }
 
     public sealed record AlertAction(long[] Ids, string? Note);
 

@@ -15,7 +15,7 @@ public sealed record QuotaCheckResult(string Decision, string Reason, int? Budge
 /// In-memory picture of every active budget's spend, so gateways can ask "may this team spend?" in microseconds.
 /// The evaluator refreshes it exactly from the database; ingestion adds to it in between.
 /// </summary>
-public sealed class QuotaView(IDbContextFactory<QuotaDbContext> dbFactory, PriceCatalog catalog, TimeProvider time)
+public sealed class QuotaView(IDbContextFactory<QuotaDbContext> dbFactory, PriceCatalog catalog, TimeProvider time, ILogger<QuotaView> log)
 {
     private sealed record Entry(Budget Budget, PeriodWindow Window, decimal Spent, IReadOnlyList<decimal> Thresholds);
     private sealed record Snapshot(IReadOnlyList<Entry> Entries, IReadOnlyDictionary<string, (int Id, int? DepartmentId)> Teams, DateTime TakenAt)
@@ -34,8 +34,16 @@ public sealed class QuotaView(IDbContextFactory<QuotaDbContext> dbFactory, Price
         var entries = new List<Entry>(active.Count);
         foreach (var b in active)
         {
-            var window = BudgetPeriods.Current(b.Period, b.TimeZone, now, b.RollingWindowMinutes);
-            entries.Add(new Entry(b, window, await SpendCalculator.SpendAsync(db, b, window, ct), BudgetService.ParseThresholds(b.Thresholds)));
+            try
+            {
+                var window = BudgetPeriods.Current(b.Period, b.TimeZone, now, b.RollingWindowMinutes);
+                entries.Add(new Entry(b, window, await SpendCalculator.SpendAsync(db, b, window, ct), BudgetService.ParseThresholds(b.Thresholds)));
+            }
+            catch (Exception ex) when (ex is FormatException or TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException)
+            {
+                // A budget the evaluator cannot read is reported there; quota checks go on with the others.
+                log.LogWarning("Budget {BudgetId} ({Name}) left out of the quota view: {Error}", b.Id, b.Name, ex.Message);
+            }
         }
         var teams = await db.Teams.AsNoTracking().Where(t => t.ArchivedAt == null).ToDictionaryAsync(t => t.Slug, t => (t.Id, t.DepartmentId), ct);
         added.Clear();

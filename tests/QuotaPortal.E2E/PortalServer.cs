@@ -29,6 +29,7 @@ public class PortalServer : WebApplicationFactory<Program>
         builder.UseSetting("ConnectionStrings:Default", $"Data Source={databasePath}");
         builder.UseSetting("Demo:Enabled", "true");
         builder.UseSetting("Demo:Days", "21");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
     }
 
     public async Task StartAsync()

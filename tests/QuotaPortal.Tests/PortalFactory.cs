@@ -29,6 +29,7 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
         builder.UseEnvironment("Development");
         builder.UseSetting("ConnectionStrings:Default", $"Data Source={DatabasePath}");
         builder.UseSetting("Demo:Enabled", "false");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
         // Tests drive evaluation and delivery by hand. With a FakeTimeProvider, a one-day Advance() would otherwise fire the
         // background loops' timers once per interval (1,440 evaluations, 17,280 dispatch passes) while the test runs.
         builder.UseSetting("Evaluation:Enabled", "false");
