@@ -1,8 +1,25 @@
 using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Alerts;
+using QuotaPortal.Budgets;
 using QuotaPortal.Data;
 using QuotaPortal.Usage;
 
 namespace QuotaPortal.Analytics;
+
+public enum SpendGrouping { Team, Provider, Model }
+
+/// <param name="From">First day shown (UTC date).</param>
+/// <param name="To">Last day shown, inclusive (UTC date).</param>
+public sealed record DashboardQuery(DateOnly From, DateOnly To, int? DepartmentId = null, SpendGrouping GroupBy = SpendGrouping.Team)
+{
+    public int Days => To.DayNumber - From.DayNumber + 1;
+
+    public static DashboardQuery LastDays(DateTime nowUtc, int days, int? departmentId = null, SpendGrouping groupBy = SpendGrouping.Team)
+    {
+        var today = DateOnly.FromDateTime(nowUtc);
+        return new DashboardQuery(today.AddDays(1 - days), today, departmentId, groupBy);
+    }
+}
 
 public sealed record DailySpend(DateOnly Day, string Key, decimal Cost);
 
@@ -12,59 +29,156 @@ public sealed record TeamSpend(int TeamId, string Team, decimal Cost, decimal Pr
     public double? ChangePercent => PreviousCost == 0 ? null : (double)((Cost - PreviousCost) / PreviousCost * 100);
 }
 
+public sealed record CostDriver(string Team, string Model, decimal Cost, double SharePercent);
+
+/// <summary>One day of the month's burn-down: cumulative spend so far, then the forecast (mean and 80 % band) to month end.</summary>
+public sealed record BurnDownPoint(DateOnly Day, decimal? Actual, decimal? Forecast, decimal? Low, decimal? High);
+
+public sealed record MonthForecast(decimal Projected, decimal Low, decimal High, string Method, IReadOnlyList<BurnDownPoint> BurnDown);
+
+public sealed record AnomalyMarker(DateOnly Day, string Team, decimal ImpactUsd, string Summary);
+
 public sealed record DashboardSummary(
-    decimal SpendToday, decimal SpendMonthToDate, decimal SpendLastMonthSameDays, long RequestsToday, int ActiveTeams,
-    IReadOnlyList<DailySpend> Daily, IReadOnlyList<TeamSpend> Teams, DateTime AsOfUtc)
+    DashboardQuery Query, DateTime AsOfUtc,
+    decimal SpendToday, long RequestsToday, decimal SpendMonthToDate, decimal SpendLastMonthSameDays,
+    decimal PeriodTotal, decimal PreviousPeriodTotal, int ActiveTeams, int OpenCriticalAlerts,
+    decimal? MonthlyBudget, MonthForecast Forecast,
+    IReadOnlyList<string> Keys, IReadOnlyList<DailySpend> Daily, IReadOnlyList<TeamSpend> Teams, IReadOnlyList<CostDriver> TopDrivers,
+    IReadOnlyList<AnomalyMarker> Anomalies)
 {
     public double? MonthChangePercent => SpendLastMonthSameDays == 0 ? null
         : (double)((SpendMonthToDate - SpendLastMonthSameDays) / SpendLastMonthSameDays * 100);
+
+    public double? PeriodChangePercent => PreviousPeriodTotal == 0 ? null
+        : (double)((PeriodTotal - PreviousPeriodTotal) / PreviousPeriodTotal * 100);
+
+    public bool IsEmpty => PeriodTotal == 0 && SpendMonthToDate == 0;
 }
 
-/// <summary>Landing-page figures, read from the rollups only so it stays fast on a year of data.</summary>
-public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time)
+/// <summary>
+/// Landing-page figures, read from the daily/hourly rollups only (never raw records) so it stays fast on a year of data.
+/// Days are UTC days; the month is the UTC calendar month.
+/// </summary>
+public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, IDashboardInsights insights)
 {
-    public async Task<DashboardSummary> GetAsync(int days, CancellationToken ct = default)
+    public Task<DashboardSummary> GetAsync(int days, CancellationToken ct = default) =>
+        GetAsync(DashboardQuery.LastDays(time.GetUtcNow().UtcDateTime, days), ct);
+
+    public async Task<DashboardSummary> GetAsync(DashboardQuery query, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var today = UsageStore.DayStart(now);
-        var from = today.AddDays(-(days - 1));
+        var today = DateOnly.FromDateTime(now);
+        var from = query.From.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var toExclusive = query.To.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var previousFrom = from.AddDays(-query.Days);
         var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
         var lastMonthStart = monthStart.AddMonths(-1);
         var lastMonthSameDay = lastMonthStart.AddDays(Math.Min((now - monthStart).TotalDays, DateTime.DaysInMonth(lastMonthStart.Year, lastMonthStart.Month)));
-        var earliest = new[] { from.AddDays(-days), lastMonthStart }.Min();
+        var historyStart = monthStart.AddDays(-insights.HistoryDays);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var teams = await db.Teams.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.Name, ct);
-        var daily = await db.UsageDaily.AsNoTracking()
-            .Where(r => r.BucketStart >= earliest)
-            .GroupBy(r => new { r.TeamId, r.BucketStart })
-            .Select(g => new { g.Key.TeamId, g.Key.BucketStart, Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests) })
+        var teamQuery = db.Teams.AsNoTracking();
+        if (query.DepartmentId is { } dept)
+            teamQuery = teamQuery.Where(t => t.DepartmentId == dept);
+        var teams = await teamQuery.ToDictionaryAsync(t => t.Id, t => t.Name, ct);
+        var teamIds = teams.Keys.ToList();
+        var daily = db.UsageDaily.AsNoTracking().Where(r => teamIds.Contains(r.TeamId));
+
+        // The shown period and the one before it, at team × provider × model grain (a few thousand rows even for a year).
+        var rows = await daily.Where(r => r.BucketStart >= previousFrom && r.BucketStart < toExclusive)
+            .GroupBy(r => new { r.TeamId, r.BucketStart, r.Provider, r.Model })
+            .Select(g => new { g.Key.TeamId, g.Key.BucketStart, g.Key.Provider, g.Key.Model, Cost = g.Sum(r => r.CostNanos) })
             .ToListAsync(ct);
+        // Day totals for the month figures and the forecast history.
+        var totalsFrom = new[] { historyStart, lastMonthStart }.Min();
+        var dayTotals = (await daily.Where(r => r.BucketStart >= totalsFrom)
+                .GroupBy(r => r.BucketStart)
+                .Select(g => new { Day = g.Key, Cost = g.Sum(r => r.CostNanos) })
+                .ToListAsync(ct))
+            .ToDictionary(d => DateOnly.FromDateTime(d.Day), d => Money.FromNanos(d.Cost));
+        var todayStart = today.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
         var hourlyToday = await db.UsageHourly.AsNoTracking()
-            .Where(r => r.BucketStart >= today && r.BucketStart <= now)
+            .Where(r => teamIds.Contains(r.TeamId) && r.BucketStart >= todayStart && r.BucketStart <= now)
             .GroupBy(r => 1)
             .Select(g => new { Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests) })
             .FirstOrDefaultAsync(ct);
+        var openCritical = await db.Alerts.AsNoTracking()
+            .CountAsync(a => a.State != AlertState.Resolved && a.Severity == AlertSeverity.Critical && (a.TeamId == null || teamIds.Contains(a.TeamId.Value)), ct);
+        var monthlyBudget = await MonthlyBudgetAsync(db, query.DepartmentId, teamIds, ct);
 
-        var inRange = daily.Where(d => d.BucketStart >= from && d.BucketStart <= now).ToList();
-        var previous = daily.Where(d => d.BucketStart >= from.AddDays(-days) && d.BucketStart < from).ToList();
+        var inRange = rows.Where(r => r.BucketStart >= from).ToList();
+        var previous = rows.Where(r => r.BucketStart < from).ToList();
         var teamSpend = inRange.GroupBy(d => d.TeamId)
             .Select(g => new TeamSpend(g.Key, teams.GetValueOrDefault(g.Key, $"#{g.Key}"), Money.FromNanos(g.Sum(x => x.Cost)),
                 Money.FromNanos(previous.Where(p => p.TeamId == g.Key).Sum(p => p.Cost))))
             .OrderByDescending(t => t.Cost)
             .ToList();
+        string KeyOf(int teamId, string provider, string model) => query.GroupBy switch
+        {
+            SpendGrouping.Provider => provider,
+            SpendGrouping.Model => model,
+            _ => teams.GetValueOrDefault(teamId, $"#{teamId}"),
+        };
         var series = inRange
-            .Select(d => new DailySpend(DateOnly.FromDateTime(d.BucketStart), teams.GetValueOrDefault(d.TeamId, $"#{d.TeamId}"), Money.FromNanos(d.Cost)))
+            .GroupBy(d => (Day: DateOnly.FromDateTime(d.BucketStart), Key: KeyOf(d.TeamId, d.Provider, d.Model)))
+            .Select(g => new DailySpend(g.Key.Day, g.Key.Key, Money.FromNanos(g.Sum(x => x.Cost))))
+            .ToList();
+        var keys = series.GroupBy(s => s.Key).OrderByDescending(g => g.Sum(s => s.Cost)).Select(g => g.Key).ToList();
+        var periodTotal = Money.FromNanos(inRange.Sum(r => r.Cost));
+        var drivers = inRange.GroupBy(r => (r.TeamId, r.Model))
+            .Select(g => (g.Key.TeamId, g.Key.Model, Cost: Money.FromNanos(g.Sum(x => x.Cost))))
+            .OrderByDescending(d => d.Cost).Take(5)
+            .Select(d => new CostDriver(teams.GetValueOrDefault(d.TeamId, $"#{d.TeamId}"), d.Model, d.Cost,
+                periodTotal == 0 ? 0 : (double)(d.Cost / periodTotal * 100)))
             .ToList();
 
+        var monthToDate = dayTotals.Where(d => d.Key >= DateOnly.FromDateTime(monthStart)).Sum(d => d.Value);
+        var forecast = insights.ForecastMonth(dayTotals, today);
+        var anomalies = await insights.AnomalyMarkersAsync(query.From, query.To, teamIds, ct);
+
         return new DashboardSummary(
+            query, now,
             SpendToday: Money.FromNanos(hourlyToday?.Cost ?? 0),
-            SpendMonthToDate: Money.FromNanos(daily.Where(d => d.BucketStart >= monthStart).Sum(d => d.Cost)),
-            SpendLastMonthSameDays: Money.FromNanos(daily.Where(d => d.BucketStart >= lastMonthStart && d.BucketStart < lastMonthSameDay).Sum(d => d.Cost)),
             RequestsToday: hourlyToday?.Requests ?? 0,
+            SpendMonthToDate: monthToDate,
+            SpendLastMonthSameDays: dayTotals.Where(d => d.Key >= DateOnly.FromDateTime(lastMonthStart) && d.Key < DateOnly.FromDateTime(lastMonthSameDay)).Sum(d => d.Value),
+            PeriodTotal: periodTotal,
+            PreviousPeriodTotal: Money.FromNanos(previous.Sum(r => r.Cost)),
             ActiveTeams: teamSpend.Count,
-            Daily: series,
-            Teams: teamSpend,
-            AsOfUtc: now);
+            OpenCriticalAlerts: openCritical,
+            MonthlyBudget: monthlyBudget,
+            Forecast: forecast,
+            Keys: keys, Daily: series, Teams: teamSpend, TopDrivers: drivers, Anomalies: anomalies);
     }
+
+    /// <summary>
+    /// "Total budget" for the month: the global monthly cost budget when there is one; otherwise the sum of the monthly cost budgets of
+    /// departments and teams (without provider/model/agent narrowing, which would count the same money twice). Null when none.
+    /// </summary>
+    private static async Task<decimal?> MonthlyBudgetAsync(QuotaDbContext db, int? departmentId, List<int> teamIds, CancellationToken ct)
+    {
+        var monthly = await db.Budgets.AsNoTracking()
+            .Where(b => b.IsActive && b.Metric == BudgetMetric.Cost && b.Period == BudgetPeriod.Monthly
+                && b.Provider == null && b.Model == null && b.AgentId == null)
+            .ToListAsync(ct);
+        if (departmentId is null && monthly.FirstOrDefault(b => b.TeamId == null && b.DepartmentId == null) is { } global)
+            return global.Limit;
+        var departmentBudgets = monthly.Where(b => b.DepartmentId is not null && b.TeamId == null && (departmentId is null || b.DepartmentId == departmentId)).ToList();
+        var pooledDepartments = departmentBudgets.Select(b => b.DepartmentId).ToHashSet();
+        var teamDepartments = await db.Teams.AsNoTracking().Where(t => teamIds.Contains(t.Id)).ToDictionaryAsync(t => t.Id, t => t.DepartmentId, ct);
+        var teamBudgets = monthly.Where(b => b.TeamId is { } t && teamIds.Contains(t) && !pooledDepartments.Contains(teamDepartments.GetValueOrDefault(t)));
+        var sum = departmentBudgets.Sum(b => b.Limit) + teamBudgets.Sum(b => b.Limit);
+        return sum == 0 ? null : sum;
+    }
+}
+
+/// <summary>The analytics the dashboard borrows: the month-end forecast and anomaly markers.</summary>
+public interface IDashboardInsights
+{
+    /// <summary>Days of daily history before the month start the forecast wants.</summary>
+    int HistoryDays { get; }
+
+    MonthForecast ForecastMonth(IReadOnlyDictionary<DateOnly, decimal> dailyTotals, DateOnly today);
+
+    Task<IReadOnlyList<AnomalyMarker>> AnomalyMarkersAsync(DateOnly from, DateOnly to, IReadOnlyCollection<int> teamIds, CancellationToken ct);
 }

@@ -105,6 +105,7 @@ public static class QuotaPortalServices
         services.AddSingleton<DemoSeeder>();
         services.AddSingleton<DatabaseInitializer>();
         services.AddSingleton<QuotaPortal.Analytics.DashboardService>();
+        services.AddSingleton<QuotaPortal.Analytics.IDashboardInsights, QuotaPortal.Analytics.DashboardInsights>();
         services.AddScoped<UserPreferences>();
         return builder;
     }

