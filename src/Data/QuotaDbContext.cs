@@ -28,6 +28,7 @@ public class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : Identity
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<AppSetting> AppSettings => Set<AppSetting>();
+    public DbSet<Analytics.Anomalies.Anomaly> Anomalies => Set<Analytics.Anomalies.Anomaly>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder builder)
     {
@@ -69,6 +70,17 @@ public class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : Identity
             e.HasIndex(x => x.Timestamp);
             // The exactly-once guarantee: a key is claimed by the insert itself.
             e.HasIndex(x => new { x.TeamId, x.IdempotencyKey }).IsUnique().HasFilter("\"IdempotencyKey\" IS NOT NULL");
+        });
+
+        b.Entity<Analytics.Anomalies.Anomaly>(e =>
+        {
+            e.Property(x => x.Model).HasMaxLength(128);
+            e.Property(x => x.Granularity).HasMaxLength(8);
+            e.Property(x => x.RootCause).HasMaxLength(400);
+            e.HasOne<Team>().WithMany().HasForeignKey(x => x.TeamId).OnDelete(DeleteBehavior.Cascade);
+            // One row per episode: replaying history or a second tick finds the same start and updates it.
+            e.HasIndex(x => new { x.TeamId, x.Model, x.Granularity, x.StartUtc }).IsUnique();
+            e.HasIndex(x => x.StartUtc);
         });
 
         ConfigureRollup<UsageHourly>(b, "UsageHourly");

@@ -302,6 +302,76 @@ namespace QuotaPortal.src.Data.Migrations
                     b.ToTable("NotificationOutbox");
                 });
 
+            modelBuilder.Entity("QuotaPortal.Analytics.Anomalies.Anomaly", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<decimal>("ActualUsd")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("AlertId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Buckets")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("ChangePercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<DateTime>("DetectedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Deviation")
+                        .HasColumnType("REAL");
+
+                    b.Property<DateTime>("EndUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<decimal>("ExpectedUsd")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Granularity")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<decimal>("ImpactUsd")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsOpen")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Model")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RootCause")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("StartUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TeamId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartUtc");
+
+                    b.HasIndex("TeamId", "Model", "Granularity", "StartUtc")
+                        .IsUnique();
+
+                    b.ToTable("Anomalies");
+                });
+
             modelBuilder.Entity("QuotaPortal.ApiKeys.ApiKey", b =>
                 {
                     b.Property<int>("Id")
@@ -1114,6 +1184,15 @@ namespace QuotaPortal.src.Data.Migrations
                     b.HasOne("QuotaPortal.Data.ApplicationUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("QuotaPortal.Analytics.Anomalies.Anomaly", b =>
+                {
+                    b.HasOne("QuotaPortal.Teams.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
