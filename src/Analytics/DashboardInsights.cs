@@ -31,6 +31,14 @@ public sealed class DashboardInsights : IDashboardInsights
         return new MonthForecast(projected, projected, projected, "run-rate", points);
     }
 
+    public PeriodProjection ProjectPeriod(IReadOnlyDictionary<DateOnly, decimal> dailyTotals, decimal spentSoFar, DateOnly today, DateOnly periodStart,
+        DateOnly periodEnd, decimal limit)
+    {
+        var start = periodStart.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var end = periodEnd.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        return IDashboardInsights.RunRate(spentSoFar, start, end, today.ToDateTime(new TimeOnly(12, 0), DateTimeKind.Utc), limit);
+    }
+
     public Task<IReadOnlyList<AnomalyMarker>> AnomalyMarkersAsync(DateOnly from, DateOnly to, IReadOnlyCollection<int> teamIds, CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<AnomalyMarker>>([]);
 }

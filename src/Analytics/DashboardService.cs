@@ -181,4 +181,22 @@ public interface IDashboardInsights
     MonthForecast ForecastMonth(IReadOnlyDictionary<DateOnly, decimal> dailyTotals, DateOnly today);
 
     Task<IReadOnlyList<AnomalyMarker>> AnomalyMarkersAsync(DateOnly from, DateOnly to, IReadOnlyCollection<int> teamIds, CancellationToken ct);
+
+    /// <summary>Projects a budget period's end from the scope's daily spend (complete days before today) and what is spent so far.</summary>
+    PeriodProjection ProjectPeriod(IReadOnlyDictionary<DateOnly, decimal> dailyTotals, decimal spentSoFar, DateOnly today, DateOnly periodStart,
+        DateOnly periodEnd, decimal limit);
+
+    /// <summary>The plain run-rate: spend so far ÷ time elapsed × period length.</summary>
+    static PeriodProjection RunRate(decimal spent, DateTime startUtc, DateTime endUtc, DateTime nowUtc, decimal limit)
+    {
+        var elapsed = Math.Max(1, (nowUtc - startUtc).TotalSeconds);
+        var projected = spent * (decimal)((endUtc - startUtc).TotalSeconds / elapsed);
+        DateOnly? exceeds = spent >= limit ? DateOnly.FromDateTime(nowUtc)
+            : projected > limit && spent > 0 ? DateOnly.FromDateTime(startUtc.AddSeconds(elapsed * (double)(limit / spent))) : null;
+        return new PeriodProjection(projected, projected, projected, RiskOf(projected, projected, limit), exceeds, "run-rate");
+    }
+
+    /// <summary>HIGH when the expected end is over the limit; MEDIUM when the 80 % band's top is, or the expected end is over 90 %; else LOW.</summary>
+    static string RiskOf(decimal projected, decimal high, decimal limit) =>
+        projected > limit ? "High" : high > limit || projected > limit * 0.9m ? "Medium" : "Low";
 }

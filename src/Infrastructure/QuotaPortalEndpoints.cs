@@ -54,6 +54,7 @@ public static class QuotaPortalEndpoints
         app.MapApiKeysApi();
         app.MapPricingApi();
         app.MapBudgetsApi();
+        Analytics.AnalyticsApi.MapAnalyticsApi(app);
         return app;
     }
 

@@ -106,6 +106,10 @@ public static class QuotaPortalServices
         services.AddSingleton<DatabaseInitializer>();
         services.AddSingleton<QuotaPortal.Analytics.DashboardService>();
         services.AddSingleton<QuotaPortal.Analytics.IDashboardInsights, QuotaPortal.Analytics.DashboardInsights>();
+        services.AddSingleton<QuotaPortal.Analytics.BudgetRiskService>();
+        services.AddSingleton<QuotaPortal.Analytics.ReportService>();
+        services.AddSingleton<QuotaPortal.Analytics.ReportSchedule>();
+        services.AddSingleton<QuotaPortal.Analytics.ReportMailer>();
         services.AddScoped<UserPreferences>();
         return builder;
     }
@@ -165,6 +169,7 @@ public static class QuotaPortalServices
 
         services.AddHostedService<Budgets.EvaluationService>();
         services.AddHostedService(sp => sp.GetRequiredService<Notifications.NotificationDispatcher>());
+        services.AddHostedService(sp => sp.GetRequiredService<QuotaPortal.Analytics.ReportMailer>());
         // Enums travel as their names ("Monthly", "Block"), in and out.
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         services.AddProblemDetails();

@@ -45,23 +45,25 @@ public sealed class NotificationSender(IHttpClientFactory clients, Microsoft.Ext
     }
 
     /// <summary>Plain-text e-mail through SMTP (MailKit): STARTTLS when the server offers it, implicit TLS for smtps://.</summary>
-    private async Task SendEmailAsync(NotificationChannel channel, AlertMessage m, long deliveryId, CancellationToken ct)
+    private Task SendEmailAsync(NotificationChannel channel, AlertMessage m, long deliveryId, CancellationToken ct) =>
+        SendMailAsync(channel, $"[QuotaPortal] {m.Severity}: {m.Title}",
+            $"{m.Title}\n\n{m.Message}\n\nSeverity: {m.Severity}\nKind: {m.Kind}\nTeam: {m.Team ?? "all"}\nRaised: {m.RaisedAtUtc:yyyy-MM-dd HH:mm} UTC\n",
+            channel.ToTeamOwner ? m.TeamOwnerEmail : null, deliveryId.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
+
+    private async Task SendMailAsync(NotificationChannel channel, string subject, string text, string? alsoTo, string deliveryId, CancellationToken ct)
     {
         var to = (channel.Recipients ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
-        if (channel.ToTeamOwner && !string.IsNullOrWhiteSpace(m.TeamOwnerEmail))
-            to.Add(m.TeamOwnerEmail);
+        if (!string.IsNullOrWhiteSpace(alsoTo))
+            to.Add(alsoTo);
         if (to.Count == 0)
-            throw new InvalidOperationException($"{channel.Name}: no recipient for this alert.");
+            throw new InvalidOperationException($"{channel.Name}: no recipient for this message.");
         var mail = new MimeKit.MimeMessage();
         mail.From.Add(MimeKit.MailboxAddress.Parse(options.Value.EmailFrom));
         foreach (var address in to.Distinct(StringComparer.OrdinalIgnoreCase))
             mail.To.Add(MimeKit.MailboxAddress.Parse(address));
-        mail.Subject = $"[QuotaPortal] {m.Severity}: {m.Title}";
-        mail.Headers.Add("X-QuotaPortal-Delivery", deliveryId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        mail.Body = new MimeKit.TextPart("plain")
-        {
-            Text = $"{m.Title}\n\n{m.Message}\n\nSeverity: {m.Severity}\nKind: {m.Kind}\nTeam: {m.Team ?? "all"}\nRaised: {m.RaisedAtUtc:yyyy-MM-dd HH:mm} UTC\n",
-        };
+        mail.Subject = subject;
+        mail.Headers.Add("X-QuotaPortal-Delivery", deliveryId);
+        mail.Body = new MimeKit.TextPart("plain") { Text = text };
         var uri = new Uri(channel.Url);
         using var smtp = new MailKit.Net.Smtp.SmtpClient();
         await smtp.ConnectAsync(uri.Host, uri.IsDefaultPort ? (uri.Scheme == "smtps" ? 465 : 25) : uri.Port,
@@ -70,6 +72,34 @@ public sealed class NotificationSender(IHttpClientFactory clients, Microsoft.Ext
             await smtp.AuthenticateAsync(user, password, ct);
         await smtp.SendAsync(mail, ct);
         await smtp.DisconnectAsync(true, ct);
+    }
+
+    /// <summary>
+    /// A scheduled report: e-mail channels get the plain text, Slack the text in a code block, webhooks JSON
+    /// <c>{"event":"report","title","text"}</c> (signed like alerts). PagerDuty is for incidents and gets no reports.
+    /// </summary>
+    public async Task SendReportAsync(NotificationChannel channel, string title, string text, string deliveryId, CancellationToken ct)
+    {
+        switch (channel.Kind)
+        {
+            case ChannelKind.Email:
+                await SendMailAsync(channel, $"[QuotaPortal] {title}", text, null, deliveryId, ct);
+                return;
+            case ChannelKind.PagerDuty:
+                return;
+        }
+        var body = channel.Kind == ChannelKind.Slack
+            ? JsonSerializer.Serialize(new { text = $"*{title}*\n```{text}```" }, Json)
+            : JsonSerializer.Serialize(new { @event = "report", title, text }, Json);
+        using var request = new HttpRequestMessage(HttpMethod.Post, channel.Url) { Content = new StringContent(body, Encoding.UTF8) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.Add("X-QuotaPortal-Delivery", deliveryId);
+        request.Headers.Add("X-QuotaPortal-Event", "report");
+        if (channel.Kind == ChannelKind.Webhook && !string.IsNullOrEmpty(channel.Secret))
+            request.Headers.Add("X-QuotaPortal-Signature", Sign(channel.Secret, body));
+        using var response = await clients.CreateClient(HttpClientName).SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+            throw new HttpRequestException($"{channel.Name} answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
     }
 
     public static string Sign(string secret, string body) =>
