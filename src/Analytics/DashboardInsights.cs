@@ -1,7 +1,10 @@
+using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Data;
+
 namespace QuotaPortal.Analytics;
 
 /// <summary>Month-end forecast and anomaly markers for the dashboard.</summary>
-public sealed class DashboardInsights : IDashboardInsights
+public sealed class DashboardInsights(IDbContextFactory<QuotaDbContext> dbFactory) : IDashboardInsights
 {
     public int HistoryDays => 56;
 
@@ -39,6 +42,22 @@ public sealed class DashboardInsights : IDashboardInsights
         return IDashboardInsights.RunRate(spentSoFar, start, end, today.ToDateTime(new TimeOnly(12, 0), DateTimeKind.Utc), limit);
     }
 
-    public Task<IReadOnlyList<AnomalyMarker>> AnomalyMarkersAsync(DateOnly from, DateOnly to, IReadOnlyCollection<int> teamIds, CancellationToken ct) =>
-        Task.FromResult<IReadOnlyList<AnomalyMarker>>([]);
+    /// <summary>Team-level anomaly episodes in the range, one marker per team and day (the biggest).</summary>
+    public async Task<IReadOnlyList<AnomalyMarker>> AnomalyMarkersAsync(DateOnly from, DateOnly to, IReadOnlyCollection<int> teamIds, CancellationToken ct)
+    {
+        var start = from.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var end = to.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await (from a in db.Anomalies.AsNoTracking()
+                          join t in db.Teams.AsNoTracking() on a.TeamId equals t.Id
+                          where a.Model == null && a.StartUtc >= start && a.StartUtc < end && teamIds.Contains(a.TeamId)
+                          select new { a.StartUtc, t.Name, a.ImpactUsd, a.ActualUsd, a.ExpectedUsd, a.Granularity })
+            .ToListAsync(ct);
+        return rows.GroupBy(r => (Day: DateOnly.FromDateTime(r.StartUtc), r.Name))
+            .Select(g => g.MaxBy(r => r.ImpactUsd)!)
+            .OrderBy(r => r.StartUtc)
+            .Select(r => new AnomalyMarker(DateOnly.FromDateTime(r.StartUtc), r.Name, r.ImpactUsd,
+                $"{r.Granularity}: {r.ActualUsd:0.00} vs {r.ExpectedUsd:0.00} expected"))
+            .ToList();
+    }
 }

@@ -39,6 +39,8 @@ public sealed class EvaluationStatus
     public string? LastError { get; set; }
     public long Runs { get; set; }
     public long FailedRuns { get; set; }
+    /// <summary>What each analytics step said on the last run (or its error).</summary>
+    public IReadOnlyDictionary<string, string> Steps { get; set; } = new Dictionary<string, string>();
 }
 
 /// <summary>
@@ -46,7 +48,7 @@ public sealed class EvaluationStatus
 /// ingestion. Runs never overlap; a failing run is logged and the next one happens anyway.
 /// </summary>
 public sealed class EvaluationService(BudgetEvaluator evaluator, QuotaView quotas, EvaluationStatus status, UsageNotifier usage, TimeProvider time,
-    IOptions<EvaluationOptions> options, ILogger<EvaluationService> log) : BackgroundService
+    IOptions<EvaluationOptions> options, ILogger<EvaluationService> log, IEnumerable<IEvaluationStep> steps) : BackgroundService
 {
     private readonly SemaphoreSlim running = new(1, 1);
     private readonly Channel<bool> ingested = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -108,9 +110,25 @@ public sealed class EvaluationService(BudgetEvaluator evaluator, QuotaView quota
         {
             var report = await evaluator.EvaluateAsync(null, ct);
             await quotas.RefreshAsync(ct);
+            var stepResults = new Dictionary<string, string>();
+            string? stepError = null;
+            foreach (var step in steps)
+            {
+                try
+                {
+                    stepResults[step.Name] = await step.RunAsync(ct);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    log.LogError(ex, "Evaluation step {Step} failed", step.Name);
+                    stepResults[step.Name] = "failed: " + ex.Message;
+                    stepError ??= $"{step.Name}: {ex.Message}";
+                }
+            }
+            status.Steps = stepResults;
             status.LastReport = report;
-            status.LastError = report.Errors.FirstOrDefault();
-            if (report.Errors.Count > 0)
+            status.LastError = report.Errors.FirstOrDefault() ?? stepError;
+            if (status.LastError is not null)
                 status.FailedRuns++;
             return true;
         }

@@ -12,7 +12,7 @@ namespace QuotaPortal.Cli;
 /// </summary>
 public static class PortalCli
 {
-    private static readonly string[] Commands = ["users", "migrate", "demo", "keys", "import", "bench"];
+    private static readonly string[] Commands = ["users", "migrate", "demo", "keys", "import", "analyze", "bench"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Commands.Contains(args[0], StringComparer.OrdinalIgnoreCase);
 
@@ -138,6 +138,33 @@ public static class PortalCli
             return 0;
         }, ct));
         root.Subcommands.Add(import);
+
+        var analyzeTeam = new Option<string[]>("--team") { Description = "Team slug (repeatable); default every active team.", AllowMultipleArgumentsPerToken = true };
+        var analyzeFrom = new Option<DateTime?>("--from") { Description = "First day to judge (UTC, yyyy-MM-dd); default the first day with usage." };
+        var analyzeTo = new Option<DateTime?>("--to") { Description = "Judge up to this day (exclusive, UTC); default now." };
+        var analyze = new Command("analyze", "Run anomaly detection over stored history (causally, as if live); found episodes are listed, nobody is notified.")
+            { analyzeTeam, analyzeFrom, analyzeTo };
+        analyze.SetAction((parse, ct) => WithServicesAsync(configure, stderr, async (sp, token) =>
+        {
+            static DateTime? Utc(DateTime? d) => d is { } v ? DateTime.SpecifyKind(v, DateTimeKind.Utc) : null;
+            var teams = parse.GetValue(analyzeTeam) ?? [];
+            var from = Utc(parse.GetValue(analyzeFrom));
+            var to = Utc(parse.GetValue(analyzeTo));
+            if (from is { } f && to is { } t && t <= f)
+            {
+                await stderr.WriteLineAsync("error: --to must be after --from.");
+                return 1;
+            }
+            var report = await sp.GetRequiredService<Analytics.Anomalies.AnomalyService>().BackfillAsync(teams, from, to, token);
+            await stdout.WriteLineAsync($"Analyzed {report.Teams} team(s), {report.Series} series: {report.Found} anomaly episode(s).");
+            var list = await sp.GetRequiredService<Analytics.Anomalies.AnomalyQueries>().ListAsync(
+                new Analytics.Anomalies.AnomalyFilter(teams.Length == 1 ? teams[0] : null, from, to), token);
+            foreach (var a in list.Where(a => teams.Length <= 1 || teams.Contains(a.TeamSlug)))
+                await stdout.WriteLineAsync($"{a.StartUtc:yyyy-MM-dd HH:mm}  {a.Team,-18} {a.Granularity,-4} {a.Model ?? "(all models)",-20} " +
+                    $"actual {a.ActualUsd,10:N2}  expected {a.ExpectedUsd,10:N2}  {a.Deviation,5:N1} sd  +${a.ImpactUsd:N2}  {a.RootCause}");
+            return 0;
+        }, ct));
+        root.Subcommands.Add(analyze);
 
         var records = new Option<int>("--records") { Description = "Records to ingest.", DefaultValueFactory = _ => 100_000 };
         var clients = new Option<int>("--clients") { Description = "Concurrent HTTP clients (a gateway fleet).", DefaultValueFactory = _ => 8 };

@@ -55,6 +55,7 @@ public static class QuotaPortalEndpoints
         app.MapPricingApi();
         app.MapBudgetsApi();
         Analytics.AnalyticsApi.MapAnalyticsApi(app);
+        Analytics.Anomalies.AnomaliesApi.MapAnomaliesApi(app);
         return app;
     }
 

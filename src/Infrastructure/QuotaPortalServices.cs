@@ -107,6 +107,13 @@ public static class QuotaPortalServices
         services.AddSingleton<QuotaPortal.Analytics.DashboardService>();
         services.AddSingleton<QuotaPortal.Analytics.IDashboardInsights, QuotaPortal.Analytics.DashboardInsights>();
         services.AddSingleton<QuotaPortal.Analytics.BudgetRiskService>();
+        services.AddOptions<QuotaPortal.Analytics.Anomalies.AnomalyOptions>().BindConfiguration(QuotaPortal.Analytics.Anomalies.AnomalyOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<QuotaPortal.Analytics.Anomalies.AnomalyService>();
+        services.AddSingleton<QuotaPortal.Analytics.Anomalies.AnomalyQueries>();
+        services.AddSingleton<QuotaPortal.Analytics.Anomalies.AnomalySeries>();
+        services.AddSingleton<Budgets.IEvaluationStep>(sp => sp.GetRequiredService<QuotaPortal.Analytics.Anomalies.AnomalyService>());
+        services.AddSingleton<IHistoryAnalyzer>(sp => sp.GetRequiredService<QuotaPortal.Analytics.Anomalies.AnomalyService>());
         services.AddSingleton<QuotaPortal.Analytics.ReportService>();
         services.AddSingleton<QuotaPortal.Analytics.ReportSchedule>();
         services.AddSingleton<QuotaPortal.Analytics.ReportMailer>();

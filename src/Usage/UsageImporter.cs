@@ -12,7 +12,7 @@ public sealed record ImportSummary(bool Succeeded, long Records, long Accepted, 
 /// record is bad; then it is written in batches of 1,000 whose idempotency keys derive from the file's content, so
 /// importing the same file again writes nothing new.
 /// </summary>
-public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time)
+public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time, IEnumerable<IHistoryAnalyzer> analyzers, ILogger<UsageImporter> log)
 {
     public const int BatchSize = 1000;
     private const int MaxErrors = 50;
@@ -50,11 +50,24 @@ public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time)
         if (errors.Count > 0)
             return new ImportSummary(false, records, 0, 0, 0, 0, errors.Take(MaxErrors).ToList(), time.GetElapsedTime(started));
 
+        var teams = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        DateTime? first = null, last = null;
         long accepted = 0, duplicates = 0, written = 0;
         decimal writtenCost = 0;
         batchNo = 0;
         await foreach (var batch in BatchesAsync(open, jsonLines, errors, ct))
         {
+            foreach (var r in batch)
+            {
+                if (r.Team is { } team)
+                    teams.Add(team);
+                if (r.Timestamp is { } ts)
+                {
+                    var utc = ts.UtcDateTime;
+                    first = first is null || utc < first ? utc : first;
+                    last = last is null || utc > last ? utc : last;
+                }
+            }
             var outcome = await ingestor.IngestAsync(batch, caller, $"import:{fileHash}:{batchNo}", ct);
             if (outcome.Status != IngestStatus.Ok)
             {
@@ -69,6 +82,22 @@ public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time)
             written += batch.Count;
             batchNo++;
             progress?.Report(new ImportProgress(records, written, "writing"));
+        }
+        // Imported history is replayed through the analytics (anomaly backfill) as if they had been watching all along.
+        if (accepted > 0 && first is { } from && last is { } to)
+        {
+            foreach (var analyzer in analyzers)
+            {
+                try
+                {
+                    progress?.Report(new ImportProgress(records, written, "analyzing"));
+                    await analyzer.AnalyzeAsync(teams, from, to.AddHours(1), ct);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    log.LogError(ex, "Analyzing imported history failed; run 'analyze' to retry");
+                }
+            }
         }
         return new ImportSummary(true, records, accepted, duplicates, writtenCost, batchNo, [], time.GetElapsedTime(started));
     }

@@ -1,0 +1,71 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Data;
+using QuotaPortal.Infrastructure;
+
+namespace QuotaPortal.Analytics.Anomalies;
+
+/// <param name="Team">Team slug.</param>
+/// <param name="Granularity">"hour" or "day"; null for both.</param>
+public sealed record AnomalyFilter(string? Team = null, DateTime? FromUtc = null, DateTime? ToUtc = null, string? Granularity = null, int? DepartmentId = null);
+
+/// <summary>An anomaly episode as the list, the API and the CLI show it.</summary>
+public sealed record AnomalyView(long Id, int TeamId, string Team, string TeamSlug, string? Model, string Granularity, DateTime StartUtc, DateTime EndUtc,
+    bool IsOpen, decimal ActualUsd, decimal ExpectedUsd, double Deviation, decimal ImpactUsd, double ChangePercent, int Buckets, string? RootCause,
+    string Source, long? AlertId, bool MarkedExpected);
+
+public sealed class AnomalyQueries(IDbContextFactory<QuotaDbContext> dbFactory)
+{
+    public async Task<IReadOnlyList<AnomalyView>> ListAsync(AnomalyFilter filter, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var q = from a in db.Anomalies.AsNoTracking()
+                join t in db.Teams.AsNoTracking() on a.TeamId equals t.Id
+                select new { a, t };
+        if (filter.Team is { } slug)
+            q = q.Where(x => x.t.Slug == slug);
+        if (filter.DepartmentId is { } dept)
+            q = q.Where(x => x.t.DepartmentId == dept);
+        if (filter.FromUtc is { } from)
+            q = q.Where(x => x.a.EndUtc > from);
+        if (filter.ToUtc is { } to)
+            q = q.Where(x => x.a.StartUtc < to);
+        if (filter.Granularity is { } g)
+            q = q.Where(x => x.a.Granularity == g);
+        var rows = await q.OrderByDescending(x => x.a.StartUtc).Take(1000)
+            .Select(x => new AnomalyView(x.a.Id, x.t.Id, x.t.Name, x.t.Slug, x.a.Model, x.a.Granularity, x.a.StartUtc, x.a.EndUtc, x.a.IsOpen, x.a.ActualUsd,
+                x.a.ExpectedUsd, x.a.Deviation, x.a.ImpactUsd, x.a.ChangePercent, x.a.Buckets, x.a.RootCause, x.a.Source.ToString(), x.a.AlertId,
+                x.a.AlertId != null && db.Alerts.Any(al => al.Id == x.a.AlertId && al.MarkedExpected)))
+            .ToListAsync(ct);
+        return rows;
+    }
+}
+
+public static class AnomaliesApi
+{
+    public static IEndpointRouteBuilder MapAnomaliesApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/anomalies", ListAsync).RequireAuthorization(Policies.Reader).WithTags("Analytics")
+            .WithSummary("Anomaly episodes: start/end, actual vs expected, deviation, $ impact, root cause");
+        return app;
+    }
+
+    /// <param name="team">Team slug.</param>
+    /// <param name="from">Episodes still going at or after this instant (UTC).</param>
+    /// <param name="to">Episodes that started before this instant (UTC).</param>
+    /// <param name="granularity">hour or day; default both.</param>
+    public static async Task<Results<Ok<IReadOnlyList<AnomalyView>>, ValidationProblem>> ListAsync(AnomalyQueries anomalies, Teams.TeamService teams,
+        string? team, DateTime? from, DateTime? to, string? granularity, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (granularity is not null && granularity is not ("hour" or "day"))
+            errors.Add("granularity", "'granularity' must be hour or day.");
+        if (from is { } f && to is { } t && t <= f)
+            errors.Add("to", "'to' must be after 'from'.");
+        if (!string.IsNullOrWhiteSpace(team) && await teams.FindTeamAsync(team, ct) is null)
+            errors.Add("team", $"No team '{team}'.");
+        if (errors.Any)
+            return TypedResults.ValidationProblem(errors.ToDictionary());
+        return TypedResults.Ok(await anomalies.ListAsync(new AnomalyFilter(string.IsNullOrWhiteSpace(team) ? null : team, from?.ToUniversalTime(), to?.ToUniversalTime(), granularity), ct));
+    }
+}
