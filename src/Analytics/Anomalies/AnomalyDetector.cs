@@ -22,7 +22,7 @@ public sealed class AnomalySettings
     public int BaselineWeeks { get; set; } = 4;
 
     public static AnomalySettings Default(Granularity g) => g == Granularity.Hour
-        ? new AnomalySettings { MinDeviation = 4.5, MinImpactUsd = 5m, MinChangePercent = 50, CooldownBuckets = 6, MinHistoryDays = 7 }
+        ? new AnomalySettings { MinDeviation = 5.0, MinImpactUsd = 5m, MinChangePercent = 50, CooldownBuckets = 6, MinHistoryDays = 3 }
         : new AnomalySettings { MinDeviation = 4.0, MinImpactUsd = 20m, MinChangePercent = 30, CooldownBuckets = 2, MinHistoryDays = 14 };
 }
 
@@ -68,32 +68,43 @@ public static class AnomalyDetector
             sum[i + 1] = sum[i] + (usable[i] ? values[i] : 0);
             cnt[i + 1] = cnt[i] + (usable[i] ? 1 : 0);
         }
+        // Buckets judged anomalous stay out of the scale and the "recent high": one spike must not hide the next.
+        var normal = (bool[])usable.Clone();
         var residuals = new double[n];
         var hasResidual = new bool[n];
         var scores = new List<BucketScore>(n);
         var slot = new List<double>(s.BaselineWeeks);
-        double scale = 0;
+        double scale = 0, high = 0;
         var lastScaled = -rescaleEvery;
         for (var i = 0; i < n; i++)
         {
-            if (i < minHistory || i < period)
+            if (i < minHistory)
             {
                 scores.Add(new BucketScore(series[i].StartUtc, series[i].Value, series[i].Value, 0, false, Learning: true));
                 continue;
             }
-            var expected = Expected(values, usable, sum, cnt, i, period, s.BaselineWeeks, slot);
+            var expected = Expected(values, usable, sum, cnt, i, period, perDay, s.BaselineWeeks, slot);
             residuals[i] = values[i] - expected;
             hasResidual[i] = usable[i];
             if (i - lastScaled >= rescaleEvery || scale == 0)
             {
                 scale = Scale(residuals, hasResidual, i, scaleWindow);
+                high = High(values, normal, i, scaleWindow);
                 lastScaled = i;
             }
             var effective = Math.Max(scale, Math.Max(0.05 * expected, 1e-6));
             var deviation = (values[i] - expected) / effective;
             var impact = values[i] - expected;
             var change = expected <= 0 ? double.PositiveInfinity : impact / expected * 100;
-            var anomalous = usable[i] && deviation >= s.MinDeviation && impact >= (double)s.MinImpactUsd && change >= s.MinChangePercent;
+            // A bucket must also top what the series itself reached lately (its 99th percentile): a sparse series whose every blip is
+            // "infinitely" above an expected zero stays quiet unless the blip is bigger than its usual ones.
+            var anomalous = usable[i] && deviation >= s.MinDeviation && impact >= (double)s.MinImpactUsd && change >= s.MinChangePercent
+                && values[i] > high;
+            if (anomalous)
+            {
+                normal[i] = false;
+                hasResidual[i] = false;
+            }
             scores.Add(new BucketScore(series[i].StartUtc, series[i].Value, (decimal)Math.Round(expected, 6), Math.Round(deviation, 2), anomalous, false));
         }
         return scores;
@@ -128,8 +139,18 @@ public static class AnomalyDetector
     public static BucketScore Score(IReadOnlyList<SeriesPoint> history, SeriesPoint point, Granularity g, AnomalySettings s) =>
         ScoreAll([.. history, point], g, s)[^1];
 
-    private static double Expected(double[] values, bool[] usable, double[] sum, int[] cnt, int i, int period, int weeks, List<double> slot)
+    private static double Expected(double[] values, bool[] usable, double[] sum, int[] cnt, int i, int period, int perDay, int weeks, List<double> slot)
     {
+        // Under two weeks of history: the same hour of the previous days (hourly) or the previous week's days (daily).
+        if (i < 2 * period)
+        {
+            slot.Clear();
+            var daySlot = perDay > 1 ? perDay : 1;
+            for (var k = 1; k <= 7 && i - k * daySlot >= 0; k++)
+                if (usable[i - k * daySlot])
+                    slot.Add(values[i - k * daySlot]);
+            return slot.Count == 0 ? values[i - 1] : Median(slot);
+        }
         slot.Clear();
         for (var k = 1; k <= weeks && i - k * period >= 0; k++)
             if (usable[i - k * period])
@@ -162,8 +183,26 @@ public static class AnomalyDetector
         var median = Median(list);
         for (var k = 0; k < list.Count; k++)
             list[k] = Math.Abs(list[k] - median);
-        return 1.4826 * Median(list);
+        list.Sort();
+        var mad = 1.4826 * list[list.Count / 2];
+        // Sparse, bursty series (mostly zeros) have a MAD of 0; the 90th percentile of the absolute residuals keeps their scale honest.
+        var p90 = list[(int)(list.Count * 0.9)] / 1.645;
+        return Math.Max(mad, p90);
     }
+
+    private static double High(double[] values, bool[] usable, int i, int window)
+    {
+        var list = new List<double>(window);
+        for (var j = Math.Max(0, i - window); j < i; j++)
+            if (usable[j])
+                list.Add(values[j]);
+        if (list.Count == 0)
+            return 0;
+        list.Sort();
+        return list[(int)Math.Min(list.Count - 1, list.Count * HighQuantile)];
+    }
+
+    internal static double HighQuantile = 1.0;
 
     private static double Median(List<double> xs)
     {
