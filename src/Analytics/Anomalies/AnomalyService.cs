@@ -143,7 +143,11 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
         var raisedIds = new List<long>();
         var changedIds = new List<long>();
         string? headline = null;
-        var channels = live ? await NotificationChannels.LoadAsync(db, ct) : [];
+        var channels = await NotificationChannels.LoadAsync(db, ct);
+        // An episode still going on at the real "now" is current, whichever run finds it (an import of today's data included):
+        // it raises its alert. Anything older is history.
+        var realNow = time.GetUtcNow().UtcDateTime;
+        var currentHour = new DateTime(realNow.Year, realNow.Month, realNow.Day, realNow.Hour, 0, 0, DateTimeKind.Utc);
         foreach (var s in series)
         {
             try
@@ -156,7 +160,8 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
                     settings.MinChangePercent = minChange;
                 var episodes = AnomalyDetector.Detect(s.Points, s.Granularity == Hour ? Granularity.Hour : Granularity.Day, settings);
                 var seriesEnd = s.Granularity == Hour ? hourEnd : dayEnd;
-                var r = await StoreAsync(db, team, s, episodes, seriesEnd, live, channels, now, ct);
+                var currentFrom = s.Granularity == Hour ? currentHour.AddHours(-2) : realNow.Date.AddDays(-2);
+                var r = await StoreAsync(db, team, s, episodes, seriesEnd, currentFrom, channels, realNow, ct);
                 found += episodes.Count;
                 raised += r.Raised.Count;
                 closed += r.Closed.Count;
@@ -190,7 +195,7 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
     private sealed record StoreResult(List<Alert> Raised, List<long> Closed);
 
     private async Task<StoreResult> StoreAsync(QuotaDbContext db, Teams.Team team, Series s, IReadOnlyList<AnomalyEpisode> episodes, DateTime seriesEnd,
-        bool live, IReadOnlyList<NotificationChannel> channels, DateTime now, CancellationToken ct)
+        DateTime currentFrom, IReadOnlyList<NotificationChannel> channels, DateTime now, CancellationToken ct)
     {
         var result = new StoreResult([], []);
         var step = s.Granularity == Hour ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
@@ -208,7 +213,7 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             {
                 row = new Anomaly { TeamId = s.TeamId, Model = s.Model, Granularity = s.Granularity, StartUtc = e.StartUtc, DetectedAt = now };
                 // Live means the episode is happening now (or ended in the last two buckets); anything older is history.
-                row.Source = live && e.EndUtc >= seriesEnd - 2 * step ? AnomalySource.Live : AnomalySource.Backfill;
+                row.Source = e.EndUtc >= currentFrom ? AnomalySource.Live : AnomalySource.Backfill;
                 db.Anomalies.Add(row);
                 byStart[e.StartUtc] = row;
             }
