@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Analytics.Forecasting;
 using QuotaPortal.Data;
 
 namespace QuotaPortal.Analytics;
@@ -8,38 +9,57 @@ public sealed class DashboardInsights(IDbContextFactory<QuotaDbContext> dbFactor
 {
     public int HistoryDays => 56;
 
+    /// <summary>Holt-Winters (or run-rate on short history) to the end of the UTC month, as a cumulative burn-down with its 80 % band.</summary>
     public MonthForecast ForecastMonth(IReadOnlyDictionary<DateOnly, decimal> dailyTotals, DateOnly today)
     {
         var monthStart = new DateOnly(today.Year, today.Month, 1);
         var monthEnd = monthStart.AddMonths(1).AddDays(-1);
-        var spent = dailyTotals.Where(d => d.Key >= monthStart && d.Key <= today).Sum(d => d.Value);
-        var elapsed = today.DayNumber - monthStart.DayNumber + 1;
-        var perDay = spent / elapsed;
+        var f = Forecast(dailyTotals, today, monthStart, monthEnd);
         var points = new List<BurnDownPoint>();
         decimal cumulative = 0;
-        for (var d = monthStart; d <= monthEnd; d = d.AddDays(1))
+        for (var d = monthStart; d < today; d = d.AddDays(1))
         {
-            if (d <= today)
-            {
-                cumulative += dailyTotals.GetValueOrDefault(d);
-                points.Add(new BurnDownPoint(d, cumulative, d == today ? cumulative : null, d == today ? cumulative : null, d == today ? cumulative : null));
-            }
-            else
-            {
-                var f = spent + perDay * (d.DayNumber - today.DayNumber);
-                points.Add(new BurnDownPoint(d, null, f, f, f));
-            }
+            cumulative += dailyTotals.GetValueOrDefault(d);
+            points.Add(new BurnDownPoint(d, cumulative, null, null, null));
         }
-        var projected = spent + perDay * (monthEnd.DayNumber - today.DayNumber);
-        return new MonthForecast(projected, projected, projected, "run-rate", points);
+        // From today on: cumulative expected spend, its band widening by each day's spread (as the forecaster's total does).
+        double spread = 0;
+        var expected = cumulative;
+        foreach (var day in f.Days)
+        {
+            var sd = (double)(day.High - day.Mean) / 1.2816;
+            spread += sd;
+            expected += day.Mean;
+            var half = (decimal)(1.2816 * spread);
+            var actual = day.Day == today ? cumulative + f.SpentToday : (decimal?)null;
+            points.Add(new BurnDownPoint(day.Day, actual, decimal.Round(expected, 2), decimal.Round(Math.Max(cumulative + f.SpentToday, expected - half), 2),
+                decimal.Round(expected + half, 2)));
+        }
+        return new MonthForecast(f.Projected, f.Low, f.High, f.Method, points);
     }
 
     public PeriodProjection ProjectPeriod(IReadOnlyDictionary<DateOnly, decimal> dailyTotals, decimal spentSoFar, DateOnly today, DateOnly periodStart,
         DateOnly periodEnd, decimal limit)
     {
-        var start = periodStart.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var end = periodEnd.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        return IDashboardInsights.RunRate(spentSoFar, start, end, today.ToDateTime(new TimeOnly(12, 0), DateTimeKind.Utc), limit);
+        var f = Forecast(dailyTotals, today, periodStart, periodEnd);
+        // The budget's own spend (in its time zone, exact) replaces the UTC-day sum for what is already spent.
+        var shift = spentSoFar - f.SpentSoFar;
+        var adjusted = f with { SpentSoFar = spentSoFar, Projected = f.Projected + shift, Low = f.Low + shift, High = f.High + shift };
+        return new PeriodProjection(adjusted.Projected, adjusted.Low, adjusted.High, SpendForecaster.Risk(adjusted, limit).ToString(),
+            SpendForecaster.ExceedDate(adjusted, limit), adjusted.Method);
+    }
+
+    private PeriodForecast Forecast(IReadOnlyDictionary<DateOnly, decimal> dailyTotals, DateOnly today, DateOnly periodStart, DateOnly periodEnd)
+    {
+        // Complete days up to yesterday, from the first day with spend (a new team has no zero history) but at most HistoryDays + 31 back.
+        var from = today.AddDays(-(HistoryDays + 31));
+        var firstSpend = dailyTotals.Where(d => d.Value > 0 && d.Key < today).Select(d => (DateOnly?)d.Key).Min();
+        if (firstSpend is { } first && first > from)
+            from = first;
+        var history = new List<decimal>();
+        for (var d = from; d < today; d = d.AddDays(1))
+            history.Add(dailyTotals.GetValueOrDefault(d));
+        return SpendForecaster.Forecast(history, dailyTotals.GetValueOrDefault(today), today, periodStart, periodEnd);
     }
 
     /// <summary>Team-level anomaly episodes in the range, one marker per team and day (the biggest).</summary>

@@ -15,7 +15,7 @@ public sealed record EvaluationReport(int Budgets, int Raised, int Updated, int 
 /// New alerts and their notifications are written in one transaction. One failing budget never stops the others.
 /// </summary>
 public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, AlertNotifier notifier, ILogger<BudgetEvaluator> log,
-    Microsoft.Extensions.Options.IOptions<EvaluationOptions> options)
+    Microsoft.Extensions.Options.IOptions<EvaluationOptions> options, Analytics.IDashboardInsights insights)
 {
     public async Task<EvaluationReport> EvaluateAsync(IReadOnlyCollection<int>? onlyBudgets = null, CancellationToken ct = default)
     {
@@ -43,7 +43,7 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
             try
             {
                 await using var budgetDb = await dbFactory.CreateDbContextAsync(ct);
-                var r = await EvaluateBudgetAsync(budgetDb, budget, names, now, ct);
+                var r = await EvaluateBudgetAsync(budgetDb, budget, names, now, insights, ct);
                 raised += r.Raised.Count;
                 updated += r.Updated;
                 resolved += r.Resolved;
@@ -67,7 +67,8 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
 
     private sealed record BudgetOutcome(List<Alert> Raised, int Updated, int Resolved, List<long> Changed);
 
-    private static async Task<BudgetOutcome> EvaluateBudgetAsync(QuotaDbContext db, Budget b, BudgetService.ScopeNames names, DateTime now, CancellationToken ct)
+    private static async Task<BudgetOutcome> EvaluateBudgetAsync(QuotaDbContext db, Budget b, BudgetService.ScopeNames names, DateTime now,
+        Analytics.IDashboardInsights insights, CancellationToken ct)
     {
         var window = BudgetPeriods.Current(b.Period, b.TimeZone, now, b.RollingWindowMinutes);
         var spent = await SpendCalculator.SpendAsync(db, b, window, ct);
@@ -140,27 +141,32 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
             db.Alerts.Add(alert);
             outcome.Raised.Add(alert);
         }
-        // Forecast: the straight run-rate to the end of the period (Holt-Winters arrives with the analytics issue).
+        // Forecast: where the period ends. Cost budgets of a week or longer on everything, a department or a team use the Holt-Winters
+        // forecast of their daily spend; shorter periods and narrower scopes use the pace so far (run-rate).
         if (b.ForecastThresholdPercent is { } forecastAt && b.Period != BudgetPeriod.Rolling && b.Limit > 0)
         {
             var elapsed = (now - window.StartUtc).TotalSeconds;
             var length = window.Length.TotalSeconds;
             if (elapsed >= length * 0.1 && spent < b.Limit)
             {
-                var projected = spent * (decimal)(length / elapsed);
+                var projection = await ProjectAsync(db, b, window, spent, now, insights, ct);
+                var projected = projection.Projected;
                 var projectedPct = projected / b.Limit * 100;
                 var dedup = $"forecast:{b.Id}:{periodKey}";
                 if (projectedPct >= forecastAt && !await db.Alerts.AnyAsync(a => a.DedupKey == dedup, ct))
                 {
-                    var crossingUtc = window.StartUtc.AddSeconds(elapsed * (double)(b.Limit / spent));
+                    var crossing = projection.Method == "run-rate"
+                        ? window.StartUtc.AddSeconds(elapsed * (double)(b.Limit / Math.Max(spent, 0.0000001m))).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC"
+                        : projection.ExceedsOn?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
                     var forecast = new Alert
                     {
                         Kind = AlertKind.Forecast, Severity = AlertSeverity.Warning, State = AlertState.Open, DedupKey = dedup, BudgetId = b.Id, TeamId = b.TeamId,
                         PeriodStart = window.StartUtc, PeriodEnd = window.EndUtc, ThresholdPercent = forecastAt, ObservedValue = spent, LimitValue = b.Limit,
                         ExpectedValue = decimal.Round(projected, 4),
                         Title = $"{b.Name}: projected to reach {projectedPct:0}% of budget by the end of the period",
-                        Message = $"At the current pace ({Format(spent, b.Metric)} so far) the period ends at about {Format(projected, b.Metric)} of {Format(b.Limit, b.Metric)}; " +
-                                  (projected >= b.Limit ? $"the limit would be reached around {crossingUtc:yyyy-MM-dd HH:mm} UTC." : "still under the limit."),
+                        Message = $"At the current pace ({Format(spent, b.Metric)} so far) the period ends at about {Format(projected, b.Metric)} of {Format(b.Limit, b.Metric)}"
+                                  + (projection.Method == "run-rate" ? "" : $" (80 % interval {Format(projection.Low, b.Metric)}–{Format(projection.High, b.Metric)}, {projection.Method})")
+                                  + "; " + (projected >= b.Limit && crossing is not null ? $"the limit would be reached around {crossing}." : "still under the limit."),
                         FirstRaisedAt = now, LastRaisedAt = now,
                     };
                     db.Alerts.Add(forecast);
@@ -187,6 +193,23 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
             await tx.CommitAsync(ct);
         }
         return outcome with { Updated = updated, Resolved = resolvedCount };
+    }
+
+    private static async Task<Analytics.PeriodProjection> ProjectAsync(QuotaDbContext db, Budget b, PeriodWindow window, decimal spent, DateTime now,
+        Analytics.IDashboardInsights insights, CancellationToken ct)
+    {
+        if (b.Metric != BudgetMetric.Cost || b.Period is BudgetPeriod.Daily or BudgetPeriod.Rolling || b.Provider is not null || b.Model is not null || b.AgentId is not null)
+            return Analytics.IDashboardInsights.RunRate(spent, window.StartUtc, window.EndUtc, now, b.Limit);
+        var from = now.Date.AddDays(-(insights.HistoryDays + 31));
+        var q = db.UsageDaily.AsNoTracking().Where(r => r.BucketStart >= from);
+        if (b.TeamId is { } team)
+            q = q.Where(r => r.TeamId == team);
+        else if (b.DepartmentId is { } dept)
+            q = q.Where(r => db.Teams.Any(t => t.Id == r.TeamId && t.DepartmentId == dept));
+        var daily = (await q.GroupBy(r => r.BucketStart).Select(g => new { g.Key, Cost = g.Sum(r => r.CostNanos) }).ToListAsync(ct))
+            .ToDictionary(x => DateOnly.FromDateTime(x.Key), x => Money.FromNanos(x.Cost));
+        return insights.ProjectPeriod(daily, spent, DateOnly.FromDateTime(now), DateOnly.FromDateTime(window.StartUtc),
+            DateOnly.FromDateTime(window.EndUtc.AddTicks(-1)), b.Limit);
     }
 
     /// <summary>The "default daily budget per team" setting: teams without a budget of their own get one (marked IsDefault).</summary>
