@@ -176,7 +176,11 @@ public static class PortalCli
         var quotaCalls = new Option<int>("--calls") { Description = "Sequential calls per measure.", DefaultValueFactory = _ => 5000 };
         var quotaBench = new Command("quota", "Quota-check latency over HTTP vs the HTTP floor (GET /healthz) and the in-process view.") { quotaTeams, quotaCalls };
         quotaBench.SetAction((parse, ct) => Benchmarks.QuotaBenchmark.RunAsync(parse.GetValue(quotaTeams), parse.GetValue(quotaCalls), stdout, ct));
-        root.Subcommands.Add(new Command("bench", "Benchmarks that print figures next to a baseline measured in the same run.") { ingestBench, quotaBench });
+        var forecastData = new Option<string?>("--data") { Description = "An hourly TimeStamp,Value,Label CSV (e.g. ../shared/data/anomaly-dev/api-01.csv) to score too." };
+        var forecastDays = new Option<int>("--demo-days") { Description = "Days of demo data to score.", DefaultValueFactory = _ => 365 };
+        var forecastBench = new Command("forecast", "Month-end forecast MAPE on day 5/10/20: Holt-Winters vs the plain run-rate.") { forecastData, forecastDays };
+        forecastBench.SetAction(parse => Benchmarks.ForecastAccuracy.Run(parse.GetValue(forecastData), parse.GetValue(forecastDays), stdout));
+        root.Subcommands.Add(new Command("bench", "Benchmarks that print figures next to a baseline measured in the same run.") { ingestBench, quotaBench, forecastBench });
 
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         return root.Parse(args).InvokeAsync(config);
