@@ -82,54 +82,64 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
             teamQuery = teamQuery.Where(t => t.DepartmentId == dept);
         var teams = await teamQuery.ToDictionaryAsync(t => t.Id, t => t.Name, ct);
         var teamIds = teams.Keys.ToList();
-        var daily = db.UsageDaily.AsNoTracking().Where(r => teamIds.Contains(r.TeamId));
+        var filtered = query.DepartmentId is not null;
 
-        // The shown period and the one before it, at team × provider × model grain (a few thousand rows even for a year).
-        var rows = await daily.Where(r => r.BucketStart >= previousFrom && r.BucketStart < toExclusive)
-            .GroupBy(r => new { r.TeamId, r.BucketStart, r.Provider, r.Model })
-            .Select(g => new { g.Key.TeamId, g.Key.BucketStart, g.Key.Provider, g.Key.Model, Cost = g.Sum(r => r.CostNanos) })
-            .ToListAsync(ct);
+        // Each figure is its own small GROUP BY over the shown period (and the one before it), so the database aggregates, not the app;
+        // they run side by side on their own connections (SQLite in WAL mode serves concurrent readers).
+        async Task<List<T>> ReadAsync<T>(Func<IQueryable<UsageDaily>, IQueryable<UsageHourly>, IQueryable<T>> build)
+        {
+            await using var c = await dbFactory.CreateDbContextAsync(ct);
+            // Without a department filter every team counts: no IN list, so SQLite can use the covering index alone.
+            var d = filtered ? c.UsageDaily.AsNoTracking().Where(r => teamIds.Contains(r.TeamId)) : c.UsageDaily.AsNoTracking();
+            var h = filtered ? c.UsageHourly.AsNoTracking().Where(r => teamIds.Contains(r.TeamId)) : c.UsageHourly.AsNoTracking();
+            return await build(d, h).ToListAsync(ct);
+        }
+        var seriesTask = query.GroupBy switch
+        {
+            SpendGrouping.Provider => ReadAsync((d, _) => d.Where(r => r.BucketStart >= from && r.BucketStart < toExclusive).GroupBy(r => new { r.BucketStart, r.Provider })
+                .Select(g => new SeriesRow(g.Key.BucketStart, g.Key.Provider, 0, g.Sum(r => r.CostNanos)))),
+            SpendGrouping.Model => ReadAsync((d, _) => d.Where(r => r.BucketStart >= from && r.BucketStart < toExclusive).GroupBy(r => new { r.BucketStart, r.Model })
+                .Select(g => new SeriesRow(g.Key.BucketStart, g.Key.Model, 0, g.Sum(r => r.CostNanos)))),
+            _ => ReadAsync((d, _) => d.Where(r => r.BucketStart >= from && r.BucketStart < toExclusive).GroupBy(r => new { r.BucketStart, r.TeamId })
+                .Select(g => new SeriesRow(g.Key.BucketStart, "", g.Key.TeamId, g.Sum(r => r.CostNanos)))),
+        };
+        var teamTask = ReadAsync((d, _) => d.Where(r => r.BucketStart >= previousFrom && r.BucketStart < toExclusive)
+            .GroupBy(r => new { r.TeamId, Current = r.BucketStart >= from })
+            .Select(g => new TeamRow(g.Key.TeamId, g.Key.Current, g.Sum(r => r.CostNanos))));
+        var driverTask = ReadAsync((d, _) => d.Where(r => r.BucketStart >= from && r.BucketStart < toExclusive).GroupBy(r => new { r.TeamId, r.Model })
+            .OrderByDescending(g => g.Sum(r => r.CostNanos)).Take(5)
+            .Select(g => new DriverRow(g.Key.TeamId, g.Key.Model, g.Sum(r => r.CostNanos))));
         // Day totals for the month figures and the forecast history.
         var totalsFrom = new[] { historyStart, lastMonthStart }.Min();
-        var dayTotals = (await daily.Where(r => r.BucketStart >= totalsFrom)
-                .GroupBy(r => r.BucketStart)
-                .Select(g => new { Day = g.Key, Cost = g.Sum(r => r.CostNanos) })
-                .ToListAsync(ct))
-            .ToDictionary(d => DateOnly.FromDateTime(d.Day), d => Money.FromNanos(d.Cost));
+        var totalsTask = ReadAsync((d, _) => d.Where(r => r.BucketStart >= totalsFrom).GroupBy(r => r.BucketStart)
+            .Select(g => new SeriesRow(g.Key, "", 0, g.Sum(r => r.CostNanos))));
         var todayStart = today.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var hourlyToday = await db.UsageHourly.AsNoTracking()
-            .Where(r => teamIds.Contains(r.TeamId) && r.BucketStart >= todayStart && r.BucketStart <= now)
-            .GroupBy(r => 1)
-            .Select(g => new { Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests) })
-            .FirstOrDefaultAsync(ct);
+        var todayTask = ReadAsync((_, h) => h.Where(r => r.BucketStart >= todayStart && r.BucketStart <= now).GroupBy(r => 1)
+            .Select(g => new TodayRow(g.Sum(r => r.CostNanos), g.Sum(r => r.Requests))));
         var openCritical = await db.Alerts.AsNoTracking()
             .CountAsync(a => a.State != AlertState.Resolved && a.Severity == AlertSeverity.Critical && (a.TeamId == null || teamIds.Contains(a.TeamId.Value)), ct);
         var monthlyBudget = await MonthlyBudgetAsync(db, query.DepartmentId, teamIds, ct);
+        var seriesRows = await seriesTask;
+        var teamRows = await teamTask;
+        var driverRows = await driverTask;
+        var dayTotals = (await totalsTask).ToDictionary(d => DateOnly.FromDateTime(d.BucketStart), d => Money.FromNanos(d.Cost));
+        var hourlyToday = (await todayTask).FirstOrDefault();
 
-        var inRange = rows.Where(r => r.BucketStart >= from).ToList();
-        var previous = rows.Where(r => r.BucketStart < from).ToList();
-        var teamSpend = inRange.GroupBy(d => d.TeamId)
-            .Select(g => new TeamSpend(g.Key, teams.GetValueOrDefault(g.Key, $"#{g.Key}"), Money.FromNanos(g.Sum(x => x.Cost)),
-                Money.FromNanos(previous.Where(p => p.TeamId == g.Key).Sum(p => p.Cost))))
+        var previousByTeam = teamRows.Where(r => !r.Current).ToDictionary(r => r.TeamId, r => r.Cost);
+        var teamSpend = teamRows.Where(r => r.Current)
+            .Select(r => new TeamSpend(r.TeamId, teams.GetValueOrDefault(r.TeamId, $"#{r.TeamId}"), Money.FromNanos(r.Cost), Money.FromNanos(previousByTeam.GetValueOrDefault(r.TeamId))))
             .OrderByDescending(t => t.Cost)
             .ToList();
-        string KeyOf(int teamId, string provider, string model) => query.GroupBy switch
-        {
-            SpendGrouping.Provider => provider,
-            SpendGrouping.Model => model,
-            _ => teams.GetValueOrDefault(teamId, $"#{teamId}"),
-        };
-        var series = inRange
-            .GroupBy(d => (Day: DateOnly.FromDateTime(d.BucketStart), Key: KeyOf(d.TeamId, d.Provider, d.Model)))
-            .Select(g => new DailySpend(g.Key.Day, g.Key.Key, Money.FromNanos(g.Sum(x => x.Cost))))
+        var series = seriesRows
+            .Select(d => new DailySpend(DateOnly.FromDateTime(d.BucketStart), query.GroupBy == SpendGrouping.Team ? teams.GetValueOrDefault(d.TeamId, $"#{d.TeamId}") : d.Key,
+                Money.FromNanos(d.Cost)))
             .ToList();
         var keys = series.GroupBy(s => s.Key).OrderByDescending(g => g.Sum(s => s.Cost)).Select(g => g.Key).ToList();
-        var periodTotal = Money.FromNanos(inRange.Sum(r => r.Cost));
-        var drivers = inRange.GroupBy(r => (r.TeamId, r.Model))
-            .Select(g => (g.Key.TeamId, g.Key.Model, Cost: Money.FromNanos(g.Sum(x => x.Cost))))
-            .OrderByDescending(d => d.Cost).Take(5)
-            .Select(d => new CostDriver(teams.GetValueOrDefault(d.TeamId, $"#{d.TeamId}"), d.Model, d.Cost,
-                periodTotal == 0 ? 0 : (double)(d.Cost / periodTotal * 100)))
+        var periodNanos = teamRows.Where(r => r.Current).Sum(r => r.Cost);
+        var periodTotal = Money.FromNanos(periodNanos);
+        var drivers = driverRows
+            .Select(d => new CostDriver(teams.GetValueOrDefault(d.TeamId, $"#{d.TeamId}"), d.Model, Money.FromNanos(d.Cost),
+                periodNanos == 0 ? 0 : d.Cost * 100.0 / periodNanos))
             .ToList();
 
         var monthToDate = dayTotals.Where(d => d.Key >= DateOnly.FromDateTime(monthStart)).Sum(d => d.Value);
@@ -143,13 +153,18 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
             SpendMonthToDate: monthToDate,
             SpendLastMonthSameDays: dayTotals.Where(d => d.Key >= DateOnly.FromDateTime(lastMonthStart) && d.Key < DateOnly.FromDateTime(lastMonthSameDay)).Sum(d => d.Value),
             PeriodTotal: periodTotal,
-            PreviousPeriodTotal: Money.FromNanos(previous.Sum(r => r.Cost)),
+            PreviousPeriodTotal: Money.FromNanos(teamRows.Where(r => !r.Current).Sum(r => r.Cost)),
             ActiveTeams: teamSpend.Count,
             OpenCriticalAlerts: openCritical,
             MonthlyBudget: monthlyBudget,
             Forecast: forecast,
             Keys: keys, Daily: series, Teams: teamSpend, TopDrivers: drivers, Anomalies: anomalies);
     }
+
+    private sealed record SeriesRow(DateTime BucketStart, string Key, int TeamId, long Cost);
+    private sealed record TeamRow(int TeamId, bool Current, long Cost);
+    private sealed record DriverRow(int TeamId, string Model, long Cost);
+    private sealed record TodayRow(long Cost, long Requests);
 
     /// <summary>
     /// "Total budget" for the month: the global monthly cost budget when there is one; otherwise the sum of the monthly cost budgets of

@@ -8,7 +8,7 @@ namespace QuotaPortal.Benchmarks;
 /// <summary>The real portal (Production settings) on Kestrel on a loopback port, on a database file of the benchmark's own.</summary>
 public static class BenchHost
 {
-    public static async Task<WebApplication> StartAsync(string databasePath, CancellationToken ct)
+    public static async Task<WebApplication> StartAsync(string databasePath, CancellationToken ct, IDictionary<string, string?>? settings = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", Args = [] });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -18,6 +18,8 @@ public static class BenchHost
             ["Ingest:RequestsPerSecondPerKey"] = "100000",
             ["Logging:LogLevel:Default"] = "Warning",
         });
+        if (settings is not null)
+            builder.Configuration.AddInMemoryCollection(settings);
         builder.AddQuotaPortalWeb();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();

@@ -110,13 +110,15 @@ public sealed class EvaluationService(BudgetEvaluator evaluator, QuotaView quota
         {
             var report = await evaluator.EvaluateAsync(null, ct);
             await quotas.RefreshAsync(ct);
-            var stepResults = new Dictionary<string, string>();
+            var stepResults = new Dictionary<string, string> { ["budgets"] = $"{report.Budgets} budgets in {time.GetElapsedTime(started).TotalMilliseconds:N0} ms" };
             string? stepError = null;
             foreach (var step in steps)
             {
                 try
                 {
-                    stepResults[step.Name] = await step.RunAsync(ct);
+                    var stepStarted = time.GetTimestamp();
+                    var said = await step.RunAsync(ct);
+                    stepResults[step.Name] = $"{said} in {time.GetElapsedTime(stepStarted).TotalMilliseconds:N0} ms";
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

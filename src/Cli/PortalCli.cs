@@ -180,7 +180,12 @@ public static class PortalCli
         var forecastDays = new Option<int>("--demo-days") { Description = "Days of demo data to score.", DefaultValueFactory = _ => 365 };
         var forecastBench = new Command("forecast", "Month-end forecast MAPE on day 5/10/20: Holt-Winters vs the plain run-rate.") { forecastData, forecastDays };
         forecastBench.SetAction(parse => Benchmarks.ForecastAccuracy.Run(parse.GetValue(forecastData), parse.GetValue(forecastDays), stdout));
-        root.Subcommands.Add(new Command("bench", "Benchmarks that print figures next to a baseline measured in the same run.") { ingestBench, quotaBench, forecastBench });
+        var analyticsTeams = new Option<int>("--teams") { Description = "Teams.", DefaultValueFactory = _ => 200 };
+        var analyticsDays = new Option<int>("--days") { Description = "Days of hourly usage.", DefaultValueFactory = _ => 365 };
+        var analyticsRuns = new Option<int>("--runs") { Description = "Repetitions per measure.", DefaultValueFactory = _ => 20 };
+        var analyticsBench = new Command("analytics", "Dashboard query and evaluation tick on a year of data vs plain SQL over the same rollups.") { analyticsTeams, analyticsDays, analyticsRuns };
+        analyticsBench.SetAction((parse, ct) => Benchmarks.AnalyticsBenchmark.RunAsync(parse.GetValue(analyticsTeams), parse.GetValue(analyticsDays), parse.GetValue(analyticsRuns), stdout, ct));
+        root.Subcommands.Add(new Command("bench", "Benchmarks that print figures next to a baseline measured in the same run.") { ingestBench, quotaBench, forecastBench, analyticsBench });
 
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         return root.Parse(args).InvokeAsync(config);

@@ -62,7 +62,8 @@ public static class DemoDataGenerator
         for (var t = 0; t < teams.Count; t++)
         {
             var team = teams[t];
-            var rng = new Random(HashCode.Combine(spec.Seed, t));
+            // Not HashCode.Combine: it is seeded per process, so the "same" data would differ from run to run.
+            var rng = new Random(unchecked(spec.Seed * 31 + t));
             // A few spike days per team: an agent loop or a backfill job gone wild.
             var spikes = Enumerable.Range(0, 3).Select(_ => rng.Next(spec.Days)).ToHashSet();
             var spikeHour = rng.Next(8, 18);

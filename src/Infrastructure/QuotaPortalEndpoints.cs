@@ -56,6 +56,7 @@ public static class QuotaPortalEndpoints
         app.MapBudgetsApi();
         Analytics.AnalyticsApi.MapAnalyticsApi(app);
         Analytics.Anomalies.AnomaliesApi.MapAnomaliesApi(app);
+        Analytics.OutcomesApi.MapOutcomesApi(app);
         return app;
     }
 

@@ -107,6 +107,7 @@ public static class QuotaPortalServices
         services.AddSingleton<QuotaPortal.Analytics.DashboardService>();
         services.AddSingleton<QuotaPortal.Analytics.IDashboardInsights, QuotaPortal.Analytics.DashboardInsights>();
         services.AddSingleton<QuotaPortal.Analytics.BudgetRiskService>();
+        services.AddSingleton<QuotaPortal.Analytics.TrendsService>();
         services.AddOptions<QuotaPortal.Analytics.Anomalies.AnomalyOptions>().BindConfiguration(QuotaPortal.Analytics.Anomalies.AnomalyOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<QuotaPortal.Analytics.Anomalies.AnomalyService>();

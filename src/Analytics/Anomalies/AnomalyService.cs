@@ -111,6 +111,11 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             .Select(a => new { a.TeamId, a.StartUtc, a.EndUtc })
             .ToListAsync(ct);
 
+        // What is already stored for these series, so a series with nothing new costs no database round trip.
+        var earliest = hourlyFrom < dailyFrom ? hourlyFrom : dailyFrom;
+        var stored = (await db.Anomalies.AsNoTracking().Where(a => teamIds.Contains(a.TeamId) && a.EndUtc > earliest)
+                .Select(a => new { a.TeamId, a.Model, a.Granularity, a.StartUtc, a.EndUtc, a.IsOpen, a.Buckets }).ToListAsync(ct))
+            .ToLookup(a => (a.TeamId, a.Model, a.Granularity));
         var series = new List<Series>();
         var hourlyByTeam = hourly.ToLookup(h => h.TeamId);
         var dailyByTeam = daily.ToLookup(d => d.TeamId);
@@ -160,6 +165,14 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
                     settings.MinChangePercent = minChange;
                 var episodes = AnomalyDetector.Detect(s.Points, s.Granularity == Hour ? Granularity.Hour : Granularity.Day, settings);
                 var seriesEnd = s.Granularity == Hour ? hourEnd : dayEnd;
+                var known = stored[(s.TeamId, s.Model, s.Granularity)].ToList();
+                var unchanged = episodes.Where(e => e.ImpactUsd > 0).All(e => known.Any(k => k.StartUtc == e.StartUtc && k.EndUtc == e.EndUtc && !k.IsOpen && k.Buckets == e.Buckets))
+                    && !known.Any(k => k.IsOpen);
+                if (unchanged)
+                {
+                    found += episodes.Count;
+                    continue;
+                }
                 var currentFrom = s.Granularity == Hour ? currentHour.AddHours(-2) : realNow.Date.AddDays(-2);
                 var r = await StoreAsync(db, team, s, episodes, seriesEnd, currentFrom, channels, realNow, ct);
                 found += episodes.Count;
@@ -249,6 +262,8 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
                 result.Closed.AddRange(await ResolveAsync(db, alertId, now, ct));
         }
 
+        if (!db.ChangeTracker.HasChanges())
+            return result;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.SaveChangesAsync(ct);
         foreach (var (alert, row) in newAlerts)

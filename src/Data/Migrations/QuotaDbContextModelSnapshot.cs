@@ -960,6 +960,9 @@ namespace QuotaPortal.src.Data.Migrations
 
                     b.HasIndex("BucketStart");
 
+                    b.HasIndex("BucketStart", "TeamId", "Provider", "Model", "CostNanos")
+                        .HasDatabaseName("IX_UsageDaily_Covering");
+
                     b.HasIndex("TeamId", "BucketStart", "Provider", "Model", "ApiMethod")
                         .IsUnique();
 
