@@ -57,28 +57,25 @@ public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, T
         var ids = teams.Keys.ToList();
         var daily = db.UsageDaily.AsNoTracking().Where(r => ids.Contains(r.TeamId));
 
-        // Week (Monday start) and month comparisons, each against the same number of elapsed days before it.
-        var weekStart = today.AddDays(-(((int)today.DayOfWeek + 6) % 7));
-        var monthStart = new DateOnly(today.Year, today.Month, 1);
-        var elapsedInMonth = today.DayNumber - monthStart.DayNumber;
+        // Week (Monday start) and month so far against the same elapsed time before them, to the hour (hourly rollups), so a Monday
+        // morning is compared with last Monday morning, not with all of last week.
+        var weekStart = today.AddDays(-(((int)today.DayOfWeek + 6) % 7)).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
         var lastMonthStart = monthStart.AddMonths(-1);
-        var lastMonthSameDay = lastMonthStart.AddDays(Math.Min(elapsedInMonth, DateTime.DaysInMonth(lastMonthStart.Year, lastMonthStart.Month) - 1));
-        var earliest = new[] { lastMonthStart, weekStart.AddDays(-7), from }.Min().ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var perDay = (await daily.Where(r => r.BucketStart >= earliest && r.BucketStart < end)
-                .GroupBy(r => r.BucketStart)
-                .Select(g => new { Day = g.Key, Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) })
-                .ToListAsync(ct))
-            .ToDictionary(d => DateOnly.FromDateTime(d.Day));
-        PeriodTotals Totals(DateOnly a, DateOnly b)
+        var lastMonthSameTime = lastMonthStart + TimeSpan.FromTicks(Math.Min((now - monthStart).Ticks, (monthStart - lastMonthStart).Ticks));
+        var hourlyScope = db.UsageHourly.AsNoTracking().Where(r => ids.Contains(r.TeamId));
+        async Task<PeriodTotals> TotalsAsync(DateTime a, DateTime b)
         {
-            var rows = perDay.Where(d => d.Key >= a && d.Key <= b).Select(d => d.Value).ToList();
-            return new PeriodTotals(a, b, Money.FromNanos(rows.Sum(r => r.Cost)), rows.Sum(r => r.Requests), rows.Sum(r => r.Tokens));
+            var t = (await hourlyScope.Where(r => r.BucketStart >= a && r.BucketStart < b).GroupBy(r => 1)
+                .Select(g => new { Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) })
+                .ToListAsync(ct)).FirstOrDefault();
+            return new PeriodTotals(DateOnly.FromDateTime(a), DateOnly.FromDateTime(b.AddTicks(-1)), Money.FromNanos(t?.Cost ?? 0), t?.Requests ?? 0, t?.Tokens ?? 0);
         }
         var comparisons = new List<PeriodComparison>
         {
-            new("This week vs last week", Totals(weekStart, today), Totals(weekStart.AddDays(-7), today.AddDays(-7))),
-            new("This month vs last month", Totals(monthStart, today), Totals(lastMonthStart, lastMonthSameDay)),
-            new($"Last {days} days vs the {days} before", Totals(from, today), Totals(from.AddDays(-days), from.AddDays(-1))),
+            new("This week vs last week", await TotalsAsync(weekStart, now), await TotalsAsync(weekStart.AddDays(-7), now.AddDays(-7))),
+            new("This month vs last month", await TotalsAsync(monthStart, now), await TotalsAsync(lastMonthStart, lastMonthSameTime)),
+            new($"Last {days} days vs the {days} before", await TotalsAsync(start, end), await TotalsAsync(start.AddDays(-days), start)),
         };
 
         var grouped = by switch
