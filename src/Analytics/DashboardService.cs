@@ -59,7 +59,7 @@ public sealed record DashboardSummary(
 /// Landing-page figures, read from the daily/hourly rollups only (never raw records) so it stays fast on a year of data.
 /// Days are UTC days; the month is the UTC calendar month.
 /// </summary>
-public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, IDashboardInsights insights)
+public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, IDashboardInsights insights, DailySpendCache cache)
 {
     public Task<DashboardSummary> GetAsync(int days, CancellationToken ct = default) =>
         GetAsync(DashboardQuery.LastDays(time.GetUtcNow().UtcDateTime, days), ct);
@@ -83,47 +83,41 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
         var teams = await teamQuery.ToDictionaryAsync(t => t.Id, t => t.Name, ct);
         var teamIds = teams.Keys.ToList();
         var filtered = query.DepartmentId is not null;
+        var teamSet = teamIds.ToHashSet();
 
-        // Each figure is its own small GROUP BY over the shown period (and the one before it), so the database aggregates, not the app;
-        // they run side by side on their own connections (SQLite in WAL mode serves concurrent readers).
-        async Task<List<T>> ReadAsync<T>(Func<IQueryable<UsageDaily>, IQueryable<UsageHourly>, IQueryable<T>> build)
+        // Closed days come from the in-memory daily cache; only today is read from the database.
+        var firstDay = new[] { DateOnly.FromDateTime(previousFrom), DateOnly.FromDateTime(historyStart), DateOnly.FromDateTime(lastMonthStart) }.Min();
+        var lastDay = query.To > today ? query.To : today;
+        var cube = await cache.GetAsync(firstDay, lastDay, ct);
+        IEnumerable<(DateOnly Day, DaySpendRow Row)> Rows(DateOnly a, DateOnly b)
         {
-            await using var c = await dbFactory.CreateDbContextAsync(ct);
-            // Without a department filter every team counts: no IN list, so SQLite can use the covering index alone.
-            var d = filtered ? c.UsageDaily.AsNoTracking().Where(r => teamIds.Contains(r.TeamId)) : c.UsageDaily.AsNoTracking();
-            var h = filtered ? c.UsageHourly.AsNoTracking().Where(r => teamIds.Contains(r.TeamId)) : c.UsageHourly.AsNoTracking();
-            return await build(d, h).ToListAsync(ct);
+            for (var d = a; d <= b; d = d.AddDays(1))
+                if (cube.TryGetValue(d, out var rows))
+                    foreach (var r in rows)
+                        if (!filtered || teamSet.Contains(r.TeamId))
+                            yield return (d, r);
         }
-        var seriesTask = query.GroupBy switch
-        {
-            SpendGrouping.Provider => ReadAsync((d, _) => d.Where(r => r.BucketStart >= from && r.BucketStart < toExclusive).GroupBy(r => new { r.BucketStart, r.Provider })
-                .Select(g => new SeriesRow(g.Key.BucketStart, g.Key.Provider, 0, g.Sum(r => r.CostNanos)))),
-            SpendGrouping.Model => ReadAsync((d, _) => d.Where(r => r.BucketStart >= from && r.BucketStart < toExclusive).GroupBy(r => new { r.BucketStart, r.Model })
-                .Select(g => new SeriesRow(g.Key.BucketStart, g.Key.Model, 0, g.Sum(r => r.CostNanos)))),
-            _ => ReadAsync((d, _) => d.Where(r => r.BucketStart >= from && r.BucketStart < toExclusive).GroupBy(r => new { r.BucketStart, r.TeamId })
-                .Select(g => new SeriesRow(g.Key.BucketStart, "", g.Key.TeamId, g.Sum(r => r.CostNanos)))),
-        };
-        var teamTask = ReadAsync((d, _) => d.Where(r => r.BucketStart >= previousFrom && r.BucketStart < toExclusive)
-            .GroupBy(r => new { r.TeamId, Current = r.BucketStart >= from })
-            .Select(g => new TeamRow(g.Key.TeamId, g.Key.Current, g.Sum(r => r.CostNanos))));
-        var driverTask = ReadAsync((d, _) => d.Where(r => r.BucketStart >= from && r.BucketStart < toExclusive).GroupBy(r => new { r.TeamId, r.Model })
-            .OrderByDescending(g => g.Sum(r => r.CostNanos)).Take(5)
-            .Select(g => new DriverRow(g.Key.TeamId, g.Key.Model, g.Sum(r => r.CostNanos))));
+        var currentRows = Rows(query.From, query.To).ToList();
+        var seriesRows = currentRows
+            .GroupBy(x => (x.Day, Key: query.GroupBy switch { SpendGrouping.Provider => x.Row.Provider, SpendGrouping.Model => x.Row.Model, _ => "" },
+                TeamId: query.GroupBy == SpendGrouping.Team ? x.Row.TeamId : 0))
+            .Select(g => new SeriesRow(g.Key.Day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), g.Key.Key, g.Key.TeamId, g.Sum(x => x.Row.CostNanos)))
+            .ToList();
+        var teamRows = currentRows.GroupBy(x => x.Row.TeamId).Select(g => new TeamRow(g.Key, true, g.Sum(x => x.Row.CostNanos)))
+            .Concat(Rows(DateOnly.FromDateTime(previousFrom), query.From.AddDays(-1)).GroupBy(x => x.Row.TeamId).Select(g => new TeamRow(g.Key, false, g.Sum(x => x.Row.CostNanos))))
+            .ToList();
+        var driverRows = currentRows.GroupBy(x => (x.Row.TeamId, x.Row.Model))
+            .Select(g => new DriverRow(g.Key.TeamId, g.Key.Model, g.Sum(x => x.Row.CostNanos)))
+            .OrderByDescending(x => x.Cost).Take(5).ToList();
         // Day totals for the month figures and the forecast history.
-        var totalsFrom = new[] { historyStart, lastMonthStart }.Min();
-        var totalsTask = ReadAsync((d, _) => d.Where(r => r.BucketStart >= totalsFrom).GroupBy(r => r.BucketStart)
-            .Select(g => new SeriesRow(g.Key, "", 0, g.Sum(r => r.CostNanos))));
+        var dayTotals = Rows(firstDay, today).GroupBy(x => x.Day).ToDictionary(g => g.Key, g => Money.FromNanos(g.Sum(x => x.Row.CostNanos)));
         var todayStart = today.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var todayTask = ReadAsync((_, h) => h.Where(r => r.BucketStart >= todayStart && r.BucketStart <= now).GroupBy(r => 1)
-            .Select(g => new TodayRow(g.Sum(r => r.CostNanos), g.Sum(r => r.Requests))));
+        var hourly = filtered ? db.UsageHourly.AsNoTracking().Where(r => teamIds.Contains(r.TeamId)) : db.UsageHourly.AsNoTracking();
+        var hourlyToday = (await hourly.Where(r => r.BucketStart >= todayStart && r.BucketStart <= now).GroupBy(r => 1)
+            .Select(g => new TodayRow(g.Sum(r => r.CostNanos), g.Sum(r => r.Requests))).ToListAsync(ct)).FirstOrDefault();
         var openCritical = await db.Alerts.AsNoTracking()
             .CountAsync(a => a.State != AlertState.Resolved && a.Severity == AlertSeverity.Critical && (a.TeamId == null || teamIds.Contains(a.TeamId.Value)), ct);
         var monthlyBudget = await MonthlyBudgetAsync(db, query.DepartmentId, teamIds, ct);
-        var seriesRows = await seriesTask;
-        var teamRows = await teamTask;
-        var driverRows = await driverTask;
-        var dayTotals = (await totalsTask).ToDictionary(d => DateOnly.FromDateTime(d.BucketStart), d => Money.FromNanos(d.Cost));
-        var hourlyToday = (await todayTask).FirstOrDefault();
 
         var previousByTeam = teamRows.Where(r => !r.Current).ToDictionary(r => r.TeamId, r => r.Cost);
         var teamSpend = teamRows.Where(r => r.Current)

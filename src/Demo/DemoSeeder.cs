@@ -22,7 +22,7 @@ public sealed class DemoOptions
 public sealed record DemoResult(int Teams, int Records, decimal TotalCost, TimeSpan Took);
 
 public sealed class DemoSeeder(IDbContextFactory<QuotaDbContext> dbFactory, PriceCatalog catalog, AuditLog audit, TimeProvider time,
-    IHostEnvironment env, Microsoft.Extensions.Options.IOptions<DemoOptions> options)
+    IHostEnvironment env, Microsoft.Extensions.Options.IOptions<DemoOptions> options, Analytics.DailySpendCache spendCache)
 {
     /// <summary>Demo data is for trying the portal out; it must never land in a production database.</summary>
     public bool IsOffered => options.Value.Enabled && !env.IsProduction();
@@ -78,6 +78,7 @@ public sealed class DemoSeeder(IDbContextFactory<QuotaDbContext> dbFactory, Pric
             $"Loaded demo data: {teams.Count} teams, {records:N0} usage records over {spec.Days} days");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        spendCache.InvalidateAll();
         return new DemoResult(teams.Count, records, Money.FromNanos(totalNanos), time.GetElapsedTime(started));
 
         void Flush()

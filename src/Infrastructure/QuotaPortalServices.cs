@@ -104,6 +104,7 @@ public static class QuotaPortalServices
             });
         services.AddSingleton<DemoSeeder>();
         services.AddSingleton<DatabaseInitializer>();
+        services.AddSingleton<QuotaPortal.Analytics.DailySpendCache>();
         services.AddSingleton<QuotaPortal.Analytics.DashboardService>();
         services.AddSingleton<QuotaPortal.Analytics.IDashboardInsights, QuotaPortal.Analytics.DashboardInsights>();
         services.AddSingleton<QuotaPortal.Analytics.BudgetRiskService>();

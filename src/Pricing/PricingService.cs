@@ -24,7 +24,7 @@ public sealed record RecomputePreview(long Records, long Changed, decimal OldTot
 /// correction — raw records and both rollups change together, in one transaction.
 /// </summary>
 public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, SqliteConnections connections, PriceCatalog catalog,
-    AuditLog audit, TimeProvider time)
+    AuditLog audit, TimeProvider time, Analytics.DailySpendCache spendCache)
 {
     private const int Chunk = 5000;
 
@@ -163,6 +163,8 @@ public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, 
                 $"${Money.FromNanos(oldTotal):N2} → ${Money.FromNanos(newTotal):N2}");
             await auditCmd.ExecuteNonQueryAsync(ct);
             await tx!.CommitAsync(ct);
+            // Recomputed costs changed the daily rollups behind the dashboard's cache.
+            spendCache.InvalidateAll();
         }
         var top = byModel.OrderByDescending(m => Math.Abs(m.Value.New - m.Value.Old)).Take(5)
             .Select(m => (m.Key, Money.FromNanos(m.Value.Old), Money.FromNanos(m.Value.New))).ToList();
