@@ -25,6 +25,11 @@ public sealed record DailySpend(DateOnly Day, string Key, decimal Cost);
 
 public sealed record TeamSpend(int TeamId, string Team, decimal Cost, decimal PreviousCost)
 {
+    /// <summary>This team's month-end forecast (Holt-Winters on its own daily spend).</summary>
+    public decimal? MonthEndForecast { get; init; }
+    public Forecasting.TrendDirection Trend { get; init; } = Forecasting.TrendDirection.Stable;
+    public double? WeekOverWeekPercent { get; init; }
+
     /// <summary>Change against the previous period of the same length, in percent; null when there was nothing before.</summary>
     public double? ChangePercent => PreviousCost == 0 ? null : (double)((Cost - PreviousCost) / PreviousCost * 100);
 }
@@ -120,8 +125,22 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
         var monthlyBudget = await MonthlyBudgetAsync(db, query.DepartmentId, teamIds, ct);
 
         var previousByTeam = teamRows.Where(r => !r.Current).ToDictionary(r => r.TeamId, r => r.Cost);
+        // Per team: month-end forecast and week-over-week trend from its own daily spend (already in memory).
+        var teamDays = Rows(firstDay, today).GroupBy(x => x.Row.TeamId)
+            .ToDictionary(g => g.Key, g => g.GroupBy(x => x.Day).ToDictionary(d => d.Key, d => Money.FromNanos(d.Sum(x => x.Row.CostNanos))));
         var teamSpend = teamRows.Where(r => r.Current)
-            .Select(r => new TeamSpend(r.TeamId, teams.GetValueOrDefault(r.TeamId, $"#{r.TeamId}"), Money.FromNanos(r.Cost), Money.FromNanos(previousByTeam.GetValueOrDefault(r.TeamId))))
+            .Select(r =>
+            {
+                var history = teamDays.GetValueOrDefault(r.TeamId) ?? [];
+                var complete = Enumerable.Range(0, 14).Select(i => history.GetValueOrDefault(today.AddDays(i - 14))).ToList();
+                var (direction, wow) = Forecasting.SpendForecaster.Trend(complete);
+                return new TeamSpend(r.TeamId, teams.GetValueOrDefault(r.TeamId, $"#{r.TeamId}"), Money.FromNanos(r.Cost), Money.FromNanos(previousByTeam.GetValueOrDefault(r.TeamId)))
+                {
+                    MonthEndForecast = decimal.Round(insights.ForecastMonth(history, today).Projected, 2),
+                    Trend = direction,
+                    WeekOverWeekPercent = wow,
+                };
+            })
             .OrderByDescending(t => t.Cost)
             .ToList();
         var series = seriesRows

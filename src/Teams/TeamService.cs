@@ -5,12 +5,15 @@ using QuotaPortal.Infrastructure;
 
 namespace QuotaPortal.Teams;
 
-public sealed record TeamInput(string Name, string? Slug, int? DepartmentId, string? OwnerEmail, string? Description);
+/// <param name="AnomalyMinImpactUsd">Anomaly sensitivity for this team: the $ an hour a rise must be worth (a day: four times it); null = default ($5).</param>
+/// <param name="AnomalyMinChangePercent">The % above expected a rise must reach; null = default (50 % hourly, 30 % daily).</param>
+public sealed record TeamInput(string Name, string? Slug, int? DepartmentId, string? OwnerEmail, string? Description,
+    decimal? AnomalyMinImpactUsd = null, double? AnomalyMinChangePercent = null);
 
 public sealed record DepartmentInput(string Name, string? Slug, string? Description);
 
 public sealed record TeamView(int Id, string Name, string Slug, int? DepartmentId, string? DepartmentName,
-    string? OwnerEmail, string? Description, DateTime CreatedAt, DateTime? ArchivedAt)
+    string? OwnerEmail, string? Description, DateTime CreatedAt, DateTime? ArchivedAt, decimal? AnomalyMinImpactUsd = null, double? AnomalyMinChangePercent = null)
 {
     public bool IsArchived => ArchivedAt is not null;
 }
@@ -31,7 +34,7 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
             q = q.Where(t => t.ArchivedAt == null);
         return await q.OrderBy(t => t.Name)
             .Select(t => new TeamView(t.Id, t.Name, t.Slug, t.DepartmentId, t.Department != null ? t.Department.Name : null,
-                t.OwnerEmail, t.Description, t.CreatedAt, t.ArchivedAt))
+                t.OwnerEmail, t.Description, t.CreatedAt, t.ArchivedAt, t.AnomalyMinImpactUsd, t.AnomalyMinChangePercent))
             .ToListAsync(ct);
     }
 
@@ -41,7 +44,7 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
         var q = db.Teams.AsNoTracking();
         q = int.TryParse(idOrSlug, out var id) ? q.Where(t => t.Id == id) : q.Where(t => t.Slug == idOrSlug);
         return await q.Select(t => new TeamView(t.Id, t.Name, t.Slug, t.DepartmentId, t.Department != null ? t.Department.Name : null,
-                t.OwnerEmail, t.Description, t.CreatedAt, t.ArchivedAt))
+                t.OwnerEmail, t.Description, t.CreatedAt, t.ArchivedAt, t.AnomalyMinImpactUsd, t.AnomalyMinChangePercent))
             .FirstOrDefaultAsync(ct);
     }
 
@@ -71,6 +74,8 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
             DepartmentId = input.DepartmentId,
             OwnerEmail = Blank(input.OwnerEmail),
             Description = Blank(input.Description),
+            AnomalyMinImpactUsd = input.AnomalyMinImpactUsd,
+            AnomalyMinChangePercent = input.AnomalyMinChangePercent,
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
         db.Teams.Add(team);
@@ -97,6 +102,8 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
         team.DepartmentId = input.DepartmentId;
         team.OwnerEmail = Blank(input.OwnerEmail);
         team.Description = Blank(input.Description);
+        team.AnomalyMinImpactUsd = input.AnomalyMinImpactUsd;
+        team.AnomalyMinChangePercent = input.AnomalyMinChangePercent;
         audit.Record(db, actor, "team.update", "Team", team.Id, $"Updated team {team.Name}", before, Snapshot(team));
         await db.SaveChangesAsync(ct);
         return ServiceResult<TeamView>.Ok((await FindTeamAsync(id.ToString(), ct))!);
@@ -185,6 +192,10 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
     private static async Task<FieldErrors> ValidateTeamAsync(QuotaDbContext db, TeamInput input, string slug, int? existingId, CancellationToken ct)
     {
         var errors = new FieldErrors().Require("name", input.Name, 100);
+        if (input.AnomalyMinImpactUsd is < 0 or > 1_000_000)
+            errors.Add("anomalyMinImpactUsd", "'anomalyMinImpactUsd' must be between 0 and 1,000,000.");
+        if (input.AnomalyMinChangePercent is < 0 or > 10_000)
+            errors.Add("anomalyMinChangePercent", "'anomalyMinChangePercent' must be between 0 and 10,000.");
         if (!Slug.IsValid(slug) && !(errors.Any && string.IsNullOrEmpty(slug)))
             errors.Add("slug", "'slug' must be 1-64 lowercase letters, digits or hyphens, starting and ending with a letter or digit.");
         else if (await db.Teams.AnyAsync(t => t.Slug == slug && t.Id != existingId, ct))
@@ -210,7 +221,7 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
-    private static object Snapshot(Team t) => new { t.Name, t.Slug, t.DepartmentId, t.OwnerEmail, t.Description, t.ArchivedAt };
+    private static object Snapshot(Team t) => new { t.Name, t.Slug, t.DepartmentId, t.OwnerEmail, t.Description, t.ArchivedAt, t.AnomalyMinImpactUsd, t.AnomalyMinChangePercent };
 
     private static object Snapshot(Department d) => new { d.Name, d.Slug, d.Description, d.ArchivedAt };
 

@@ -20,7 +20,8 @@ public static class TeamsApi
         return app;
     }
 
-    public sealed record TeamRequest(string Name, string? Slug, int? DepartmentId, string? OwnerEmail, string? Description, bool? Archived);
+    public sealed record TeamRequest(string Name, string? Slug, int? DepartmentId, string? OwnerEmail, string? Description, bool? Archived,
+        decimal? AnomalyMinImpactUsd = null, double? AnomalyMinChangePercent = null);
 
     public static async Task<Ok<IReadOnlyList<TeamView>>> ListTeamsAsync(TeamService teams, bool? includeArchived, CancellationToken ct) =>
         TypedResults.Ok(await teams.ListTeamsAsync(includeArchived ?? false, ct));
@@ -75,5 +76,5 @@ public static class TeamsApi
         return result.Succeeded ? TypedResults.Ok(result.Value!) : TypedResults.ValidationProblem(result.Errors);
     }
 
-    private static TeamInput ToInput(TeamRequest r) => new(r.Name, r.Slug, r.DepartmentId, r.OwnerEmail, r.Description);
+    private static TeamInput ToInput(TeamRequest r) => new(r.Name, r.Slug, r.DepartmentId, r.OwnerEmail, r.Description, r.AnomalyMinImpactUsd, r.AnomalyMinChangePercent);
 }

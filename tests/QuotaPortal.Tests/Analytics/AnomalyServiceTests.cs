@@ -138,4 +138,21 @@ public sealed class AnomalyServiceTests(PortalFactory factory) : IClassFixture<P
         }
         Assert.False((await AnomaliesAsync("live")).Single(a => a.Granularity == "hour").IsOpen);
     }
+
+    [Fact]
+    public async Task A_team_set_to_be_less_sensitive_keeps_a_moderate_spike_quiet()
+    {
+        await factory.EnsureUsersAsync();
+        var admin = await factory.SignedInClientAsync(PortalFactory.AdminEmail);
+        var bad = await admin.PostAsJsonAsync("/api/v1/teams", new { name = "Calm", slug = "calm", anomalyMinChangePercent = -1 }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("anomalyMinChangePercent", await bad.Content.ReadAsStringAsync(Ct));
+        (await admin.PostAsJsonAsync("/api/v1/teams", new { name = "Calm", slug = "calm", anomalyMinImpactUsd = 100m }, Ct)).EnsureSuccessStatusCode();
+        var now = factory.Time.GetUtcNow().UtcDateTime;
+        var spike = now.Date.AddDays(-10).AddHours(3);      // +$60 at night: an anomaly for a default team, not for this one
+
+        await ImportAsync(Csv("calm", now.Date.AddDays(-40), now.Date.AddDays(-2), t => t == spike ? 61m : Usual(t)));
+
+        Assert.DoesNotContain(await AnomaliesAsync("calm"), a => a.Granularity == "hour");
+    }
 }
