@@ -26,6 +26,7 @@ public sealed class BudgetAlertTests(PortalServer server) : E2ETest(server), ICl
         await Expect(Page.Locator("[data-testid=budgets-grid]")).ToContainTextAsync("Search daily cap");
         await Expect(Page.Locator("[data-testid=budgets-grid]")).ToContainTextAsync("team Search");
         await Expect(Page.Locator("[data-testid=budgets-grid]")).ToContainTextAsync("daily (UTC)");
+        await Expect(Page.Locator("[data-testid=budget-risk]").First).ToHaveTextAsync("LOW");
         await ScreenshotAsync("budgets");
 
         // 2. With the alerts page open, a gateway reports a $1,200 call (40M GPT-4 input tokens at $30/M).

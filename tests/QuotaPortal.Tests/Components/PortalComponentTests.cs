@@ -71,8 +71,8 @@ public sealed class PortalComponentTests : BunitContext, IClassFixture<PortalFac
 
         var page = Render<UsagePage>();
 
-        page.WaitForAssertion(() => Assert.Contains("Cost", page.Find("[data-testid=usage-totals]").TextContent), TimeSpan.FromSeconds(10));
-        page.WaitForAssertion(() => Assert.True(page.FindAll("[data-testid=usage-grid] tbody tr").Count >= 10), TimeSpan.FromSeconds(10));
+        page.WaitForAssertion(() => Assert.Contains("Cost", page.Find("[data-testid=usage-totals]").TextContent), TimeSpan.FromSeconds(15));
+        page.WaitForAssertion(() => Assert.True(page.FindAll("[data-testid=usage-grid] tbody tr").Count >= 10), TimeSpan.FromSeconds(15));
         var firstRow = page.FindAll("[data-testid=usage-grid] tbody tr")[0].TextContent;
         Assert.Contains("chat.completions", page.Find("[data-testid=usage-grid]").TextContent);
         Assert.Matches(@"\$\d", firstRow);
@@ -130,7 +130,7 @@ public sealed class PortalComponentTests : BunitContext, IClassFixture<PortalFac
         }
         factory.Service<QuotaPortal.Alerts.AlertNotifier>().Publish(new QuotaPortal.Alerts.AlertChange([1], [], "Live one"));
 
-        page.WaitForAssertion(() => Assert.Contains("Live one: 120% of budget used", page.Markup), TimeSpan.FromSeconds(5));
+        page.WaitForAssertion(() => Assert.Contains("Live one: 120% of budget used", page.Markup), TimeSpan.FromSeconds(15));
         page.FindAll("[data-testid=alerts-grid] tbody input[type=checkbox]")[0].Change(true);
         page.WaitForAssertion(() => Assert.Contains("Acknowledge 1", page.Find("[data-testid=bulk-ack]").TextContent));
     }
