@@ -54,6 +54,15 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>A client signed in through the real login form (antiforgery token and all), keeping its cookie.</summary>
+    /// <summary>An HTTP client carrying a fresh API key of the given scope (e.g. "ingest:search", "ingest:*", "admin").</summary>
+    public async Task<HttpClient> IngestClientAsync(string scope)
+    {
+        var client = CreateClient();
+        var key = await Service<QuotaPortal.ApiKeys.ApiKeyService>().CreateAsync($"test-{Guid.NewGuid():N}", scope, null, "test");
+        client.DefaultRequestHeaders.Add("X-Api-Key", key.Value!.Secret);
+        return client;
+    }
+
     public async Task<HttpClient> SignedInClientAsync(string email, string password = Password)
     {
         var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });

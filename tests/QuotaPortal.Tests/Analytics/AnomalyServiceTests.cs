@@ -96,8 +96,7 @@ public sealed class AnomalyServiceTests(PortalFactory factory) : IClassFixture<P
         var now = factory.Time.GetUtcNow().UtcDateTime;      // 10:00: the hour 09:00–10:00 is the newest complete one
         var spikeHour = now.AddHours(-1);
         await ImportAsync(Csv("live", now.Date.AddDays(-21), spikeHour, Usual));
-        var ingest = factory.CreateClient();
-        ingest.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("k", "ingest:live", null, "t", Ct)).Value!.Secret);
+        var ingest = await factory.IngestClientAsync("ingest:live");
         // The gateway reports the spike hour as it happens.
         (await ingest.PostAsJsonAsync("/api/v1/usage", new[]
         {

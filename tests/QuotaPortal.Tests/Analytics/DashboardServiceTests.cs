@@ -22,8 +22,7 @@ public sealed class DashboardServiceTests(PortalFactory factory) : IClassFixture
             BudgetPeriod.Monthly, null, "UTC", "80,100", null, EnforcementMode.AlertOnly, null), "t", Ct);
         await factory.Service<BudgetService>().SaveAsync(null, new BudgetInput("Api monthly", null, api.Id, null, null, null, BudgetMetric.Cost, 100,
             BudgetPeriod.Monthly, null, "UTC", "80,100", null, EnforcementMode.AlertOnly, null), "t", Ct);
-        var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("k", "ingest:*", null, "t", Ct)).Value!.Secret);
+        var client = await factory.IngestClientAsync("ingest:*");
         var yesterday = factory.Time.GetUtcNow().AddDays(-1);
         async Task SpendAsync(string team, string model, decimal cost) =>
             (await client.PostAsJsonAsync("/api/v1/usage", new { team, provider = "openai", model, apiMethod = "chat.completions", inputTokens = 1, outputTokens = 1, cost, timestamp = yesterday }, Ct)).EnsureSuccessStatusCode();

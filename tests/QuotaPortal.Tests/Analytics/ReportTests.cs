@@ -22,8 +22,7 @@ public sealed class ReportTests(PortalFactory factory) : IClassFixture<PortalFac
             return;
         await teams.CreateTeamAsync(new TeamInput("Writers", "writers", null, null, null), "test", Ct);
         await teams.CreateTeamAsync(new TeamInput("Coders", "coders", null, null, null), "test", Ct);
-        var ingest = factory.CreateClient();
-        ingest.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("k", "ingest:*", null, "t", Ct)).Value!.Secret);
+        var ingest = await factory.IngestClientAsync("ingest:*");
         var now = factory.Time.GetUtcNow();
         // Last week (Mon 16 – Sun 22 Nov): writers $2/day on gpt-4o, coders $1/day on gpt-4o-mini-priced tokens; the week before: writers $1/day.
         var records = new List<object>();

@@ -28,13 +28,6 @@ public sealed class TrendsTests : BunitContext, IClassFixture<PortalFactory>
         this.AddTestServices();
     }
 
-    private async Task<HttpClient> KeyClientAsync(string scope)
-    {
-        var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("k-" + scope, scope, null, "t", Ct)).Value!.Secret);
-        return client;
-    }
-
     [Fact]
     public async Task Trends_compare_periods_and_show_cost_per_outcome_and_the_page_renders_its_charts()
     {
@@ -48,7 +41,7 @@ public sealed class TrendsTests : BunitContext, IClassFixture<PortalFactory>
             await teams.CreateTeamAsync(new TeamInput("Other", "other", null, null, null), "test", Ct);
         }
         var now = factory.Time.GetUtcNow();     // Monday 2026-11-23 10:00 UTC
-        var ingest = await KeyClientAsync("ingest:helpdesk");
+        var ingest = await factory.IngestClientAsync("ingest:helpdesk");
         // Last week (Mon 16 – Sun 22): $1 a day at 09:00; this week: $3 today at 09:00. 1,000 tokens per $1.
         var records = Enumerable.Range(1, 7).Select(d => new { team = "helpdesk", provider = "openai", model = "gpt-4o", apiMethod = "chat.completions", inputTokens = 800, outputTokens = 200, cost = 1m, timestamp = now.AddDays(-d).AddHours(-1) })
             .Append(new { team = "helpdesk", provider = "openai", model = "gpt-4o", apiMethod = "chat.completions", inputTokens = 2400, outputTokens = 600, cost = 3m, timestamp = now.AddHours(-1) });
@@ -101,7 +94,7 @@ public sealed class TrendsTests : BunitContext, IClassFixture<PortalFactory>
             await teams.CreateTeamAsync(new TeamInput("Sales", "sales", null, null, null), "test", Ct);
             await teams.CreateTeamAsync(new TeamInput("Ops", "ops", null, null, null), "test", Ct);
         }
-        var sales = await KeyClientAsync("ingest:sales");
+        var sales = await factory.IngestClientAsync("ingest:sales");
         int Count()
         {
             using var db = factory.Service<IDbContextFactory<QuotaDbContext>>().CreateDbContext();

@@ -29,8 +29,7 @@ public sealed class EvaluatorResilienceTests(PortalFactory factory) : IClassFixt
             // What a hand-edited or half-migrated row looks like: the evaluator cannot parse it.
             await db.Budgets.Where(b => b.Id == broken.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.Thresholds, "eighty").SetProperty(b => b.TimeZone, "Mars/Olympus"), Ct);
         }
-        var ingest = factory.CreateClient();
-        ingest.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("k", "ingest:labs", null, "t", Ct)).Value!.Secret);
+        var ingest = await factory.IngestClientAsync("ingest:labs");
         (await ingest.PostAsJsonAsync("/api/v1/usage", new { team = "labs", provider = "openai", model = "gpt-4o", apiMethod = "chat.completions", inputTokens = 400_000, outputTokens = 0, timestamp = factory.Time.GetUtcNow() }, Ct)).EnsureSuccessStatusCode();
 
         var report = await factory.Service<BudgetEvaluator>().EvaluateAsync(null, Ct);

@@ -27,8 +27,7 @@ public sealed class IngestionGapTests(PortalFactory factory) : IClassFixture<Por
         Assert.Equal(8, gaps.Count);
         var search = Assert.Single(gaps, a => a.Title == "Search stopped reporting usage");
 
-        var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("k", "ingest:search", null, "t", ct)).Value!.Secret);
+        var client = await factory.IngestClientAsync("ingest:search");
         (await client.PostAsJsonAsync("/api/v1/usage", new { team = "search", provider = "openai", model = "gpt-4o", apiMethod = "chat.completions", inputTokens = 10, outputTokens = 1, timestamp = factory.Time.GetUtcNow() }, ct)).EnsureSuccessStatusCode();
         await evaluator.EvaluateAsync(null, ct);
 

@@ -42,8 +42,7 @@ public sealed class MoreAlertKindsTests(PortalFactory factory) : IClassFixture<P
     {
         await factory.EnsureUsersAsync();
         await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Crawler", "crawler", null, null, null), "t", Ct);
-        var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("k", "ingest:crawler", null, "t", Ct)).Value!.Secret);
+        var client = await factory.IngestClientAsync("ingest:crawler");
         var lastHour = factory.Time.GetUtcNow().AddHours(-1);
         (await client.PostAsJsonAsync("/api/v1/usage", new object[]
         {
@@ -72,8 +71,7 @@ public sealed class ForecastAlertTests(PortalFactory factory) : IClassFixture<Po
         // Fake clock: 2026-11-23 10:00 UTC, so 41.7 % of the day has passed; $5 spent → $12 projected on a $10 budget.
         var budget = (await factory.Service<BudgetService>().SaveAsync(null, new BudgetInput("Labs daily", null, team.Id, null, null, null, BudgetMetric.Cost, 10,
             BudgetPeriod.Daily, null, "UTC", "100", 100, EnforcementMode.AlertOnly, null), "t", ct)).Value!;
-        var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("k", "ingest:labs", null, "t", ct)).Value!.Secret);
+        var client = await factory.IngestClientAsync("ingest:labs");
         (await client.PostAsJsonAsync("/api/v1/usage", new { team = "labs", provider = "openai", model = "gpt-4o", apiMethod = "chat.completions", inputTokens = 1_000_000, outputTokens = 0, timestamp = factory.Time.GetUtcNow() }, ct)).EnsureSuccessStatusCode();
 
         await factory.Service<BudgetEvaluator>().EvaluateAsync([budget.Id], ct);

@@ -128,8 +128,7 @@ public sealed class EmailDeliveryTests(PortalFactory factory) : IClassFixture<Po
         var team = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Mailers", "mailers", null, "owner@example.com", null), "test", Ct)).Value!;
         var budget = (await factory.Service<BudgetService>().SaveAsync(null, new BudgetInput("Mailers daily", null, team.Id, null, null, null, BudgetMetric.Cost, 1,
             BudgetPeriod.Daily, null, "UTC", "100", null, EnforcementMode.AlertOnly, null), "admin", Ct)).Value!;
-        var ingest = factory.CreateClient();
-        ingest.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("k", "ingest:mailers", null, "t", Ct)).Value!.Secret);
+        var ingest = await factory.IngestClientAsync("ingest:mailers");
         (await ingest.PostAsJsonAsync("/api/v1/usage", new { team = "mailers", provider = "openai", model = "gpt-4o", apiMethod = "chat.completions", inputTokens = 800_000, outputTokens = 0, timestamp = factory.Time.GetUtcNow() }, Ct)).EnsureSuccessStatusCode();
         await factory.Service<BudgetEvaluator>().EvaluateAsync([budget.Id], Ct);
 

@@ -68,8 +68,7 @@ public sealed class NotificationDeliveryTests(PortalFactory factory) : IClassFix
         var team = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Bots", "bots", null, null, null), "test", Ct)).Value!;
         var budget = (await factory.Service<BudgetService>().SaveAsync(null, new BudgetInput("Bots daily", null, team.Id, null, null, null, BudgetMetric.Cost, 1,
             BudgetPeriod.Daily, null, "UTC", "50,100", null, EnforcementMode.AlertOnly, null), "admin", Ct)).Value!;
-        var ingest = factory.CreateClient();
-        ingest.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("k", "ingest:bots", null, "t", Ct)).Value!.Secret);
+        var ingest = await factory.IngestClientAsync("ingest:bots");
         (await ingest.PostAsJsonAsync("/api/v1/usage", new { team = "bots", provider = "openai", model = "gpt-4o", apiMethod = "chat.completions", inputTokens = 400_000, outputTokens = 0, timestamp = factory.Time.GetUtcNow() }, Ct)).EnsureSuccessStatusCode();
         await factory.Service<BudgetEvaluator>().EvaluateAsync([budget.Id], Ct);
 
