@@ -21,7 +21,7 @@ public sealed class MoreAlertKindsTests(PortalFactory factory) : IClassFixture<P
         var services = configured.Services;
         var teams = services.GetRequiredService<TeamService>();
         var covered = (await teams.CreateTeamAsync(new TeamInput("Covered", "covered", null, null, null), "t", Ct)).Value!;
-        await teams.CreateTeamAsync(new TeamInput("Bare", "bare", null, null, null), "t", Ct);
+        var bare = (await teams.CreateTeamAsync(new TeamInput("Bare", "bare", null, null, null), "t", Ct)).Value!;
         await services.GetRequiredService<BudgetService>().SaveAsync(null, new BudgetInput("Covered monthly", null, covered.Id, null, null, null,
             BudgetMetric.Cost, 500, BudgetPeriod.Monthly, null, "UTC", null, null, EnforcementMode.AlertOnly, null), "t", Ct);
 
@@ -30,7 +30,8 @@ public sealed class MoreAlertKindsTests(PortalFactory factory) : IClassFixture<P
         await evaluator.EvaluateAsync(null, Ct);
 
         await using var db = await services.GetRequiredService<IDbContextFactory<QuotaDbContext>>().CreateDbContextAsync(Ct);
-        var defaults = await db.Budgets.Where(b => b.IsDefault).ToListAsync(Ct);
+        // Other tests in this class add teams of their own (which get defaults too); these two are this test's.
+        var defaults = await db.Budgets.Where(b => b.IsDefault && (b.TeamId == bare.Id || b.TeamId == covered.Id)).ToListAsync(Ct);
         var only = Assert.Single(defaults);
         Assert.Equal("Bare daily (default)", only.Name);
         Assert.Equal(10m, only.Limit);

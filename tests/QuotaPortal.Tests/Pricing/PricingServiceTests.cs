@@ -29,7 +29,8 @@ public sealed class PricingServiceTests(PortalFactory factory) : IClassFixture<P
         Assert.Equal(2.5m, current.Current.InputPerMTok);
         Assert.Equal(2, current.Versions);
         await using var db = await factory.Service<IDbContextFactory<QuotaDbContext>>().CreateDbContextAsync(Ct);
-        var audit = await db.AuditEntries.SingleAsync(a => a.Action == "price.change", Ct);
+        // Other tests in this class change other models' prices; this one is about gpt-4o.
+        var audit = (await db.AuditEntries.Where(a => a.Action == "price.change").ToListAsync(Ct)).Single(a => a.Summary!.StartsWith("openai/gpt-4o from", StringComparison.Ordinal));
         Assert.Contains("input $5", audit.Summary);
         Assert.Contains("\"InputPerMTok\":5", audit.BeforeJson);
         // Ingestion prices with the new version straight away.
