@@ -25,7 +25,7 @@ public sealed class AnalyticsTests(PortalServer server) : E2ETest(server), IClas
 
         var row = Page.Locator("[data-testid=alerts-grid] tbody tr").Filter(new() { HasText = "Research: hourly spend" });
         await Expect(row.First).ToBeVisibleAsync(new() { Timeout = 20_000 });
-        await Expect(row.First).ToContainTextAsync("above expected");
+        await Expect(row.First).ToContainTextAsync("$400.");
         await ScreenshotAsync("alerts-anomaly");
 
         await GoToAsync("/anomalies");

@@ -311,7 +311,7 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             TeamId = s.TeamId,
             PeriodStart = row.StartUtc,
             PeriodEnd = row.EndUtc,
-            Title = $"{what}: {s.Granularity}ly spend {row.ChangePercent:+0;-0}% above expected ({row.Deviation:0.#} std devs)",
+            Title = $"{what}: {s.Granularity}ly spend {Usd(row.ActualUsd)} vs {Usd(row.ExpectedUsd)} expected ({Rise(row)}, {Sd(row.Deviation)})",
             Message = $"{Usd(row.ActualUsd)} spent {when} where {Usd(row.ExpectedUsd)} was expected (+{Usd(row.ImpactUsd)})."
                       + (row.RootCause is null ? "" : $" Main contributor: {row.RootCause}."),
             ObservedValue = row.ActualUsd,
@@ -360,4 +360,11 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
     }
 
     private static string Usd(decimal v) => v.ToString("$#,0.00", CultureInfo.InvariantCulture);
+
+    /// <summary>"+85 %" for ordinary rises, "×40" when the expected value is tiny and a percentage would read as noise.</summary>
+    private static string Rise(Anomaly a) => a.ChangePercent < 1000 || a.ExpectedUsd <= 0
+        ? (a.ExpectedUsd <= 0 ? "from nothing" : $"+{a.ChangePercent:0}%")
+        : $"×{a.ActualUsd / a.ExpectedUsd:0}";
+
+    private static string Sd(double deviation) => deviation >= 100 ? "over 100 std devs" : $"{deviation:0.#} std devs";
 }

@@ -117,8 +117,8 @@ public sealed class AnomalyServiceTests(PortalFactory factory) : IClassFixture<P
         {
             var alert = await db.Alerts.SingleAsync(a => a.Id == live.AlertId, Ct);
             Assert.Equal(AlertKind.Anomaly, alert.Kind);
-            Assert.Contains("Live: hourly spend", alert.Title);
-            Assert.Contains("above expected", alert.Title);
+            Assert.StartsWith("Live: hourly spend $51.10 vs $", alert.Title);
+            Assert.Contains(" expected (", alert.Title);
             Assert.Contains("Main contributor: gpt-4o", alert.Message);
             Assert.Equal(1, await db.NotificationOutbox.CountAsync(o => o.AlertId == alert.Id, Ct));
         }
