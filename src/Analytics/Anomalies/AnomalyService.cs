@@ -218,6 +218,7 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             .ToListAsync(ct);
         var byStart = existing.ToDictionary(a => a.StartUtc);
         var seen = new HashSet<long>();
+        ModelSpend? modelSpend = null;
         var newAlerts = new List<(Alert Alert, Anomaly Row)>();
         foreach (var e in episodes.Where(e => e.ImpactUsd > 0))
         {
@@ -244,7 +245,11 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             row.ChangePercent = Math.Round(e.ChangePercent, 1);
             row.Buckets = e.Buckets;
             if (row.RootCause is null || row.IsOpen || wasOpen)
-                row.RootCause = await RootCauseAsync(db, s, e.StartUtc, e.EndUtc, ct);
+            {
+                // One read of the team's hourly spend by model serves every episode of this series.
+                modelSpend ??= await ModelSpend.LoadAsync(db, s, from.AddDays(-7), seriesEnd, ct);
+                row.RootCause = await RootCauseAsync(db, s, modelSpend, e.StartUtc, e.EndUtc, ct);
+            }
             if (row.AlertId is null && row.Source == AnomalySource.Live && !await CoveredByTeamHourlyAsync(db, s, e, ct))
             {
                 var alert = NewAlert(team, s, row, now);
@@ -326,17 +331,31 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
     /// What drove the episode: the model (and, when one agent explains most of it, the agent) whose spend rose most against the same
     /// window one week earlier.
     /// </summary>
-    private static async Task<string?> RootCauseAsync(QuotaDbContext db, Series s, DateTime start, DateTime end, CancellationToken ct)
+    /// <summary>A team's hourly spend per model over a range, in memory.</summary>
+    private sealed class ModelSpend(List<(DateTime Hour, string Model, long Cost)> rows)
+    {
+        public static async Task<ModelSpend> LoadAsync(QuotaDbContext db, Series s, DateTime from, DateTime to, CancellationToken ct)
+        {
+            var q = db.UsageHourly.AsNoTracking().Where(r => r.TeamId == s.TeamId && r.BucketStart >= from && r.BucketStart < to);
+            if (s.Model is not null)
+                q = q.Where(r => r.Model == s.Model);
+            var rows = await q.GroupBy(r => new { r.BucketStart, r.Model }).Select(g => new { g.Key.BucketStart, g.Key.Model, Cost = g.Sum(r => r.CostNanos) }).ToListAsync(ct);
+            return new ModelSpend(rows.Select(r => (r.BucketStart, r.Model, r.Cost)).ToList());
+        }
+
+        public Dictionary<string, long> Between(DateTime start, DateTime end) =>
+            rows.Where(r => r.Hour >= start && r.Hour < end).GroupBy(r => r.Model).ToDictionary(g => g.Key, g => g.Sum(r => r.Cost));
+    }
+
+    /// <summary>
+    /// What drove the episode: the model (and, when one agent explains most of it, the agent) whose spend rose most against the same
+    /// window one week earlier.
+    /// </summary>
+    private static async Task<string?> RootCauseAsync(QuotaDbContext db, Series s, ModelSpend spend, DateTime start, DateTime end, CancellationToken ct)
     {
         var weekAgo = TimeSpan.FromDays(7);
-        var q = db.UsageHourly.AsNoTracking().Where(r => r.TeamId == s.TeamId);
-        if (s.Model is not null)
-            q = q.Where(r => r.Model == s.Model);
-        var now = await q.Where(r => r.BucketStart >= start && r.BucketStart < end)
-            .GroupBy(r => r.Model).Select(g => new { Model = g.Key, Cost = g.Sum(r => r.CostNanos) }).ToListAsync(ct);
-        var before = (await q.Where(r => r.BucketStart >= start - weekAgo && r.BucketStart < end - weekAgo)
-            .GroupBy(r => r.Model).Select(g => new { Model = g.Key, Cost = g.Sum(r => r.CostNanos) }).ToListAsync(ct))
-            .ToDictionary(x => x.Model, x => x.Cost);
+        var now = spend.Between(start, end).Select(x => new { Model = x.Key, Cost = x.Value }).ToList();
+        var before = spend.Between(start - weekAgo, end - weekAgo);
         var deltas = now.Select(x => (x.Model, Delta: x.Cost - before.GetValueOrDefault(x.Model))).Where(x => x.Delta > 0).OrderByDescending(x => x.Delta).ToList();
         if (deltas.Count == 0)
             return null;
