@@ -77,6 +77,9 @@ public sealed class TrendsTests : BunitContext, IClassFixture<PortalFactory>
         var page = Render<QuotaPortal.Analytics.TrendsPage>();
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=trends-breakdown] svg")), TimeSpan.FromSeconds(10));
         Assert.NotEmpty(page.FindAll("[data-testid=trends-heatmap] svg"));
+        // The donut's legend names its series; the heatmap labels its rows by weekday.
+        Assert.Contains("gpt-4o", page.Find("[data-testid=trends-breakdown] .mud-chart").TextContent);
+        Assert.Contains("Mon", page.Find("[data-testid=trends-heatmap] .mud-chart").TextContent);
         Assert.Contains("gpt-4o", page.Find("[data-testid=breakdown-table]").TextContent);
         Assert.Contains("$0.50 / tickets_resolved", page.Find("[data-testid=team-efficiency]").TextContent);
         Assert.Contains("+200.0%", page.Find("[data-testid=trends-comparisons]").TextContent);
