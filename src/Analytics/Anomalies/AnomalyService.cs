@@ -334,9 +334,11 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
     /// <summary>A team's hourly spend per model over a range, in memory.</summary>
     private sealed class ModelSpend(List<(DateTime Hour, string Model, long Cost)> rows)
     {
+        /// <summary>Hourly rows for an hourly series; daily rows (24 times fewer) for a daily one, whose episodes are whole days.</summary>
         public static async Task<ModelSpend> LoadAsync(QuotaDbContext db, Series s, DateTime from, DateTime to, CancellationToken ct)
         {
-            var q = db.UsageHourly.AsNoTracking().Where(r => r.TeamId == s.TeamId && r.BucketStart >= from && r.BucketStart < to);
+            IQueryable<UsageRollup> q = s.Granularity == Hour ? db.UsageHourly.AsNoTracking() : db.UsageDaily.AsNoTracking();
+            q = q.Where(r => r.TeamId == s.TeamId && r.BucketStart >= from && r.BucketStart < to);
             if (s.Model is not null)
                 q = q.Where(r => r.Model == s.Model);
             var rows = await q.GroupBy(r => new { r.BucketStart, r.Model }).Select(g => new { g.Key.BucketStart, g.Key.Model, Cost = g.Sum(r => r.CostNanos) }).ToListAsync(ct);
