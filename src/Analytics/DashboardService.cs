@@ -94,28 +94,49 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
         var firstDay = new[] { DateOnly.FromDateTime(previousFrom), DateOnly.FromDateTime(historyStart), DateOnly.FromDateTime(lastMonthStart) }.Min();
         var lastDay = query.To > today ? query.To : today;
         var cube = await cache.GetAsync(firstDay, lastDay, ct);
-        IEnumerable<(DateOnly Day, DaySpendRow Row)> Rows(DateOnly a, DateOnly b)
+        // One pass over the days, adding into dictionaries: a year of 200 teams is ~180 k rows, so no LINQ grouping here.
+        var seriesAcc = new Dictionary<(DateOnly Day, string Key, int TeamId), long>();
+        var teamCurrent = new Dictionary<int, long>();
+        var teamPrevious = new Dictionary<int, long>();
+        var driverAcc = new Dictionary<(int TeamId, string Model), long>();
+        var dayNanos = new Dictionary<DateOnly, long>();
+        var teamDayNanos = new Dictionary<int, Dictionary<DateOnly, long>>();
+        var previousStartDay = DateOnly.FromDateTime(previousFrom);
+        for (var d = new[] { firstDay, previousStartDay }.Min(); d <= lastDay; d = d.AddDays(1))
         {
-            for (var d = a; d <= b; d = d.AddDays(1))
-                if (cube.TryGetValue(d, out var rows))
-                    foreach (var r in rows)
-                        if (!filtered || teamSet.Contains(r.TeamId))
-                            yield return (d, r);
+            if (!cube.TryGetValue(d, out var rows))
+                continue;
+            var inCurrent = d >= query.From && d <= query.To;
+            var inPrevious = d >= previousStartDay && d < query.From;
+            var inHistory = d >= firstDay && d <= today;
+            foreach (var r in rows)
+            {
+                if (filtered && !teamSet.Contains(r.TeamId))
+                    continue;
+                if (inCurrent)
+                {
+                    var key = query.GroupBy switch { SpendGrouping.Provider => r.Provider, SpendGrouping.Model => r.Model, _ => "" };
+                    var k = (d, key, query.GroupBy == SpendGrouping.Team ? r.TeamId : 0);
+                    seriesAcc[k] = seriesAcc.GetValueOrDefault(k) + r.CostNanos;
+                    teamCurrent[r.TeamId] = teamCurrent.GetValueOrDefault(r.TeamId) + r.CostNanos;
+                    driverAcc[(r.TeamId, r.Model)] = driverAcc.GetValueOrDefault((r.TeamId, r.Model)) + r.CostNanos;
+                }
+                if (inPrevious)
+                    teamPrevious[r.TeamId] = teamPrevious.GetValueOrDefault(r.TeamId) + r.CostNanos;
+                if (inHistory)
+                {
+                    dayNanos[d] = dayNanos.GetValueOrDefault(d) + r.CostNanos;
+                    if (!teamDayNanos.TryGetValue(r.TeamId, out var perDay))
+                        teamDayNanos[r.TeamId] = perDay = [];
+                    perDay[d] = perDay.GetValueOrDefault(d) + r.CostNanos;
+                }
+            }
         }
-        var currentRows = Rows(query.From, query.To).ToList();
-        var seriesRows = currentRows
-            .GroupBy(x => (x.Day, Key: query.GroupBy switch { SpendGrouping.Provider => x.Row.Provider, SpendGrouping.Model => x.Row.Model, _ => "" },
-                TeamId: query.GroupBy == SpendGrouping.Team ? x.Row.TeamId : 0))
-            .Select(g => new SeriesRow(g.Key.Day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), g.Key.Key, g.Key.TeamId, g.Sum(x => x.Row.CostNanos)))
-            .ToList();
-        var teamRows = currentRows.GroupBy(x => x.Row.TeamId).Select(g => new TeamRow(g.Key, true, g.Sum(x => x.Row.CostNanos)))
-            .Concat(Rows(DateOnly.FromDateTime(previousFrom), query.From.AddDays(-1)).GroupBy(x => x.Row.TeamId).Select(g => new TeamRow(g.Key, false, g.Sum(x => x.Row.CostNanos))))
-            .ToList();
-        var driverRows = currentRows.GroupBy(x => (x.Row.TeamId, x.Row.Model))
-            .Select(g => new DriverRow(g.Key.TeamId, g.Key.Model, g.Sum(x => x.Row.CostNanos)))
-            .OrderByDescending(x => x.Cost).Take(5).ToList();
+        var seriesRows = seriesAcc.Select(x => new SeriesRow(x.Key.Day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), x.Key.Key, x.Key.TeamId, x.Value)).ToList();
+        var teamRows = teamCurrent.Select(x => new TeamRow(x.Key, true, x.Value)).Concat(teamPrevious.Select(x => new TeamRow(x.Key, false, x.Value))).ToList();
+        var driverRows = driverAcc.OrderByDescending(x => x.Value).Take(5).Select(x => new DriverRow(x.Key.TeamId, x.Key.Model, x.Value)).ToList();
         // Day totals for the month figures and the forecast history.
-        var dayTotals = Rows(firstDay, today).GroupBy(x => x.Day).ToDictionary(g => g.Key, g => Money.FromNanos(g.Sum(x => x.Row.CostNanos)));
+        var dayTotals = dayNanos.ToDictionary(x => x.Key, x => Money.FromNanos(x.Value));
         var todayStart = today.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
         var hourly = filtered ? db.UsageHourly.AsNoTracking().Where(r => teamIds.Contains(r.TeamId)) : db.UsageHourly.AsNoTracking();
         var hourlyToday = (await hourly.Where(r => r.BucketStart >= todayStart && r.BucketStart <= now).GroupBy(r => 1)
@@ -126,8 +147,7 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
 
         var previousByTeam = teamRows.Where(r => !r.Current).ToDictionary(r => r.TeamId, r => r.Cost);
         // Per team: month-end forecast and week-over-week trend from its own daily spend (already in memory).
-        var teamDays = Rows(firstDay, today).GroupBy(x => x.Row.TeamId)
-            .ToDictionary(g => g.Key, g => g.GroupBy(x => x.Day).ToDictionary(d => d.Key, d => Money.FromNanos(d.Sum(x => x.Row.CostNanos))));
+        var teamDays = teamDayNanos.ToDictionary(x => x.Key, x => x.Value.ToDictionary(d => d.Key, d => Money.FromNanos(d.Value)));
         var teamSpend = teamRows.Where(r => r.Current)
             .Select(r =>
             {

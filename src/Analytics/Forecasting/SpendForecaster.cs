@@ -53,7 +53,7 @@ public static class SpendForecaster
         string method;
         if (y.Length >= MinHistoryDays && y.Skip(y.Length - Season).Any(v => v > 0))
         {
-            var fit = Fit(y);
+            var fit = FitCached(y);
             means = new double[horizon];
             sds = new double[horizon];
             var damp = 0.0;
@@ -134,6 +134,25 @@ public static class SpendForecaster
     private static decimal Money(double v) => decimal.Round((decimal)Math.Max(0, v), 4);
 
     private sealed record FitResult(double Level, double Trend, double[] Seasonal, double Alpha, double Phi, double Sigma);
+
+    // The dashboard forecasts every team on every view from history that only changes once a day: the grid search is remembered
+    // per exact history (compared value by value, so a hash collision can never hand one series another's fit).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, (double[] History, FitResult Fit)> Fits = new();
+
+    private static FitResult FitCached(double[] y)
+    {
+        var hash = new HashCode();
+        foreach (var v in y)
+            hash.Add(v);
+        var key = hash.ToHashCode();
+        if (Fits.TryGetValue(key, out var hit) && hit.History.AsSpan().SequenceEqual(y))
+            return hit.Fit;
+        var fit = Fit(y);
+        if (Fits.Count > 20_000)
+            Fits.Clear();
+        Fits[key] = (y, fit);
+        return fit;
+    }
 
     private static FitResult Fit(double[] y)
     {
