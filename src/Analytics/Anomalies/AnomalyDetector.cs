@@ -21,6 +21,17 @@ public sealed class AnomalySettings
     /// <summary>Weeks of same-slot history the baseline reads.</summary>
     public int BaselineWeeks { get; set; } = 4;
 
+    /// <summary>The defaults with a team's own $ gate (per hour; a day's is four times it) and % gate, where the team set them.</summary>
+    public static AnomalySettings ForTeam(Granularity g, decimal? minImpactUsdPerHour, double? minChangePercent)
+    {
+        var s = Default(g);
+        if (minImpactUsdPerHour is { } impact)
+            s.MinImpactUsd = g == Granularity.Hour ? impact : impact * 4;
+        if (minChangePercent is { } change)
+            s.MinChangePercent = change;
+        return s;
+    }
+
     public static AnomalySettings Default(Granularity g) => g == Granularity.Hour
         ? new AnomalySettings { MinDeviation = 5.0, MinImpactUsd = 5m, MinChangePercent = 50, CooldownBuckets = 6, MinHistoryDays = 3 }
         : new AnomalySettings { MinDeviation = 4.0, MinImpactUsd = 20m, MinChangePercent = 30, CooldownBuckets = 2, MinHistoryDays = 14 };
@@ -133,6 +144,23 @@ public static class AnomalyDetector
             i = j;
         }
         return episodes;
+    }
+
+    /// <summary>
+    /// A sparse set of bucket values as a gap-free series: a missing bucket is $0 of spend. It starts at the first bucket with spend
+    /// (a team that did not exist yet has no "zero" history) or at <paramref name="from"/>, whichever is later.
+    /// </summary>
+    /// <param name="planned">Whether the bucket starting then, of that length, was marked expected/planned.</param>
+    public static List<SeriesPoint> Densify(IReadOnlyDictionary<DateTime, decimal> values, DateTime from, DateTime toExclusive, Granularity g,
+        Func<DateTime, TimeSpan, bool>? planned = null)
+    {
+        var step = g == Granularity.Hour ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+        var first = values.Count == 0 ? from : values.Keys.Min();
+        var start = first > from ? first : from;
+        var points = new List<SeriesPoint>(Math.Max(0, (int)((toExclusive - start) / step)) + 1);
+        for (var t = start; t < toExclusive; t += step)
+            points.Add(new SeriesPoint(t, values.GetValueOrDefault(t), planned?.Invoke(t, step) ?? false));
+        return points;
     }
 
     /// <summary>The newest bucket's score, judged from the history before it.</summary>

@@ -58,7 +58,7 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
     {
         var now = time.GetUtcNow().UtcDateTime;
         var o = options.Value;
-        return RunAsync(null, now.AddDays(-o.HourlyLookbackDays), now.AddDays(-o.DailyLookbackDays), now, live: true, ct);
+        return RunAsync(null, now.AddDays(-o.HourlyLookbackDays), now.AddDays(-o.DailyLookbackDays), now, ct);
     }
 
     /// <summary>Replays history (all teams, or the given slugs) between the dates, causally, without notifying.</summary>
@@ -76,16 +76,20 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
         // The detector needs history before the first bucket it judges.
         var historyFrom = from.AddDays(-28);
         var to = toUtc is { } t && t < now ? t : now;
-        return await RunAsync(teamSlugs, historyFrom, historyFrom, to, live: false, ct);
+        return await RunAsync(teamSlugs, historyFrom, historyFrom, to, ct);
     }
 
-    private sealed record Series(int TeamId, string? Model, string Granularity, List<SeriesPoint> Points);
+    private sealed record Series(int TeamId, string? Model, string Granularity, IReadOnlyList<SeriesPoint> Points)
+    {
+        public Granularity Bucket => Granularity == Hour ? Anomalies.Granularity.Hour : Anomalies.Granularity.Day;
+    }
 
-    private async Task<AnomalyRunReport> RunAsync(IReadOnlyCollection<string>? teamSlugs, DateTime hourlyFrom, DateTime dailyFrom, DateTime now, bool live,
+    /// <param name="until">Judge buckets that ended by then (now for a live tick, the backfill's end otherwise).</param>
+    private async Task<AnomalyRunReport> RunAsync(IReadOnlyCollection<string>? teamSlugs, DateTime hourlyFrom, DateTime dailyFrom, DateTime until,
         CancellationToken ct)
     {
-        var hourEnd = new DateTime(now.Year, now.Month, now.Day, now.Hour, 0, 0, DateTimeKind.Utc);   // last complete hour ends here
-        var dayEnd = now.Date;                                                                           // last complete day ends here
+        var hourEnd = new DateTime(until.Year, until.Month, until.Day, until.Hour, 0, 0, DateTimeKind.Utc);   // last complete hour ends here
+        var dayEnd = until.Date;                                                                                 // last complete day ends here
         hourlyFrom = new DateTime(hourlyFrom.Year, hourlyFrom.Month, hourlyFrom.Day, hourlyFrom.Hour, 0, 0, DateTimeKind.Utc);
         dailyFrom = dailyFrom.Date;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -125,12 +129,12 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             bool IsPlanned(DateTime start, TimeSpan length) => plannedRanges.Any(p => start < p.EndUtc && start + length > p.StartUtc);
             var h = hourlyByTeam[team.Id].ToDictionary(x => x.BucketStart, x => Money.FromNanos(x.Cost));
             if (h.Count > 0)
-                series.Add(new Series(team.Id, null, Hour, Dense(h, hourlyFrom, hourEnd, TimeSpan.FromHours(1), IsPlanned)));
+                series.Add(new Series(team.Id, null, Hour, AnomalyDetector.Densify(h, hourlyFrom, hourEnd, Granularity.Hour, IsPlanned)));
             var teamDaily = dailyByTeam[team.Id].ToList();
             if (teamDaily.Count == 0)
                 continue;
             var d = teamDaily.GroupBy(x => x.BucketStart).ToDictionary(g => g.Key, g => Money.FromNanos(g.Sum(x => x.Cost)));
-            series.Add(new Series(team.Id, null, Day, Dense(d, dailyFrom, dayEnd, TimeSpan.FromDays(1), IsPlanned)));
+            series.Add(new Series(team.Id, null, Day, AnomalyDetector.Densify(d, dailyFrom, dayEnd, Granularity.Day, IsPlanned)));
             var days = Math.Max(1, (dayEnd - dailyFrom).TotalDays);
             var models = teamDaily.GroupBy(x => x.Model).ToList();
             // With a single model the team's series says it all.
@@ -140,7 +144,7 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
                 if (total / (decimal)days < options.Value.ModelSeriesMinDailyUsd)
                     continue;
                 var md = model.ToDictionary(x => x.BucketStart, x => Money.FromNanos(x.Cost));
-                series.Add(new Series(team.Id, model.Key, Day, Dense(md, dailyFrom, dayEnd, TimeSpan.FromDays(1), IsPlanned)));
+                series.Add(new Series(team.Id, model.Key, Day, AnomalyDetector.Densify(md, dailyFrom, dayEnd, Granularity.Day, IsPlanned)));
             }
         }
 
@@ -158,12 +162,8 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             try
             {
                 var team = teams.First(t => t.Id == s.TeamId);
-                var settings = AnomalySettings.Default(s.Granularity == Hour ? Granularity.Hour : Granularity.Day);
-                if (team.AnomalyMinImpactUsd is { } minImpact)
-                    settings.MinImpactUsd = s.Granularity == Hour ? minImpact : minImpact * 4;
-                if (team.AnomalyMinChangePercent is { } minChange)
-                    settings.MinChangePercent = minChange;
-                var episodes = AnomalyDetector.Detect(s.Points, s.Granularity == Hour ? Granularity.Hour : Granularity.Day, settings);
+                var settings = AnomalySettings.ForTeam(s.Bucket, team.AnomalyMinImpactUsd, team.AnomalyMinChangePercent);
+                var episodes = AnomalyDetector.Detect(s.Points, s.Bucket, settings);
                 var seriesEnd = s.Granularity == Hour ? hourEnd : dayEnd;
                 var known = stored[(s.TeamId, s.Model, s.Granularity)].ToList();
                 var unchanged = episodes.Where(e => e.ImpactUsd > 0).All(e => known.Any(k => k.StartUtc == e.StartUtc && k.EndUtc == e.EndUtc && !k.IsOpen && k.Buckets == e.Buckets))
@@ -193,25 +193,12 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
         return new AnomalyRunReport(teams.Count, series.Count, found, raised, closed);
     }
 
-    private static List<SeriesPoint> Dense(Dictionary<DateTime, decimal> values, DateTime from, DateTime toExclusive, TimeSpan step,
-        Func<DateTime, TimeSpan, bool> planned)
-    {
-        // Start at the first bucket with spend: a team that did not exist yet has no "zero" history.
-        var first = values.Keys.Min();
-        var start = first > from ? first : from;
-        var points = new List<SeriesPoint>((int)((toExclusive - start) / step) + 1);
-        for (var t = start; t < toExclusive; t += step)
-            points.Add(new SeriesPoint(t, values.GetValueOrDefault(t), planned(t, step)));
-        return points;
-    }
-
     private sealed record StoreResult(List<Alert> Raised, List<long> Closed);
 
     private async Task<StoreResult> StoreAsync(QuotaDbContext db, Teams.Team team, Series s, IReadOnlyList<AnomalyEpisode> episodes, DateTime seriesEnd,
         DateTime currentFrom, IReadOnlyList<NotificationChannel> channels, DateTime now, CancellationToken ct)
     {
         var result = new StoreResult([], []);
-        var step = s.Granularity == Hour ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
         var from = s.Points.Count > 0 ? s.Points[0].StartUtc : seriesEnd;
         var existing = await db.Anomalies
             .Where(a => a.TeamId == s.TeamId && a.Model == s.Model && a.Granularity == s.Granularity && a.EndUtc > from)
