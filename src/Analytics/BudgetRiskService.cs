@@ -45,9 +45,9 @@ public sealed class BudgetRiskService(IDbContextFactory<QuotaDbContext> dbFactor
             }
             result.Add(new ReportBudgetRisk(b.Id, b.Name, b.Scope, b.Limit, b.Spent, decimal.Round(projection.Projected, 2), projection.Risk, projection.ExceedsOn));
         }
-        return result.OrderByDescending(r => r.Risk == "High").ThenByDescending(r => r.Risk == "Medium").ThenByDescending(r => r.Projected / r.Limit).ToList();
+        return result.OrderByDescending(r => r.Risk).ThenByDescending(r => r.Projected / r.Limit).ToList();
     }
 }
 
 /// <summary>Where a budget period is heading.</summary>
-public sealed record PeriodProjection(decimal Projected, decimal Low, decimal High, string Risk, DateOnly? ExceedsOn, string Method);
+public sealed record PeriodProjection(decimal Projected, decimal Low, decimal High, Forecasting.BudgetRisk Risk, DateOnly? ExceedsOn, string Method);

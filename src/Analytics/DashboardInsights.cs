@@ -22,15 +22,13 @@ public sealed class DashboardInsights(IDbContextFactory<QuotaDbContext> dbFactor
             cumulative += dailyTotals.GetValueOrDefault(d);
             points.Add(new BurnDownPoint(d, cumulative, null, null, null));
         }
-        // From today on: cumulative expected spend, its band widening by each day's spread (as the forecaster's total does).
-        double spread = 0;
+        // From today on: cumulative expected spend, its band widening by each day's half-width (as the forecaster's total does).
+        decimal half = 0;
         var expected = cumulative;
         foreach (var day in f.Days)
         {
-            var sd = (double)(day.High - day.Mean) / 1.2816;
-            spread += sd;
+            half += day.High - day.Mean;
             expected += day.Mean;
-            var half = (decimal)(1.2816 * spread);
             var actual = day.Day == today ? cumulative + f.SpentToday : (decimal?)null;
             points.Add(new BurnDownPoint(day.Day, actual, decimal.Round(expected, 2), decimal.Round(Math.Max(cumulative + f.SpentToday, expected - half), 2),
                 decimal.Round(expected + half, 2)));
@@ -45,7 +43,7 @@ public sealed class DashboardInsights(IDbContextFactory<QuotaDbContext> dbFactor
         // The budget's own spend (in its time zone, exact) replaces the UTC-day sum for what is already spent.
         var shift = spentSoFar - f.SpentSoFar;
         var adjusted = f with { SpentSoFar = spentSoFar, Projected = f.Projected + shift, Low = f.Low + shift, High = f.High + shift };
-        return new PeriodProjection(adjusted.Projected, adjusted.Low, adjusted.High, SpendForecaster.Risk(adjusted, limit).ToString(),
+        return new PeriodProjection(adjusted.Projected, adjusted.Low, adjusted.High, SpendForecaster.Risk(adjusted, limit),
             SpendForecaster.ExceedDate(adjusted, limit), adjusted.Method);
     }
 

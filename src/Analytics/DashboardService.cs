@@ -102,13 +102,13 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
         var dayNanos = new Dictionary<DateOnly, long>();
         var teamDayNanos = new Dictionary<int, Dictionary<DateOnly, long>>();
         var previousStartDay = DateOnly.FromDateTime(previousFrom);
-        for (var d = new[] { firstDay, previousStartDay }.Min(); d <= lastDay; d = d.AddDays(1))
+        for (var d = firstDay; d <= lastDay; d = d.AddDays(1))
         {
             if (!cube.TryGetValue(d, out var rows))
                 continue;
             var inCurrent = d >= query.From && d <= query.To;
             var inPrevious = d >= previousStartDay && d < query.From;
-            var inHistory = d >= firstDay && d <= today;
+            var inHistory = d <= today;
             foreach (var r in rows)
             {
                 if (filtered && !teamSet.Contains(r.TeamId))
@@ -132,9 +132,6 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
                 }
             }
         }
-        var seriesRows = seriesAcc.Select(x => new SeriesRow(x.Key.Day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), x.Key.Key, x.Key.TeamId, x.Value)).ToList();
-        var teamRows = teamCurrent.Select(x => new TeamRow(x.Key, true, x.Value)).Concat(teamPrevious.Select(x => new TeamRow(x.Key, false, x.Value))).ToList();
-        var driverRows = driverAcc.OrderByDescending(x => x.Value).Take(5).Select(x => new DriverRow(x.Key.TeamId, x.Key.Model, x.Value)).ToList();
         // Day totals for the month figures and the forecast history.
         var dayTotals = dayNanos.ToDictionary(x => x.Key, x => Money.FromNanos(x.Value));
         var todayStart = today.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
@@ -145,16 +142,15 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
             .CountAsync(a => a.State != AlertState.Resolved && a.Severity == AlertSeverity.Critical && (a.TeamId == null || teamIds.Contains(a.TeamId.Value)), ct);
         var monthlyBudget = await MonthlyBudgetAsync(db, query.DepartmentId, teamIds, ct);
 
-        var previousByTeam = teamRows.Where(r => !r.Current).ToDictionary(r => r.TeamId, r => r.Cost);
         // Per team: month-end forecast and week-over-week trend from its own daily spend (already in memory).
         var teamDays = teamDayNanos.ToDictionary(x => x.Key, x => x.Value.ToDictionary(d => d.Key, d => Money.FromNanos(d.Value)));
-        var teamSpend = teamRows.Where(r => r.Current)
+        var teamSpend = teamCurrent
             .Select(r =>
             {
-                var history = teamDays.GetValueOrDefault(r.TeamId) ?? [];
+                var history = teamDays.GetValueOrDefault(r.Key) ?? [];
                 var complete = Enumerable.Range(0, 14).Select(i => history.GetValueOrDefault(today.AddDays(i - 14))).ToList();
                 var (direction, wow) = Forecasting.SpendForecaster.Trend(complete);
-                return new TeamSpend(r.TeamId, teams.GetValueOrDefault(r.TeamId, $"#{r.TeamId}"), Money.FromNanos(r.Cost), Money.FromNanos(previousByTeam.GetValueOrDefault(r.TeamId)))
+                return new TeamSpend(r.Key, teams.GetValueOrDefault(r.Key, $"#{r.Key}"), Money.FromNanos(r.Value), Money.FromNanos(teamPrevious.GetValueOrDefault(r.Key)))
                 {
                     MonthEndForecast = decimal.Round(insights.ForecastMonth(history, today).Projected, 2),
                     Trend = direction,
@@ -163,16 +159,16 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
             })
             .OrderByDescending(t => t.Cost)
             .ToList();
-        var series = seriesRows
-            .Select(d => new DailySpend(DateOnly.FromDateTime(d.BucketStart), query.GroupBy == SpendGrouping.Team ? teams.GetValueOrDefault(d.TeamId, $"#{d.TeamId}") : d.Key,
-                Money.FromNanos(d.Cost)))
+        var series = seriesAcc
+            .Select(x => new DailySpend(x.Key.Day, query.GroupBy == SpendGrouping.Team ? teams.GetValueOrDefault(x.Key.TeamId, $"#{x.Key.TeamId}") : x.Key.Key,
+                Money.FromNanos(x.Value)))
             .ToList();
         var keys = series.GroupBy(s => s.Key).OrderByDescending(g => g.Sum(s => s.Cost)).Select(g => g.Key).ToList();
-        var periodNanos = teamRows.Where(r => r.Current).Sum(r => r.Cost);
+        var periodNanos = teamCurrent.Values.Sum();
         var periodTotal = Money.FromNanos(periodNanos);
-        var drivers = driverRows
-            .Select(d => new CostDriver(teams.GetValueOrDefault(d.TeamId, $"#{d.TeamId}"), d.Model, Money.FromNanos(d.Cost),
-                periodNanos == 0 ? 0 : d.Cost * 100.0 / periodNanos))
+        var drivers = driverAcc.OrderByDescending(x => x.Value).Take(5)
+            .Select(x => new CostDriver(teams.GetValueOrDefault(x.Key.TeamId, $"#{x.Key.TeamId}"), x.Key.Model, Money.FromNanos(x.Value),
+                periodNanos == 0 ? 0 : x.Value * 100.0 / periodNanos))
             .ToList();
 
         var monthToDate = dayTotals.Where(d => d.Key >= DateOnly.FromDateTime(monthStart)).Sum(d => d.Value);
@@ -186,7 +182,7 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
             SpendMonthToDate: monthToDate,
             SpendLastMonthSameDays: dayTotals.Where(d => d.Key >= DateOnly.FromDateTime(lastMonthStart) && d.Key < DateOnly.FromDateTime(lastMonthSameDay)).Sum(d => d.Value),
             PeriodTotal: periodTotal,
-            PreviousPeriodTotal: Money.FromNanos(teamRows.Where(r => !r.Current).Sum(r => r.Cost)),
+            PreviousPeriodTotal: Money.FromNanos(teamPrevious.Values.Sum()),
             ActiveTeams: teamSpend.Count,
             OpenCriticalAlerts: openCritical,
             MonthlyBudget: monthlyBudget,
@@ -194,9 +190,6 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
             Keys: keys, Daily: series, Teams: teamSpend, TopDrivers: drivers, Anomalies: anomalies);
     }
 
-    private sealed record SeriesRow(DateTime BucketStart, string Key, int TeamId, long Cost);
-    private sealed record TeamRow(int TeamId, bool Current, long Cost);
-    private sealed record DriverRow(int TeamId, string Model, long Cost);
     private sealed record TodayRow(long Cost, long Requests);
 
     /// <summary>
@@ -241,10 +234,6 @@ public interface IDashboardInsights
         var projected = spent * (decimal)((endUtc - startUtc).TotalSeconds / elapsed);
         DateOnly? exceeds = spent >= limit ? DateOnly.FromDateTime(nowUtc)
             : projected > limit && spent > 0 ? DateOnly.FromDateTime(startUtc.AddSeconds(elapsed * (double)(limit / spent))) : null;
-        return new PeriodProjection(projected, projected, projected, RiskOf(projected, projected, limit), exceeds, "run-rate");
+        return new PeriodProjection(projected, projected, projected, Forecasting.SpendForecaster.Risk(projected, projected, limit), exceeds, "run-rate");
     }
-
-    /// <summary>HIGH when the expected end is over the limit; MEDIUM when the 80 % band's top is, or the expected end is over 90 %; else LOW.</summary>
-    static string RiskOf(decimal projected, decimal high, decimal limit) =>
-        projected > limit ? "High" : high > limit || projected > limit * 0.9m ? "Medium" : "Low";
 }

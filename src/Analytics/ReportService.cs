@@ -12,7 +12,7 @@ public sealed record ReportLine(string Name, decimal Cost, double SharePercent, 
 
 public sealed record ReportAnomaly(DateTime StartUtc, string Team, string? Model, decimal ActualUsd, decimal ExpectedUsd, decimal ImpactUsd, double Deviation, string? RootCause);
 
-public sealed record ReportBudgetRisk(int BudgetId, string Budget, string Scope, decimal Limit, decimal Spent, decimal Projected, string Risk, DateOnly? ExceedsOn);
+public sealed record ReportBudgetRisk(int BudgetId, string Budget, string Scope, decimal Limit, decimal Spent, decimal Projected, Forecasting.BudgetRisk Risk, DateOnly? ExceedsOn);
 
 /// <summary>A period's summary for executives: totals, mix, trend, anomalies, forecast and budget risk.</summary>
 public sealed record SpendReport(
@@ -145,7 +145,7 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         text.AppendLine($"Anomalies: {r.Anomalies.Count}");
         foreach (var a in r.Anomalies.Take(5))
             text.AppendLine($"  {a.StartUtc:yyyy-MM-dd HH:mm} UTC {a.Team}: {U(a.ActualUsd)} vs {U(a.ExpectedUsd)} expected (+{U(a.ImpactUsd)}){(a.RootCause is null ? "" : " — " + a.RootCause)}");
-        var risky = r.BudgetRisks.Where(b => b.Risk != "Low").ToList();
+        var risky = r.BudgetRisks.Where(b => b.Risk != Forecasting.BudgetRisk.Low).ToList();
         text.AppendLine($"Budgets at risk: {risky.Count}");
         foreach (var b in risky)
             text.AppendLine($"  {b.Budget}: {b.Risk} — projected {U(b.Projected)} of {U(b.Limit)}{(b.ExceedsOn is { } d ? $", exceeds on {d:yyyy-MM-dd}" : "")}");

@@ -128,8 +128,11 @@ public static class SpendForecaster
     }
 
     /// <summary>HIGH: expected end over the limit. MEDIUM: the 80 % interval's top is over it, or the expected end is over 90 %. Else LOW.</summary>
-    public static BudgetRisk Risk(PeriodForecast f, decimal limit) =>
-        f.Projected > limit ? BudgetRisk.High : f.High > limit || f.Projected > limit * 0.9m ? BudgetRisk.Medium : BudgetRisk.Low;
+    public static BudgetRisk Risk(PeriodForecast f, decimal limit) => Risk(f.Projected, f.High, limit);
+
+    /// <inheritdoc cref="Risk(PeriodForecast, decimal)"/>
+    public static BudgetRisk Risk(decimal projected, decimal high, decimal limit) =>
+        projected > limit ? BudgetRisk.High : high > limit || projected > limit * 0.9m ? BudgetRisk.Medium : BudgetRisk.Low;
 
     private static decimal Money(double v) => decimal.Round((decimal)Math.Max(0, v), 4);
 
