@@ -104,27 +104,26 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
 
     public static string ToCsv(SpendReport r)
     {
-        var csv = new StringBuilder();
-        string N(decimal v) => v.ToString("0.00", CultureInfo.InvariantCulture);
-        string Q(string v) => v.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{v.Replace("\"", "\"\"")}\"" : v;
-        csv.AppendLine("section,name,value,share_percent,requests,tokens");
-        csv.AppendLine($"summary,period,{r.From:yyyy-MM-dd}..{r.To:yyyy-MM-dd},,,");
-        csv.AppendLine($"summary,total_usd,{N(r.Total)},,{r.Requests},{r.Tokens}");
-        csv.AppendLine($"summary,previous_period_usd,{N(r.PreviousTotal)},,,");
-        csv.AppendLine($"summary,daily_average_usd,{N(r.DailyAverage)},,,");
-        csv.AppendLine($"summary,trend,{r.Trend},{r.ChangePercent?.ToString("0.0", CultureInfo.InvariantCulture)},,");
-        csv.AppendLine($"forecast,month_end_usd,{N(r.MonthForecast)},,,");
-        csv.AppendLine($"forecast,month_end_low_usd,{N(r.MonthForecastLow)},,,");
-        csv.AppendLine($"forecast,month_end_high_usd,{N(r.MonthForecastHigh)},,,");
-        foreach (var t in r.TopTeams)
-            csv.AppendLine($"top_team,{Q(t.Name)},{N(t.Cost)},{t.SharePercent.ToString(CultureInfo.InvariantCulture)},{t.Requests},{t.Tokens}");
-        foreach (var m in r.ModelMix)
-            csv.AppendLine($"model,{Q(m.Name)},{N(m.Cost)},{m.SharePercent.ToString(CultureInfo.InvariantCulture)},{m.Requests},{m.Tokens}");
-        foreach (var a in r.Anomalies)
-            csv.AppendLine($"anomaly,{Q($"{a.StartUtc:yyyy-MM-dd HH:mm} {a.Team}{(a.Model is null ? "" : " " + a.Model)}")},{N(a.ImpactUsd)},,,");
-        foreach (var b in r.BudgetRisks)
-            csv.AppendLine($"budget_risk,{Q(b.Budget)},{b.Risk},,,");
-        return csv.ToString();
+        static string N(decimal v) => v.ToString("0.00", CultureInfo.InvariantCulture);
+        static string P(double v) => v.ToString(CultureInfo.InvariantCulture);
+        static string L(long v) => v.ToString(CultureInfo.InvariantCulture);
+        var rows = new List<string?[]>
+        {
+            new[] { "section", "name", "value", "share_percent", "requests", "tokens" },
+            new[] { "summary", "period", $"{r.From:yyyy-MM-dd}..{r.To:yyyy-MM-dd}", null, null, null },
+            new[] { "summary", "total_usd", N(r.Total), null, L(r.Requests), L(r.Tokens) },
+            new[] { "summary", "previous_period_usd", N(r.PreviousTotal), null, null, null },
+            new[] { "summary", "daily_average_usd", N(r.DailyAverage), null, null, null },
+            new[] { "summary", "trend", r.Trend, r.ChangePercent?.ToString("0.0", CultureInfo.InvariantCulture), null, null },
+            new[] { "forecast", "month_end_usd", N(r.MonthForecast), null, null, null },
+            new[] { "forecast", "month_end_low_usd", N(r.MonthForecastLow), null, null, null },
+            new[] { "forecast", "month_end_high_usd", N(r.MonthForecastHigh), null, null, null },
+        };
+        rows.AddRange(r.TopTeams.Select(t => new[] { "top_team", t.Name, N(t.Cost), P(t.SharePercent), L(t.Requests), L(t.Tokens) }));
+        rows.AddRange(r.ModelMix.Select(m => new[] { "model", m.Name, N(m.Cost), P(m.SharePercent), L(m.Requests), L(m.Tokens) }));
+        rows.AddRange(r.Anomalies.Select(a => new[] { "anomaly", $"{a.StartUtc:yyyy-MM-dd HH:mm} {a.Team}{(a.Model is null ? "" : " " + a.Model)}", N(a.ImpactUsd), null, null, null }));
+        rows.AddRange(r.BudgetRisks.Select(b => new[] { "budget_risk", b.Budget, b.Risk.ToString(), null, null, null }));
+        return UsageCsv.Write(rows);
     }
 
     /// <summary>The report as plain text, for e-mail.</summary>

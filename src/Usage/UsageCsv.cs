@@ -114,6 +114,22 @@ public static class UsageCsv
         "requests", "cost", "catalogCost", "costSupplied", "success", "errorCode", "durationMs", "agentId", "taskId", "workspaceId", "tags",
     ];
 
+    /// <summary>Rows of already formatted fields as CSV text, quoted where a field needs it (charts' and reports' downloads).</summary>
+    public static string Write(IEnumerable<IEnumerable<string?>> rows)
+    {
+        using var text = new StringWriter(CultureInfo.InvariantCulture);
+        using (var csv = new CsvWriter(text, CultureInfo.InvariantCulture, leaveOpen: true))
+        {
+            foreach (var row in rows)
+            {
+                foreach (var field in row)
+                    csv.WriteField(field);
+                csv.NextRecord();
+            }
+        }
+        return text.ToString();
+    }
+
     public static async Task WriteCsvAsync(IAsyncEnumerable<UsageRow> rows, TextWriter text, CancellationToken ct = default)
     {
         await using var csv = new CsvWriter(text, CultureInfo.InvariantCulture, leaveOpen: true);
