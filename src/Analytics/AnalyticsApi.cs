@@ -23,7 +23,7 @@ public static class AnalyticsApi
     /// <param name="department">Department id.</param>
     /// <param name="groupBy">team, provider or model.</param>
     public static async Task<Results<Ok<DashboardSummary>, ValidationProblem>> DashboardAsync(DashboardService dashboard, TimeProvider time,
-        int? days, DateOnly? from, DateOnly? to, int? department, SpendGrouping? groupBy, CancellationToken ct)
+        AccessScope scope, int? days, DateOnly? from, DateOnly? to, int? department, SpendGrouping? groupBy, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (days is < 1 or > 366)
@@ -37,14 +37,14 @@ public static class AnalyticsApi
         var query = from is { } start && to is { } end
             ? new DashboardQuery(start, end, department, groupBy ?? SpendGrouping.Team)
             : DashboardQuery.LastDays(time.GetUtcNow().UtcDateTime, days ?? 30, department, groupBy ?? SpendGrouping.Team);
-        return TypedResults.Ok(await dashboard.GetAsync(query, ct));
+        return TypedResults.Ok(await dashboard.GetAsync(query, scope, ct));
     }
 
     /// <param name="kind">daily, weekly or monthly.</param>
     /// <param name="date">A day inside the period (yyyy-MM-dd); default yesterday for daily, today otherwise.</param>
     /// <param name="format">json (default) or csv.</param>
     public static async Task<Results<Ok<SpendReport>, FileContentHttpResult, ValidationProblem>> ReportAsync(string kind, DateOnly? date, string? format,
-        ReportService reports, CancellationToken ct)
+        ReportService reports, AccessScope scope, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (!Enum.TryParse<ReportKind>(kind, ignoreCase: true, out var k) || int.TryParse(kind, out _))
@@ -53,7 +53,7 @@ public static class AnalyticsApi
             errors.Add("format", "'format' must be json or csv.");
         if (errors.Any)
             return TypedResults.ValidationProblem(errors.ToDictionary());
-        var report = await reports.BuildAsync(k, date, ct);
+        var report = await reports.BuildAsync(k, scope, date, ct);
         if (format == "csv")
             return TypedResults.File(Encoding.UTF8.GetBytes(ReportService.ToCsv(report)), "text/csv",
                 $"quotaportal-{k.ToString().ToLowerInvariant()}-{report.From.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}.csv");

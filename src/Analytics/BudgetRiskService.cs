@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Budgets;
 using QuotaPortal.Data;
+using QuotaPortal.Infrastructure;
 using QuotaPortal.Usage;
 
 namespace QuotaPortal.Analytics;
@@ -11,11 +12,11 @@ namespace QuotaPortal.Analytics;
 /// </summary>
 public sealed class BudgetRiskService(IDbContextFactory<QuotaDbContext> dbFactory, BudgetService budgets, IDashboardInsights insights, TimeProvider time)
 {
-    public async Task<IReadOnlyList<ReportBudgetRisk>> ListAsync(CancellationToken ct = default)
+    public async Task<IReadOnlyList<ReportBudgetRisk>> ListAsync(AccessScope scope, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var today = DateOnly.FromDateTime(now);
-        var views = (await budgets.ListAsync(ct)).Where(b => b.IsActive && b.Period != BudgetPeriod.Rolling && b.Limit > 0).ToList();
+        var views = (await budgets.ListAsync(scope, ct)).Where(b => b.IsActive && b.Period != BudgetPeriod.Rolling && b.Limit > 0).ToList();
         if (views.Count == 0)
             return [];
         await using var db = await dbFactory.CreateDbContextAsync(ct);

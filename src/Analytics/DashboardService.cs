@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Alerts;
 using QuotaPortal.Budgets;
 using QuotaPortal.Data;
+using QuotaPortal.Infrastructure;
 using QuotaPortal.Usage;
 
 namespace QuotaPortal.Analytics;
@@ -66,10 +67,14 @@ public sealed record DashboardSummary(
 /// </summary>
 public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, IDashboardInsights insights, DailySpendCache cache)
 {
-    public Task<DashboardSummary> GetAsync(int days, CancellationToken ct = default) =>
-        GetAsync(DashboardQuery.LastDays(time.GetUtcNow().UtcDateTime, days), ct);
+    public Task<DashboardSummary> GetAsync(int days, AccessScope scope, CancellationToken ct = default) =>
+        GetAsync(DashboardQuery.LastDays(time.GetUtcNow().UtcDateTime, days), scope, ct);
 
-    public async Task<DashboardSummary> GetAsync(DashboardQuery query, CancellationToken ct = default)
+    /// <summary>
+    /// The figures over the teams the caller may see: a team-limited viewer or key gets the same dashboard computed on its teams only
+    /// (totals, forecast, budget and alerts), never org-wide numbers.
+    /// </summary>
+    public async Task<DashboardSummary> GetAsync(DashboardQuery query, AccessScope scope, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var today = DateOnly.FromDateTime(now);
@@ -85,9 +90,11 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
         var teamQuery = db.Teams.AsNoTracking();
         if (query.DepartmentId is { } dept)
             teamQuery = teamQuery.Where(t => t.DepartmentId == dept);
+        if (scope.TeamIdList is { } visible)
+            teamQuery = teamQuery.Where(t => visible.Contains(t.Id));
         var teams = await teamQuery.ToDictionaryAsync(t => t.Id, t => t.Name, ct);
         var teamIds = teams.Keys.ToList();
-        var filtered = query.DepartmentId is not null;
+        var filtered = query.DepartmentId is not null || !scope.IsOrgWide;
         var teamSet = teamIds.ToHashSet();
 
         // Closed days come from the in-memory daily cache; only today is read from the database.
@@ -139,8 +146,9 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
         var hourlyToday = (await hourly.Where(r => r.BucketStart >= todayStart && r.BucketStart <= now).GroupBy(r => 1)
             .Select(g => new TodayRow(g.Sum(r => r.CostNanos), g.Sum(r => r.Requests))).ToListAsync(ct)).FirstOrDefault();
         var openCritical = await db.Alerts.AsNoTracking()
-            .CountAsync(a => a.State != AlertState.Resolved && a.Severity == AlertSeverity.Critical && (a.TeamId == null || teamIds.Contains(a.TeamId.Value)), ct);
-        var monthlyBudget = await MonthlyBudgetAsync(db, query.DepartmentId, teamIds, ct);
+            .CountAsync(a => a.State != AlertState.Resolved && a.Severity == AlertSeverity.Critical
+                && (a.TeamId == null ? scope.IsOrgWide : teamIds.Contains(a.TeamId.Value)), ct);
+        var monthlyBudget = await MonthlyBudgetAsync(db, query.DepartmentId, teamIds, scope, ct);
 
         // Per team: month-end forecast and week-over-week trend from its own daily spend (already in memory).
         var teamDays = teamDayNanos.ToDictionary(x => x.Key, x => x.Value.ToDictionary(d => d.Key, d => Money.FromNanos(d.Value)));
@@ -196,12 +204,13 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
     /// "Total budget" for the month: the global monthly cost budget when there is one; otherwise the sum of the monthly cost budgets of
     /// departments and teams (without provider/model/agent narrowing, which would count the same money twice). Null when none.
     /// </summary>
-    private static async Task<decimal?> MonthlyBudgetAsync(QuotaDbContext db, int? departmentId, List<int> teamIds, CancellationToken ct)
+    private static async Task<decimal?> MonthlyBudgetAsync(QuotaDbContext db, int? departmentId, List<int> teamIds, AccessScope scope, CancellationToken ct)
     {
         var monthly = await db.Budgets.AsNoTracking()
             .Where(b => b.IsActive && b.Metric == BudgetMetric.Cost && b.Period == BudgetPeriod.Monthly
                 && b.Provider == null && b.Model == null && b.AgentId == null)
             .ToListAsync(ct);
+        monthly = monthly.Where(b => scope.CanSee(b.TeamId, b.DepartmentId)).ToList();
         if (departmentId is null && monthly.FirstOrDefault(b => b.TeamId == null && b.DepartmentId == null) is { } global)
             return global.Limit;
         var departmentBudgets = monthly.Where(b => b.DepartmentId is not null && b.TeamId == null && (departmentId is null || b.DepartmentId == departmentId)).ToList();

@@ -5,6 +5,8 @@ using QuotaPortal.Audit;
 using QuotaPortal.Data;
 using QuotaPortal.Notifications;
 
+using QuotaPortal.Infrastructure;
+
 namespace QuotaPortal.Analytics;
 
 /// <summary>Which reports go out by themselves, and through which channels (none chosen = every enabled e-mail channel).</summary>
@@ -26,8 +28,11 @@ public sealed class ReportSchedule(IDbContextFactory<QuotaDbContext> dbFactory, 
         return row is null ? new ReportScheduleSettings(false, false, []) : JsonSerializer.Deserialize<ReportScheduleSettings>(row.Value, Json)!;
     }
 
-    public async Task SaveAsync(ReportScheduleSettings settings, string actor, CancellationToken ct = default)
+    public async Task SaveAsync(ReportScheduleSettings settings, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            throw new UnauthorizedAccessException("Only an admin may change this.");
+        var actor = who.Actor;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var row = await db.AppSettings.FirstOrDefaultAsync(s => s.Key == SettingKey, ct);
         var before = row?.Value;
@@ -119,7 +124,7 @@ public sealed class ReportMailer(ReportSchedule schedule, ReportService reports,
             var (from, _) = ReportService.PeriodOf(kind, day);
             if (await schedule.LastSentAsync(kind, ct) is { } last && last >= from)
                 continue;
-            var report = await reports.BuildAsync(kind, day, ct);
+            var report = await reports.BuildAsync(kind, AccessScope.System, day, ct);
             var text = ReportService.ToText(report);
             foreach (var channel in targets)
                 await sender.SendReportAsync(channel, report.Title, text, $"report-{kind.ToString().ToLowerInvariant()}-{from:yyyyMMdd}", ct);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
+using QuotaPortal.Infrastructure;
 using QuotaPortal.Usage;
 
 namespace QuotaPortal.Analytics;
@@ -52,7 +53,8 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         return kind == ReportKind.Daily ? today.AddDays(-1) : today;
     }
 
-    public async Task<SpendReport> BuildAsync(ReportKind kind, DateOnly? day = null, CancellationToken ct = default)
+    /// <summary>The report over the teams the caller may see; the scheduled e-mail uses <see cref="AccessScope.System"/> (every team).</summary>
+    public async Task<SpendReport> BuildAsync(ReportKind kind, AccessScope scope, DateOnly? day = null, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var today = DateOnly.FromDateTime(now);
@@ -67,12 +69,14 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var teams = await db.Teams.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.Name, ct);
-        var rows = await db.UsageDaily.AsNoTracking()
+        var visible = scope.TeamIdList;
+        var daily = visible is null ? db.UsageDaily.AsNoTracking() : db.UsageDaily.AsNoTracking().Where(r => visible.Contains(r.TeamId));
+        var rows = await daily
             .Where(r => r.BucketStart >= start && r.BucketStart < end)
             .GroupBy(r => new { r.TeamId, r.Model })
             .Select(g => new { g.Key.TeamId, g.Key.Model, Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) })
             .ToListAsync(ct);
-        var previous = Money.FromNanos(await db.UsageDaily.AsNoTracking()
+        var previous = Money.FromNanos(await daily
             .Where(r => r.BucketStart >= previousStart && r.BucketStart < previousEnd).SumAsync(r => r.CostNanos, ct));
         var totalNanos = rows.Sum(r => r.Cost);
         var total = Money.FromNanos(totalNanos);
@@ -84,13 +88,14 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         var modelMix = rows.GroupBy(r => r.Model)
             .Select(g => new ReportLine(g.Key, Money.FromNanos(g.Sum(x => x.Cost)), Share(g.Sum(x => x.Cost)), g.Sum(x => x.Requests), g.Sum(x => x.Tokens)))
             .OrderByDescending(l => l.Cost).ToList();
-        var anomalies = (await db.Anomalies.AsNoTracking().Where(a => a.StartUtc >= start && a.StartUtc < end).ToListAsync(ct))
+        var anomalies = (await db.Anomalies.AsNoTracking().Where(a => a.StartUtc >= start && a.StartUtc < end && (visible == null || visible.Contains(a.TeamId)))
+                .ToListAsync(ct))
             .OrderByDescending(a => a.ImpactUsd).Take(20)
             .Select(a => new ReportAnomaly(a.StartUtc, teams.GetValueOrDefault(a.TeamId, $"#{a.TeamId}"), a.Model, a.ActualUsd, a.ExpectedUsd, a.ImpactUsd, a.Deviation, a.RootCause))
             .ToList();
 
         var totalsFrom = today.AddDays(-insights.HistoryDays - 31).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var dayTotals = (await db.UsageDaily.AsNoTracking().Where(r => r.BucketStart >= totalsFrom)
+        var dayTotals = (await daily.Where(r => r.BucketStart >= totalsFrom)
                 .GroupBy(r => r.BucketStart).Select(g => new { g.Key, Cost = g.Sum(r => r.CostNanos) }).ToListAsync(ct))
             .ToDictionary(d => DateOnly.FromDateTime(d.Key), d => Money.FromNanos(d.Cost));
         var forecast = insights.ForecastMonth(dayTotals, today);
@@ -99,7 +104,7 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
 
         return new SpendReport(kind, from, to, now, total, previous, total / days,
             rows.Sum(r => r.Requests), rows.Sum(r => r.Tokens), trend, change, topTeams, modelMix, anomalies,
-            forecast.Projected, forecast.Low, forecast.High, forecast.Method, await risks.ListAsync(ct));
+            forecast.Projected, forecast.Low, forecast.High, forecast.Method, await risks.ListAsync(scope, ct));
     }
 
     public static string ToCsv(SpendReport r)

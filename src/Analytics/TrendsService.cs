@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
+using QuotaPortal.Infrastructure;
 using QuotaPortal.Usage;
 
 namespace QuotaPortal.Analytics;
@@ -41,7 +42,8 @@ public sealed record TrendsView(DateOnly From, DateOnly To, DateTime AsOfUtc, IR
 /// <summary>The Trends page's figures, from the rollups (and reported outcomes).</summary>
 public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time)
 {
-    public async Task<TrendsView> GetAsync(int days, BreakdownBy by, int? departmentId = null, CancellationToken ct = default)
+    /// <summary>Computed over the teams the caller may see (a team-limited caller: its teams only).</summary>
+    public async Task<TrendsView> GetAsync(int days, BreakdownBy by, AccessScope scope, int? departmentId = null, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var today = DateOnly.FromDateTime(now);
@@ -53,6 +55,8 @@ public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, T
         var teamQuery = db.Teams.AsNoTracking();
         if (departmentId is { } dept)
             teamQuery = teamQuery.Where(t => t.DepartmentId == dept);
+        if (scope.TeamIdList is { } visible)
+            teamQuery = teamQuery.Where(t => visible.Contains(t.Id));
         var teams = await teamQuery.ToDictionaryAsync(t => t.Id, t => t.Name, ct);
         var ids = teams.Keys.ToList();
         var daily = db.UsageDaily.AsNoTracking().Where(r => ids.Contains(r.TeamId));

@@ -17,17 +17,39 @@ public sealed record ApiKeyView(int Id, string Name, string Prefix, string Scope
 public sealed record CreatedApiKey(ApiKeyView Key, string Secret);
 
 /// <summary>What a presented key is allowed to do; cached briefly so ingestion does not query per request.</summary>
+/// <param name="TeamId">The bound team (by id) of a team-scoped key; -1 when that team no longer exists.</param>
+/// <param name="TeamSlug">That team's slug now (it follows renames).</param>
 public sealed record ApiKeyGrant(int KeyId, string Name, string Scope, int? TeamId, string? TeamSlug, DateTime? ExpiresAt)
 {
     public bool IsAdmin => Scope == ApiKeyScopes.Admin;
-    public bool CanIngest(int teamId) => IsAdmin || Scope == ApiKeyScopes.IngestAll || TeamId == teamId;
+    public bool IsIngest => Scope.StartsWith(ApiKeyScopes.IngestPrefix, StringComparison.Ordinal);
+    public bool CanIngest(int teamId) => IsAdmin || Scope == ApiKeyScopes.IngestAll || (IsIngest && TeamId == teamId);
 }
 
+/// <summary>
+/// Key scopes. Writing: <c>ingest:&lt;team&gt;</c>, <c>ingest:*</c>, <c>admin</c>. Reading: <c>read:&lt;team&gt;</c> and <c>ingest:&lt;team&gt;</c> see
+/// that team's rows only; <c>read:*</c> reads what an org-wide Viewer reads; <c>ingest:*</c> (a gateway's key) may only ask the quota
+/// endpoints, for any team, and reads no spend; <c>admin</c> acts as an Admin user.
+/// </summary>
 public static class ApiKeyScopes
 {
     public const string Admin = "admin";
     public const string IngestAll = "ingest:*";
+    public const string ReadAll = "read:*";
     public const string IngestPrefix = "ingest:";
+    public const string ReadPrefix = "read:";
+
+    /// <summary>The team slug of a team-scoped scope ("ingest:search" → "search"), or null.</summary>
+    public static string? TeamSlugOf(string scope) => scope switch
+    {
+        Admin or IngestAll or ReadAll => null,
+        _ when scope.StartsWith(IngestPrefix, StringComparison.Ordinal) => scope[IngestPrefix.Length..],
+        _ when scope.StartsWith(ReadPrefix, StringComparison.Ordinal) => scope[ReadPrefix.Length..],
+        _ => null,
+    };
+
+    /// <summary>"ingest" or "read" for a team-scoped scope.</summary>
+    public static string KindOf(string scope) => scope.StartsWith(ReadPrefix, StringComparison.Ordinal) ? "read" : "ingest";
 }
 
 /// <summary>
@@ -37,7 +59,10 @@ public static class ApiKeyScopes
 public sealed class ApiKeyService(IDbContextFactory<QuotaDbContext> dbFactory, AuditLog audit, TimeProvider time)
 {
     private const string KeyStart = "qp_";
-    private readonly Dictionary<string, (ApiKeyGrant? Grant, string Hash, DateTime CachedAt)> cache = new(StringComparer.Ordinal);
+    private const int PrefixHexLength = 8;
+    private const int SecretLength = 32;
+    /// <summary>Only keys that exist are cached (at most one entry per key row), so random prefixes cannot grow memory.</summary>
+    private readonly Dictionary<string, (ApiKeyGrant Grant, string Hash, DateTime CachedAt)> cache = new(StringComparer.Ordinal);
     private readonly Lock cacheLock = new();
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
@@ -45,23 +70,31 @@ public sealed class ApiKeyService(IDbContextFactory<QuotaDbContext> dbFactory, A
     public async Task<IReadOnlyList<ApiKeyView>> ListAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.ApiKeys.AsNoTracking().OrderByDescending(k => k.CreatedAt)
-            .Select(k => new ApiKeyView(k.Id, k.Name, k.Prefix, k.Scope, k.CreatedAt, k.CreatedBy, k.ExpiresAt, k.RevokedAt, k.LastUsedAt))
-            .ToListAsync(ct);
+        var slugs = await db.Teams.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.Slug, ct);
+        return (await db.ApiKeys.AsNoTracking().OrderByDescending(k => k.CreatedAt).ToListAsync(ct))
+            .Select(k => ToView(k, slugs))
+            .ToList();
     }
 
-    public async Task<ServiceResult<CreatedApiKey>> CreateAsync(string name, string scope, DateTime? expiresAtUtc, string actor, CancellationToken ct = default)
+    public async Task<ServiceResult<CreatedApiKey>> CreateAsync(string name, string scope, DateTime? expiresAtUtc, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<CreatedApiKey>.Denied();
+        var actor = who.Actor;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var errors = new FieldErrors().Require("name", name, 100);
         scope = (scope ?? "").Trim();
-        if (scope != ApiKeyScopes.Admin && scope != ApiKeyScopes.IngestAll)
+        int? teamId = null;
+        string? teamSlug = null;
+        if (scope is not (ApiKeyScopes.Admin or ApiKeyScopes.IngestAll or ApiKeyScopes.ReadAll))
         {
-            var slug = scope.StartsWith(ApiKeyScopes.IngestPrefix, StringComparison.Ordinal) ? scope[ApiKeyScopes.IngestPrefix.Length..] : null;
+            var slug = ApiKeyScopes.TeamSlugOf(scope);
             if (slug is null || !Slug.IsValid(slug))
-                errors.Add("scope", "'scope' must be 'admin', 'ingest:*' or 'ingest:<team-slug>'.");
-            else if (!await db.Teams.AnyAsync(t => t.Slug == slug && t.ArchivedAt == null, ct))
+                errors.Add("scope", "'scope' must be 'admin', 'ingest:*', 'read:*', 'ingest:<team-slug>' or 'read:<team-slug>'.");
+            else if (await db.Teams.AsNoTracking().FirstOrDefaultAsync(t => t.Slug == slug && t.ArchivedAt == null, ct) is not { } team)
                 errors.Add("scope", $"No active team with slug '{slug}'.");
+            else
+                (teamId, teamSlug) = (team.Id, team.Slug);
         }
         var now = time.GetUtcNow().UtcDateTime;
         if (expiresAtUtc is { } exp && exp <= now)
@@ -77,6 +110,7 @@ public sealed class ApiKeyService(IDbContextFactory<QuotaDbContext> dbFactory, A
             Prefix = prefix,
             SecretHash = Hash(secret),
             Scope = scope,
+            TeamId = teamId,
             CreatedAt = now,
             CreatedBy = actor,
             ExpiresAt = expiresAtUtc,
@@ -86,11 +120,15 @@ public sealed class ApiKeyService(IDbContextFactory<QuotaDbContext> dbFactory, A
         audit.Record(db, actor, "apikey.create", "ApiKey", key.Id, $"Created API key {key.Name} ({key.Prefix}…) with scope {scope}",
             after: new { key.Name, key.Prefix, key.Scope, key.ExpiresAt });
         await db.SaveChangesAsync(ct);
-        return ServiceResult<CreatedApiKey>.Ok(new CreatedApiKey(ToView(key), secret));
+        var slugs = teamId is { } id ? new Dictionary<int, string> { [id] = teamSlug! } : [];
+        return ServiceResult<CreatedApiKey>.Ok(new CreatedApiKey(ToView(key, slugs), secret));
     }
 
-    public async Task<ServiceResult<ApiKeyView>> RevokeAsync(int id, string actor, CancellationToken ct = default)
+    public async Task<ServiceResult<ApiKeyView>> RevokeAsync(int id, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<ApiKeyView>.Denied();
+        var actor = who.Actor;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, ct);
         if (key is null)
@@ -104,18 +142,34 @@ public sealed class ApiKeyService(IDbContextFactory<QuotaDbContext> dbFactory, A
             lock (cacheLock)
                 cache.Remove(key.Prefix);
         }
-        return ServiceResult<ApiKeyView>.Ok(ToView(key));
+        var slugs = await db.Teams.AsNoTracking().Where(t => t.Id == key.TeamId).ToDictionaryAsync(t => t.Id, t => t.Slug, ct);
+        return ServiceResult<ApiKeyView>.Ok(ToView(key, slugs));
     }
 
-    /// <summary>The grant for a presented secret, or null when unknown, wrong, revoked or expired.</summary>
+    /// <summary>The shape every key this service issues has: qp_ + 8 lowercase hex + _ + 32 base64url characters.</summary>
+    public static bool IsWellFormed(string presented)
+    {
+        if (presented.Length != KeyStart.Length + PrefixHexLength + 1 + SecretLength || !presented.StartsWith(KeyStart, StringComparison.Ordinal)
+            || presented[KeyStart.Length + PrefixHexLength] != '_')
+            return false;
+        foreach (var c in presented.AsSpan(KeyStart.Length, PrefixHexLength))
+            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
+                return false;
+        foreach (var c in presented.AsSpan(KeyStart.Length + PrefixHexLength + 1))
+            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or '-' or '_'))
+                return false;
+        return true;
+    }
+
+    /// <summary>The grant for a presented secret, or null when malformed, unknown, wrong, revoked or expired.</summary>
     public async Task<ApiKeyGrant?> AuthenticateAsync(string presented, CancellationToken ct = default)
     {
-        var underscore = presented.IndexOf('_', KeyStart.Length);
-        if (!presented.StartsWith(KeyStart, StringComparison.Ordinal) || underscore < 0)
+        // A malformed key costs no lookup and no memory.
+        if (!IsWellFormed(presented))
             return null;
-        var prefix = presented[..underscore];
+        var prefix = presented[..(KeyStart.Length + PrefixHexLength)];
         var now = time.GetUtcNow().UtcDateTime;
-        (ApiKeyGrant? Grant, string Hash, DateTime CachedAt) entry;
+        (ApiKeyGrant Grant, string Hash, DateTime CachedAt) entry;
         bool cached;
         lock (cacheLock)
             cached = cache.TryGetValue(prefix, out entry) && now - entry.CachedAt < CacheFor;
@@ -125,21 +179,25 @@ public sealed class ApiKeyService(IDbContextFactory<QuotaDbContext> dbFactory, A
             var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Prefix == prefix, ct);
             if (key is null || key.RevokedAt is not null)
             {
-                entry = (null, "", now);
+                lock (cacheLock)
+                    cache.Remove(prefix);
+                return null;
             }
-            else
+            string? slug = null;
+            int? teamId = null;
+            if (ApiKeyScopes.TeamSlugOf(key.Scope) is not null)
             {
-                var slug = key.Scope.StartsWith(ApiKeyScopes.IngestPrefix, StringComparison.Ordinal) && key.Scope != ApiKeyScopes.IngestAll
-                    ? key.Scope[ApiKeyScopes.IngestPrefix.Length..] : null;
-                int? teamId = slug is null ? null : await db.Teams.Where(t => t.Slug == slug).Select(t => (int?)t.Id).FirstOrDefaultAsync(ct) ?? -1;
-                entry = (new ApiKeyGrant(key.Id, key.Name, key.Scope, teamId, slug, key.ExpiresAt), key.SecretHash, now);
-                if (key.LastUsedAt is null || now - key.LastUsedAt > LastUsedResolution)
-                    await db.ApiKeys.Where(k => k.Id == key.Id).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), ct);
+                // Bound by id: a key whose team is gone matches no team (-1), whatever team now carries the old slug.
+                slug = key.TeamId is { } id ? await db.Teams.Where(t => t.Id == id).Select(t => t.Slug).FirstOrDefaultAsync(ct) : null;
+                teamId = slug is null ? -1 : key.TeamId;
             }
+            entry = (new ApiKeyGrant(key.Id, key.Name, key.Scope, teamId, slug, key.ExpiresAt), key.SecretHash, now);
+            if (key.LastUsedAt is null || now - key.LastUsedAt > LastUsedResolution)
+                await db.ApiKeys.Where(k => k.Id == key.Id).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), ct);
             lock (cacheLock)
                 cache[prefix] = entry;
         }
-        if (entry.Grant is null || entry.Grant.ExpiresAt <= now)
+        if (entry.Grant.ExpiresAt <= now)
             return null;
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(presented)), Encoding.ASCII.GetBytes(entry.Hash))
             ? entry.Grant
@@ -150,5 +208,10 @@ public sealed class ApiKeyService(IDbContextFactory<QuotaDbContext> dbFactory, A
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private static ApiKeyView ToView(ApiKey k) => new(k.Id, k.Name, k.Prefix, k.Scope, k.CreatedAt, k.CreatedBy, k.ExpiresAt, k.RevokedAt, k.LastUsedAt);
+    /// <summary>A team-scoped key shows its team's slug as it is now (keys follow the team id).</summary>
+    private static ApiKeyView ToView(ApiKey k, IReadOnlyDictionary<int, string> slugs)
+    {
+        var scope = k.TeamId is { } id ? $"{ApiKeyScopes.KindOf(k.Scope)}:{slugs.GetValueOrDefault(id, $"#{id}")}" : k.Scope;
+        return new(k.Id, k.Name, k.Prefix, scope, k.CreatedAt, k.CreatedBy, k.ExpiresAt, k.RevokedAt, k.LastUsedAt);
+    }
 }

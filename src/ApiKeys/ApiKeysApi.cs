@@ -20,17 +20,17 @@ public static class ApiKeysApi
         TypedResults.Ok(await keys.ListAsync(ct));
 
     public static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> CreateAsync(CreateKeyRequest request, ApiKeyService keys,
-        HttpContext http, CancellationToken ct)
+        AccessScope who, CancellationToken ct)
     {
-        var result = await keys.CreateAsync(request.Name, request.Scope, request.ExpiresAt?.UtcDateTime, Actor.Name(http.User), ct);
+        var result = await keys.CreateAsync(request.Name, request.Scope, request.ExpiresAt?.UtcDateTime, who, ct);
         return result.Succeeded
             ? TypedResults.Created($"/api/v1/api-keys/{result.Value!.Key.Id}", result.Value)
             : TypedResults.ValidationProblem(result.Errors);
     }
 
-    public static async Task<Results<Ok<ApiKeyView>, NotFound>> RevokeAsync(int id, ApiKeyService keys, HttpContext http, CancellationToken ct)
+    public static async Task<Results<Ok<ApiKeyView>, NotFound>> RevokeAsync(int id, ApiKeyService keys, AccessScope who, CancellationToken ct)
     {
-        var result = await keys.RevokeAsync(id, Actor.Name(http.User), ct);
+        var result = await keys.RevokeAsync(id, who, ct);
         return result.NotFound ? TypedResults.NotFound() : TypedResults.Ok(result.Value!);
     }
 }

@@ -7,6 +7,8 @@ using QuotaPortal.Pricing;
 using QuotaPortal.Teams;
 using QuotaPortal.Usage;
 
+using QuotaPortal.Infrastructure;
+
 namespace QuotaPortal.Benchmarks;
 
 /// <summary>
@@ -39,24 +41,24 @@ public static class AnalyticsBenchmark
             var teamService = services.GetRequiredService<TeamService>();
             var departments = new List<int>();
             for (var d = 0; d < Math.Max(1, teams / 20); d++)
-                departments.Add((await teamService.CreateDepartmentAsync(new DepartmentInput($"Department {d + 1}", null, null), "bench", ct)).Value!.Id);
+                departments.Add((await teamService.CreateDepartmentAsync(new DepartmentInput($"Department {d + 1}", null, null), AccessScope.System.WithActor("bench"), ct)).Value!.Id);
             var ids = new Dictionary<string, int>();
             var demoTeams = DemoDataGenerator.Teams(spec);
             for (var t = 0; t < demoTeams.Count; t++)
             {
-                var team = (await teamService.CreateTeamAsync(new TeamInput(demoTeams[t].Name, demoTeams[t].Slug, departments[t % departments.Count], null, null), "bench", ct)).Value!;
+                var team = (await teamService.CreateTeamAsync(new TeamInput(demoTeams[t].Name, demoTeams[t].Slug, departments[t % departments.Count], null, null), AccessScope.System.WithActor("bench"), ct)).Value!;
                 ids[team.Slug] = team.Id;
             }
             var rows = await WriteRollupsAsync(path, DemoDataGenerator.Generate(spec, ids, DefaultPrices.Create(now).ToList(), now), ct);
             var budgets = services.GetRequiredService<BudgetService>();
             foreach (var (slug, id) in ids)
                 await budgets.SaveAsync(null, new BudgetInput($"{slug} monthly", null, id, null, null, null, BudgetMetric.Cost, 2_000, BudgetPeriod.Monthly, null, "UTC",
-                    "50,80,100", 100, EnforcementMode.AlertOnly, null), "bench", ct);
+                    "50,80,100", 100, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("bench"), ct);
             foreach (var d in departments)
                 await budgets.SaveAsync(null, new BudgetInput($"Department {d} monthly", d, null, null, null, null, BudgetMetric.Cost, 30_000, BudgetPeriod.Monthly, null, "UTC",
-                    "80,100", 100, EnforcementMode.AlertOnly, null), "bench", ct);
+                    "80,100", 100, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("bench"), ct);
             await budgets.SaveAsync(null, new BudgetInput("Company monthly", null, null, null, null, null, BudgetMetric.Cost, 300_000, BudgetPeriod.Monthly, null, "UTC",
-                "80,100", 100, EnforcementMode.AlertOnly, null), "bench", ct);
+                "80,100", 100, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("bench"), ct);
             var budgetCount = ids.Count + departments.Count + 1;
             output.WriteLine($"Seeded {rows.Hourly:N0} hourly and {rows.Daily:N0} daily rollup rows and {budgetCount} budgets in {seed.Elapsed.TotalSeconds:N1} s.");
             output.WriteLine();
@@ -73,9 +75,9 @@ public static class AnalyticsBenchmark
                 var cold = await MeasureAsync(Math.Max(3, runs / 4), () =>
                 {
                     cache.InvalidateAll();
-                    return dashboard.GetAsync(query, ct);
+                    return dashboard.GetAsync(query, AccessScope.System, ct);
                 });
-                var service = await MeasureAsync(runs, () => dashboard.GetAsync(query, ct));
+                var service = await MeasureAsync(runs, () => dashboard.GetAsync(query, AccessScope.System, ct));
                 var from = query.From.AddDays(-window).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
                 var sql = await MeasureAsync(runs, () => PlainGroupByAsync(raw,
                     "SELECT TeamId, BucketStart, Provider, Model, SUM(CostNanos) FROM UsageDaily WHERE BucketStart >= $from GROUP BY TeamId, BucketStart, Provider, Model", from, ct));

@@ -169,8 +169,8 @@ public static class IngestBenchmark
 
         var teams = app.Services.GetRequiredService<TeamService>();
         for (var t = 0; t < o.Teams; t++)
-            await teams.CreateTeamAsync(new TeamInput($"Team {t}", $"team-{t:00}", null, null, null), "bench", ct);
-        var secret = (await app.Services.GetRequiredService<ApiKeyService>().CreateAsync("bench", ApiKeyScopes.IngestAll, null, "bench", ct)).Value!.Secret;
+            await teams.CreateTeamAsync(new TeamInput($"Team {t}", $"team-{t:00}", null, null, null), AccessScope.System.WithActor("bench"), ct);
+        var secret = (await app.Services.GetRequiredService<ApiKeyService>().CreateAsync("bench", ApiKeyScopes.IngestAll, null, AccessScope.System.WithActor("bench"), ct)).Value!.Secret;
 
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = o.Clients * 2 };
         using var http = new HttpClient(handler) { BaseAddress = new Uri(address) };

@@ -5,6 +5,8 @@ using QuotaPortal.ApiKeys;
 using QuotaPortal.Budgets;
 using QuotaPortal.Teams;
 
+using QuotaPortal.Infrastructure;
+
 namespace QuotaPortal.Benchmarks;
 
 /// <summary>
@@ -24,17 +26,17 @@ public static class QuotaBenchmark
             var budgets = services.GetRequiredService<BudgetService>();
             for (var t = 0; t < teams; t++)
             {
-                var team = (await teamService.CreateTeamAsync(new TeamInput($"Team {t}", $"team-{t:000}", null, null, null), "bench", ct)).Value!;
+                var team = (await teamService.CreateTeamAsync(new TeamInput($"Team {t}", $"team-{t:000}", null, null, null), AccessScope.System.WithActor("bench"), ct)).Value!;
                 await budgets.SaveAsync(null, new BudgetInput($"Team {t} daily", null, team.Id, null, null, null, BudgetMetric.Cost, 50, BudgetPeriod.Daily, null, "UTC",
-                    "80,100", null, EnforcementMode.Block, "gpt-4o-mini"), "bench", ct);
+                    "80,100", null, EnforcementMode.Block, "gpt-4o-mini"), AccessScope.System.WithActor("bench"), ct);
                 await budgets.SaveAsync(null, new BudgetInput($"Team {t} GPT-4o tokens/min", null, team.Id, "openai", "gpt-4o", null, BudgetMetric.Tokens, 200_000,
-                    BudgetPeriod.Rolling, 1, null, "80,100", null, EnforcementMode.Warn, null), "bench", ct);
+                    BudgetPeriod.Rolling, 1, null, "80,100", null, EnforcementMode.Warn, null), AccessScope.System.WithActor("bench"), ct);
             }
             await budgets.SaveAsync(null, new BudgetInput("Company monthly", null, null, null, null, null, BudgetMetric.Cost, 100_000, BudgetPeriod.Monthly, null, "UTC",
-                "80,100", null, EnforcementMode.AlertOnly, null), "bench", ct);
+                "80,100", null, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("bench"), ct);
             var view = services.GetRequiredService<QuotaView>();
             await view.RefreshAsync(ct);
-            var secret = (await services.GetRequiredService<ApiKeyService>().CreateAsync("bench", ApiKeyScopes.Admin, null, "bench", ct)).Value!.Secret;
+            var secret = (await services.GetRequiredService<ApiKeyService>().CreateAsync("bench", ApiKeyScopes.Admin, null, AccessScope.System.WithActor("bench"), ct)).Value!.Secret;
             using var http = new HttpClient { BaseAddress = new Uri(BenchHost.Address(app)) };
             http.DefaultRequestHeaders.Add("X-Api-Key", secret);
             var rng = new Random(7);

@@ -27,10 +27,13 @@ public sealed class BudgetService(IDbContextFactory<QuotaDbContext> dbFactory, A
 {
     public static readonly decimal[] DefaultThresholds = [80, 95, 100];
 
-    public async Task<IReadOnlyList<BudgetView>> ListAsync(CancellationToken ct = default)
+    /// <summary>The budgets the caller may see (a team-limited one: its teams' budgets and those of departments it fully covers).</summary>
+    public async Task<IReadOnlyList<BudgetView>> ListAsync(AccessScope scope, CancellationToken ct = default)
     {
+        if (!scope.CanReadData)
+            return [];
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var budgets = await db.Budgets.AsNoTracking().OrderBy(b => b.Name).ToListAsync(ct);
+        var budgets = (await db.Budgets.AsNoTracking().OrderBy(b => b.Name).ToListAsync(ct)).Where(b => scope.CanSee(b.TeamId, b.DepartmentId)).ToList();
         var names = await ScopeNamesAsync(db, ct);
         var now = time.GetUtcNow().UtcDateTime;
         var views = new List<BudgetView>(budgets.Count);
@@ -39,15 +42,29 @@ public sealed class BudgetService(IDbContextFactory<QuotaDbContext> dbFactory, A
         return views;
     }
 
-    public async Task<BudgetView?> GetAsync(int id, CancellationToken ct = default)
+    /// <summary>Null when missing or outside the caller's scope (the two look the same, so ids reveal nothing).</summary>
+    public async Task<BudgetView?> GetAsync(int id, AccessScope scope, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var b = await db.Budgets.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct);
-        return b is null ? null : await ViewAsync(db, b, await ScopeNamesAsync(db, ct), time.GetUtcNow().UtcDateTime, ct);
+        return b is null || !scope.CanReadData || !scope.CanSee(b.TeamId, b.DepartmentId) ? null : await ViewAsync(db, b, await ScopeNamesAsync(db, ct), time.GetUtcNow().UtcDateTime, ct);
     }
 
-    public async Task<ServiceResult<BudgetView>> SaveAsync(int? id, BudgetInput input, string actor, CancellationToken ct = default)
+    /// <summary>The current period's burn-down of a budget the caller may see; null otherwise.</summary>
+    public async Task<BurnDown?> BurnDownAsync(int id, AccessScope scope, CancellationToken ct = default)
     {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var b = await db.Budgets.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct);
+        if (b is null || !scope.CanReadData || !scope.CanSee(b.TeamId, b.DepartmentId))
+            return null;
+        return await BudgetBurnDown.ComputeAsync(db, b, time.GetUtcNow().UtcDateTime, ct);
+    }
+
+    public async Task<ServiceResult<BudgetView>> SaveAsync(int? id, BudgetInput input, AccessScope who, CancellationToken ct = default)
+    {
+        if (!who.IsAdmin)
+            return ServiceResult<BudgetView>.Denied();
+        var actor = who.Actor;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var (errors, thresholds) = await ValidateAsync(db, input, ct);
         if (errors.Any)
@@ -79,11 +96,14 @@ public sealed class BudgetService(IDbContextFactory<QuotaDbContext> dbFactory, A
         audit.Record(db, actor, id is null ? "budget.create" : "budget.update", "Budget", budget.Id,
             $"{(id is null ? "Created" : "Updated")} budget {budget.Name}: {Describe(budget)}", before, Snapshot(budget));
         await db.SaveChangesAsync(ct);
-        return ServiceResult<BudgetView>.Ok((await GetAsync(budget.Id, ct))!);
+        return ServiceResult<BudgetView>.Ok((await GetAsync(budget.Id, who, ct))!);
     }
 
-    public async Task<ServiceResult<bool>> DeleteAsync(int id, string actor, CancellationToken ct = default)
+    public async Task<ServiceResult<bool>> DeleteAsync(int id, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<bool>.Denied();
+        var actor = who.Actor;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var budget = await db.Budgets.FirstOrDefaultAsync(b => b.Id == id, ct);
         if (budget is null)

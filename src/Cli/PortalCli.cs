@@ -41,7 +41,7 @@ public static class PortalCli
         {
             var users = sp.GetRequiredService<UserService>();
             var result = await users.CreateAsync(
-                new NewUser(parse.GetValue(email)!, parse.GetValue(name), parse.GetValue(password)!, parse.GetValue(role)!), "cli", token);
+                new NewUser(parse.GetValue(email)!, parse.GetValue(name), parse.GetValue(password)!, parse.GetValue(role)!), AccessScope.System.WithActor("cli"), token);
             if (!result.Succeeded)
             {
                 await stderr.WriteLineAsync($"error: {result.ErrorText}");
@@ -82,7 +82,7 @@ public static class PortalCli
         createKey.SetAction((parse, ct) => WithServicesAsync(configure, stderr, async (sp, token) =>
         {
             var result = await sp.GetRequiredService<ApiKeys.ApiKeyService>().CreateAsync(parse.GetValue(keyName)!, parse.GetValue(scope)!,
-                parse.GetValue(expires)?.UtcDateTime, "cli", token);
+                parse.GetValue(expires)?.UtcDateTime, AccessScope.System.WithActor("cli"), token);
             if (!result.Succeeded)
             {
                 await stderr.WriteLineAsync($"error: {result.ErrorText}");
@@ -104,7 +104,7 @@ public static class PortalCli
         var revokeKey = new Command("revoke", "Revoke an API key.") { keyId };
         revokeKey.SetAction((parse, ct) => WithServicesAsync(configure, stderr, async (sp, token) =>
         {
-            var result = await sp.GetRequiredService<ApiKeys.ApiKeyService>().RevokeAsync(parse.GetValue(keyId), "cli", token);
+            var result = await sp.GetRequiredService<ApiKeys.ApiKeyService>().RevokeAsync(parse.GetValue(keyId), AccessScope.System.WithActor("cli"), token);
             if (!result.Succeeded)
             {
                 await stderr.WriteLineAsync($"error: {result.ErrorText}");
@@ -158,7 +158,7 @@ public static class PortalCli
             var report = await sp.GetRequiredService<Analytics.Anomalies.AnomalyService>().BackfillAsync(teams, from, to, token);
             await stdout.WriteLineAsync($"Analyzed {report.Teams} team(s), {report.Series} series: {report.Found} anomaly episode(s).");
             var list = await sp.GetRequiredService<Analytics.Anomalies.AnomalyQueries>().ListAsync(
-                new Analytics.Anomalies.AnomalyFilter(teams.Length == 1 ? teams[0] : null, from, to), token);
+                new Analytics.Anomalies.AnomalyFilter(teams.Length == 1 ? teams[0] : null, from, to), AccessScope.System, token);
             foreach (var a in list.Where(a => teams.Length <= 1 || teams.Contains(a.TeamSlug)))
                 await stdout.WriteLineAsync($"{a.StartUtc:yyyy-MM-dd HH:mm}  {a.Team,-18} {a.Granularity,-4} {a.Model ?? "(all models)",-20} " +
                     $"actual {a.ActualUsd,10:N2}  expected {a.ExpectedUsd,10:N2}  {a.Deviation,5:N1} sd  +${a.ImpactUsd:N2}  {a.RootCause}");

@@ -26,6 +26,7 @@ public class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : Identity
     public DbSet<NotificationOutbox> NotificationOutbox => Set<NotificationOutbox>();
     public DbSet<Recommendation> Recommendations => Set<Recommendation>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Users.UserTeamLimit> UserTeamLimits => Set<Users.UserTeamLimit>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<AppSetting> AppSettings => Set<AppSetting>();
     public DbSet<Analytics.Anomalies.Anomaly> Anomalies => Set<Analytics.Anomalies.Anomaly>();
@@ -136,6 +137,15 @@ public class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : Identity
         {
             e.Property(x => x.Prefix).HasMaxLength(32);
             e.HasIndex(x => x.Prefix).IsUnique();
+            e.HasOne<Team>().WithMany().HasForeignKey(x => x.TeamId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        b.Entity<Users.UserTeamLimit>(e =>
+        {
+            e.HasIndex(x => x.UserId);
+            e.HasOne<ApplicationUser>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Team>().WithMany().HasForeignKey(x => x.TeamId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Department>().WithMany().HasForeignKey(x => x.DepartmentId).OnDelete(DeleteBehavior.Cascade);
         });
 
         b.Entity<AuditEntry>(e =>

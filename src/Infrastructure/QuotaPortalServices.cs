@@ -78,6 +78,9 @@ public static class QuotaPortalServices
         services.AddSingleton<SetupService>();
         services.AddSingleton<PriceCatalog>();
         services.AddSingleton<ApiKeyService>();
+        services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ApiKeyFailureLimiter>();
+        services.AddSingleton<IAccessScopeResolver, AccessScopeResolver>();
         services.AddSingleton<PricingService>();
         services.AddSingleton(new SqliteConnections(connectionString));
         services.AddSingleton<UsageIngestor>();
@@ -149,7 +152,14 @@ public static class QuotaPortalServices
         string[] both = [IdentityConstants.ApplicationScheme, ApiKeyAuthenticationHandler.SchemeName];
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Admin, p => p.AddAuthenticationSchemes(both).RequireAuthenticatedUser().RequireRole(Roles.Admin))
-            .AddPolicy(Policies.Reader, p => p.AddAuthenticationSchemes(both).RequireAuthenticatedUser())
+            // Reading spend: users (Admin, Viewer) and keys that may read (admin, read:*, read:<team>, ingest:<team>); not ingest:*.
+            .AddPolicy(Policies.Reader, p => p.AddAuthenticationSchemes(both).RequireAuthenticatedUser().RequireAssertion(ctx =>
+                ctx.User.FindFirst(AccessClaims.KeyScope)?.Value is not { } scope
+                    ? ctx.User.IsInRole(Roles.Admin) || ctx.User.IsInRole(Roles.Viewer)
+                    : scope != ApiKeyScopes.IngestAll))
+            // Quota questions (status, quota check): every reader, and a gateway's ingest:* key.
+            .AddPolicy(Policies.Quota, p => p.AddAuthenticationSchemes(both).RequireAuthenticatedUser().RequireAssertion(ctx =>
+                ctx.User.FindFirst(AccessClaims.KeyScope) is not null || ctx.User.IsInRole(Roles.Admin) || ctx.User.IsInRole(Roles.Viewer)))
             .AddPolicy(Policies.Ingest, p => p.AddAuthenticationSchemes(both).RequireAssertion(ctx =>
                 ctx.User.FindFirst(ApiKeyAuthenticationHandler.ScopeClaim)?.Value is { } scope
                 && (scope.StartsWith(ApiKeyScopes.IngestPrefix, StringComparison.Ordinal) || scope == ApiKeyScopes.Admin)));

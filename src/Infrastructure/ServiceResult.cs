@@ -9,10 +9,14 @@ public sealed class ServiceResult<T>
     public T? Value { get; private init; }
     public IDictionary<string, string[]> Errors { get; private init; } = new Dictionary<string, string[]>();
     public bool NotFound { get; private init; }
-    public bool Succeeded => !NotFound && Errors.Count == 0;
+    /// <summary>The caller may not do this (a Viewer's circuit calling a write, say); nothing was changed.</summary>
+    public bool Forbidden { get; private init; }
+    public bool Succeeded => !NotFound && !Forbidden && Errors.Count == 0;
 
     public static ServiceResult<T> Ok(T value) => new() { Value = value };
     public static ServiceResult<T> Missing() => new() { NotFound = true };
+    public static ServiceResult<T> Denied() =>
+        new() { Forbidden = true, Errors = new Dictionary<string, string[]> { ["access"] = ["Only an admin may change this."] } };
     public static ServiceResult<T> Invalid(IDictionary<string, string[]> errors) => new() { Errors = errors };
     public static ServiceResult<T> Invalid(string field, string message) =>
         new() { Errors = new Dictionary<string, string[]> { [field] = [message] } };

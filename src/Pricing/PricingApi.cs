@@ -32,11 +32,11 @@ public static class PricingApi
         decimal? CachedInputPerMTok, decimal? ReasoningPerMTok, decimal? BatchDiscountPercent, DateTimeOffset? EffectiveFrom, string? Notes);
 
     public static async Task<Results<Created<PriceView>, ValidationProblem>> SetAsync(PriceRequest r, PricingService pricing, TimeProvider time,
-        HttpContext http, CancellationToken ct)
+        AccessScope who, CancellationToken ct)
     {
         var result = await pricing.SetPriceAsync(new PriceInput(r.Provider ?? "", r.Model ?? "", r.DisplayName, r.Aliases, r.InputPerMTok, r.OutputPerMTok,
             r.CachedInputPerMTok, r.ReasoningPerMTok, r.BatchDiscountPercent ?? 0, r.EffectiveFrom?.UtcDateTime ?? time.GetUtcNow().UtcDateTime, r.Notes),
-            Actor.Name(http.User), ct);
+            who, ct);
         return result.Succeeded
             ? TypedResults.Created($"/api/v1/prices/{result.Value!.Provider}/{result.Value.Model}/history", View(result.Value, 0))
             : TypedResults.ValidationProblem(result.Errors);
@@ -47,12 +47,12 @@ public static class PricingApi
     public sealed record RecomputeResponse(bool Applied, long Records, long Changed, decimal OldTotal, decimal NewTotal, decimal Difference);
 
     public static async Task<Results<Ok<RecomputeResponse>, ValidationProblem>> RecomputeAsync(RecomputeRequest r, PricingService pricing,
-        HttpContext http, CancellationToken ct)
+        AccessScope who, CancellationToken ct)
     {
         if (r.To <= r.From)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["to"] = ["'to' must be after 'from'."] });
         var scope = new RecomputeScope(r.From.UtcDateTime, r.To.UtcDateTime, r.Provider?.Trim().ToLowerInvariant(), r.Model?.Trim());
-        var p = r.Preview ? await pricing.PreviewRecomputeAsync(scope, ct) : await pricing.RecomputeAsync(scope, Actor.Name(http.User), ct);
+        var p = r.Preview ? await pricing.PreviewRecomputeAsync(scope, ct) : await pricing.RecomputeAsync(scope, who, ct);
         return TypedResults.Ok(new RecomputeResponse(!r.Preview, p.Records, p.Changed, p.OldTotal, p.NewTotal, p.Difference));
     }
 

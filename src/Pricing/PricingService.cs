@@ -52,8 +52,11 @@ public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, 
     }
 
     /// <summary>Adds a price version (a new model is simply its first version).</summary>
-    public async Task<ServiceResult<ModelPrice>> SetPriceAsync(PriceInput input, string actor, CancellationToken ct = default)
+    public async Task<ServiceResult<ModelPrice>> SetPriceAsync(PriceInput input, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<ModelPrice>.Denied();
+        var actor = who.Actor;
         var now = time.GetUtcNow().UtcDateTime;
         var errors = new FieldErrors().Require("provider", input.Provider, 64).Require("model", input.Model, 128);
         foreach (var (field, value) in new (string, decimal?)[] { ("inputPerMTok", input.InputPerMTok), ("outputPerMTok", input.OutputPerMTok),
@@ -107,7 +110,8 @@ public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, 
 
     public Task<RecomputePreview> PreviewRecomputeAsync(RecomputeScope scope, CancellationToken ct = default) => RunAsync(scope, apply: false, actor: null, ct);
 
-    public Task<RecomputePreview> RecomputeAsync(RecomputeScope scope, string actor, CancellationToken ct = default) => RunAsync(scope, apply: true, actor, ct);
+    public Task<RecomputePreview> RecomputeAsync(RecomputeScope scope, AccessScope who, CancellationToken ct = default) =>
+        who.IsAdmin ? RunAsync(scope, apply: true, who.Actor, ct) : throw new UnauthorizedAccessException("Only an admin may change this.");
 
     private async Task<RecomputePreview> RunAsync(RecomputeScope scope, bool apply, string? actor, CancellationToken ct)
     {

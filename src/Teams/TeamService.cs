@@ -38,6 +38,20 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
             .ToListAsync(ct);
     }
 
+    /// <summary>The teams the caller may see (for pickers and the Teams page).</summary>
+    public async Task<IReadOnlyList<TeamView>> ListTeamsAsync(AccessScope scope, bool includeArchived = false, CancellationToken ct = default) =>
+        scope.IsOrgWide ? await ListTeamsAsync(includeArchived, ct) : (await ListTeamsAsync(includeArchived, ct)).Where(t => scope.CanSeeTeam(t.Id)).ToList();
+
+    /// <summary>The departments the caller may see: those with at least one visible team.</summary>
+    public async Task<IReadOnlyList<DepartmentView>> ListDepartmentsAsync(AccessScope scope, bool includeArchived = false, CancellationToken ct = default)
+    {
+        var all = await ListDepartmentsAsync(includeArchived, ct);
+        if (scope.IsOrgWide)
+            return all;
+        var visible = (await ListTeamsAsync(scope, includeArchived: true, ct)).Select(t => t.DepartmentId).ToHashSet();
+        return all.Where(d => visible.Contains(d.Id)).ToList();
+    }
+
     public async Task<TeamView?> FindTeamAsync(string idOrSlug, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -59,8 +73,11 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
             .ToListAsync(ct);
     }
 
-    public async Task<ServiceResult<TeamView>> CreateTeamAsync(TeamInput input, string actor, CancellationToken ct = default)
+    public async Task<ServiceResult<TeamView>> CreateTeamAsync(TeamInput input, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<TeamView>.Denied();
+        var actor = who.Actor;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var slug = string.IsNullOrWhiteSpace(input.Slug) ? Slug.From(input.Name ?? "") : input.Slug.Trim();
         var errors = await ValidateTeamAsync(db, input, slug, existingId: null, ct);
@@ -85,8 +102,11 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
         return ServiceResult<TeamView>.Ok((await FindTeamAsync(team.Id.ToString(), ct))!);
     }
 
-    public async Task<ServiceResult<TeamView>> UpdateTeamAsync(int id, TeamInput input, string actor, CancellationToken ct = default)
+    public async Task<ServiceResult<TeamView>> UpdateTeamAsync(int id, TeamInput input, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<TeamView>.Denied();
+        var actor = who.Actor;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var team = await db.Teams.FirstOrDefaultAsync(t => t.Id == id, ct);
         if (team is null)
@@ -110,8 +130,11 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
     }
 
     /// <summary>Archived teams keep their history but disappear from pickers; ingestion for them is refused.</summary>
-    public async Task<ServiceResult<TeamView>> SetTeamArchivedAsync(int id, bool archived, string actor, CancellationToken ct = default)
+    public async Task<ServiceResult<TeamView>> SetTeamArchivedAsync(int id, bool archived, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<TeamView>.Denied();
+        var actor = who.Actor;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var team = await db.Teams.FirstOrDefaultAsync(t => t.Id == id, ct);
         if (team is null)
@@ -127,8 +150,11 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
         return ServiceResult<TeamView>.Ok((await FindTeamAsync(id.ToString(), ct))!);
     }
 
-    public async Task<ServiceResult<DepartmentView>> CreateDepartmentAsync(DepartmentInput input, string actor, CancellationToken ct = default)
+    public async Task<ServiceResult<DepartmentView>> CreateDepartmentAsync(DepartmentInput input, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<DepartmentView>.Denied();
+        var actor = who.Actor;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var slug = string.IsNullOrWhiteSpace(input.Slug) ? Slug.From(input.Name ?? "") : input.Slug.Trim();
         var errors = await ValidateDepartmentAsync(db, input, slug, null, ct);
@@ -148,8 +174,11 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
         return ServiceResult<DepartmentView>.Ok(ToView(dept, 0));
     }
 
-    public async Task<ServiceResult<DepartmentView>> UpdateDepartmentAsync(int id, DepartmentInput input, string actor, CancellationToken ct = default)
+    public async Task<ServiceResult<DepartmentView>> UpdateDepartmentAsync(int id, DepartmentInput input, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<DepartmentView>.Denied();
+        var actor = who.Actor;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var dept = await db.Departments.FirstOrDefaultAsync(d => d.Id == id, ct);
         if (dept is null)
@@ -168,8 +197,11 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
         return ServiceResult<DepartmentView>.Ok(ToView(dept, count));
     }
 
-    public async Task<ServiceResult<DepartmentView>> SetDepartmentArchivedAsync(int id, bool archived, string actor, CancellationToken ct = default)
+    public async Task<ServiceResult<DepartmentView>> SetDepartmentArchivedAsync(int id, bool archived, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<DepartmentView>.Denied();
+        var actor = who.Actor;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var dept = await db.Departments.FirstOrDefaultAsync(d => d.Id == id, ct);
         if (dept is null)

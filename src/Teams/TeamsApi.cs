@@ -30,18 +30,18 @@ public static class TeamsApi
         await teams.FindTeamAsync(idOrSlug, ct) is { } team ? TypedResults.Ok(team) : TypedResults.NotFound();
 
     public static async Task<Results<Created<TeamView>, ValidationProblem>> CreateTeamAsync(
-        TeamRequest request, TeamService teams, HttpContext http, CancellationToken ct)
+        TeamRequest request, TeamService teams, AccessScope who, CancellationToken ct)
     {
-        var result = await teams.CreateTeamAsync(ToInput(request), Actor.Name(http.User), ct);
+        var result = await teams.CreateTeamAsync(ToInput(request), who, ct);
         return result.Succeeded
             ? TypedResults.Created($"/api/v1/teams/{result.Value!.Id}", result.Value)
             : TypedResults.ValidationProblem(result.Errors);
     }
 
     public static async Task<Results<Ok<TeamView>, ValidationProblem, NotFound>> UpdateTeamAsync(
-        int id, TeamRequest request, TeamService teams, HttpContext http, CancellationToken ct)
+        int id, TeamRequest request, TeamService teams, AccessScope who, CancellationToken ct)
     {
-        var actor = Actor.Name(http.User);
+        var actor = who;
         var result = await teams.UpdateTeamAsync(id, ToInput(request), actor, ct);
         if (result.Succeeded && request.Archived is { } archived)
             result = await teams.SetTeamArchivedAsync(id, archived, actor, ct);
@@ -56,18 +56,18 @@ public static class TeamsApi
         TypedResults.Ok(await teams.ListDepartmentsAsync(includeArchived ?? false, ct));
 
     public static async Task<Results<Created<DepartmentView>, ValidationProblem>> CreateDepartmentAsync(
-        DepartmentRequest request, TeamService teams, HttpContext http, CancellationToken ct)
+        DepartmentRequest request, TeamService teams, AccessScope who, CancellationToken ct)
     {
-        var result = await teams.CreateDepartmentAsync(new DepartmentInput(request.Name, request.Slug, request.Description), Actor.Name(http.User), ct);
+        var result = await teams.CreateDepartmentAsync(new DepartmentInput(request.Name, request.Slug, request.Description), who, ct);
         return result.Succeeded
             ? TypedResults.Created($"/api/v1/departments/{result.Value!.Id}", result.Value)
             : TypedResults.ValidationProblem(result.Errors);
     }
 
     public static async Task<Results<Ok<DepartmentView>, ValidationProblem, NotFound>> UpdateDepartmentAsync(
-        int id, DepartmentRequest request, TeamService teams, HttpContext http, CancellationToken ct)
+        int id, DepartmentRequest request, TeamService teams, AccessScope who, CancellationToken ct)
     {
-        var actor = Actor.Name(http.User);
+        var actor = who;
         var result = await teams.UpdateDepartmentAsync(id, new DepartmentInput(request.Name, request.Slug, request.Description), actor, ct);
         if (result.Succeeded && request.Archived is { } archived)
             result = await teams.SetDepartmentArchivedAsync(id, archived, actor, ct);

@@ -96,10 +96,10 @@ public static class UsageApi
     public sealed record UsageListResponse(IReadOnlyList<UsageRow> Items, int Total, int Page, int PageSize, UsageTotals Totals);
 
     public static async Task<Results<Ok<UsageListResponse>, ValidationProblem, ProblemHttpResult>> ListAsync(
-        HttpContext http, UsageQueries queries, IDbContextFactory<QuotaDbContext> dbFactory, [AsParameters] UsageQuery query,
+        AccessScope scope, UsageQueries queries, IDbContextFactory<QuotaDbContext> dbFactory, [AsParameters] UsageQuery query,
         int? page, int? pageSize, CancellationToken ct)
     {
-        var (filter, problem) = await ResolveAsync(http, dbFactory, query, ct);
+        var (filter, problem) = await ResolveAsync(scope, dbFactory, query, ct);
         if (problem is not null)
             return problem;
         var size = Math.Clamp(pageSize ?? 100, 1, 1000);
@@ -109,21 +109,21 @@ public static class UsageApi
     }
 
     public static async Task<Results<Ok<IReadOnlyList<UsageGroup>>, ValidationProblem, ProblemHttpResult>> SummaryAsync(
-        HttpContext http, UsageQueries queries, IDbContextFactory<QuotaDbContext> dbFactory, [AsParameters] UsageQuery query,
+        AccessScope scope, UsageQueries queries, IDbContextFactory<QuotaDbContext> dbFactory, [AsParameters] UsageQuery query,
         string? groupBy, CancellationToken ct)
     {
         if (!Enum.TryParse<UsageGroupBy>(groupBy ?? "team", ignoreCase: true, out var by))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["groupBy"] = ["'groupBy' must be team, provider, model, apiMethod, day or hour."] });
-        var (filter, problem) = await ResolveAsync(http, dbFactory, query, ct);
+        var (filter, problem) = await ResolveAsync(scope, dbFactory, query, ct);
         if (problem is not null)
             return problem;
         return TypedResults.Ok(await queries.SummaryAsync(filter!, by, ct));
     }
 
-    public static async Task<IResult> ExportAsync(HttpContext http, UsageQueries queries, IDbContextFactory<QuotaDbContext> dbFactory,
+    public static async Task<IResult> ExportAsync(HttpContext http, AccessScope scope, UsageQueries queries, IDbContextFactory<QuotaDbContext> dbFactory,
         [AsParameters] UsageQuery query, string? format, CancellationToken ct)
     {
-        var (filter, problem) = await ResolveAsync(http, dbFactory, query, ct);
+        var (filter, problem) = await ResolveAsync(scope, dbFactory, query, ct);
         if (problem is not null)
             return problem;
         var json = string.Equals(format, "json", StringComparison.OrdinalIgnoreCase);
@@ -176,8 +176,8 @@ public static class UsageApi
 
     public sealed record UsageQuery(DateTimeOffset? From, DateTimeOffset? To, string? Team, string? Provider, string? Model, string? ApiMethod, bool? Success);
 
-    /// <summary>Turns query parameters into a filter; an ingest key only ever sees its own team.</summary>
-    private static async Task<(UsageFilter?, ProblemHttpResult?)> ResolveAsync(HttpContext http, IDbContextFactory<QuotaDbContext> dbFactory,
+    /// <summary>Turns query parameters into a filter limited to the caller's access scope (a team-scoped key or viewer sees its teams only).</summary>
+    private static async Task<(UsageFilter?, ProblemHttpResult?)> ResolveAsync(AccessScope scope, IDbContextFactory<QuotaDbContext> dbFactory,
         UsageQuery q, CancellationToken ct)
     {
         int? teamId = null;
@@ -187,15 +187,12 @@ public static class UsageApi
             teamId = await db.Teams.Where(t => t.Slug == q.Team).Select(t => (int?)t.Id).FirstOrDefaultAsync(ct);
             if (teamId is null)
                 return (null, TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown team", detail: $"No team with slug '{q.Team}'."));
+            if (!scope.CanSeeTeam(teamId.Value))
+                return (null, TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Team not in your scope",
+                    detail: $"You may not read team '{q.Team}'."));
         }
-        if (ApiKeyAuthenticationHandler.Grant(http) is { IsAdmin: false, TeamId: { } own })
-        {
-            if (teamId is not null && teamId != own)
-                return (null, TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Team not in this key's scope",
-                    detail: "This API key reads only its own team's usage."));
-            teamId = own;
-        }
-        return (new UsageFilter(q.From?.UtcDateTime, q.To?.UtcDateTime, teamId, Blank(q.Provider), Blank(q.Model), Blank(q.ApiMethod), q.Success), null);
+        return (new UsageFilter(q.From?.UtcDateTime, q.To?.UtcDateTime, teamId, Blank(q.Provider), Blank(q.Model), Blank(q.ApiMethod), q.Success,
+            scope.TeamIdList), null);
     }
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();

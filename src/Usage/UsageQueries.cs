@@ -3,8 +3,9 @@ using QuotaPortal.Data;
 
 namespace QuotaPortal.Usage;
 
+/// <param name="TeamIds">The caller's visible teams (its access scope); null when every team is visible.</param>
 public sealed record UsageFilter(DateTime? FromUtc = null, DateTime? ToUtc = null, int? TeamId = null, string? Provider = null,
-    string? Model = null, string? ApiMethod = null, bool? Success = null);
+    string? Model = null, string? ApiMethod = null, bool? Success = null, IReadOnlyList<int>? TeamIds = null);
 
 public sealed record UsageRow(long Id, DateTime Timestamp, string Team, string Provider, string Model, string ApiMethod,
     long InputTokens, long OutputTokens, long CachedInputTokens, long ReasoningTokens, int Requests, decimal Cost,
@@ -41,10 +42,13 @@ public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
         return new UsageResults(items, (int)Math.Min(int.MaxValue, totals.Records), totals);
     }
 
-    public async Task<IReadOnlyList<UsageRow>> LatestAsync(int count, CancellationToken ct = default)
+    public async Task<IReadOnlyList<UsageRow>> LatestAsync(int count, IReadOnlyList<int>? visibleTeams, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await Rows(db, db.UsageRecords.AsNoTracking().OrderByDescending(r => r.Id).Take(count)).ToListAsync(ct);
+        var q = db.UsageRecords.AsNoTracking();
+        if (visibleTeams is not null)
+            q = q.Where(r => visibleTeams.Contains(r.TeamId));
+        return await Rows(db, q.OrderByDescending(r => r.Id).Take(count)).ToListAsync(ct);
     }
 
     /// <summary>Streams every matching row, oldest first, for exports; never loads the whole result.</summary>
@@ -66,6 +70,7 @@ public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
             if (filter.FromUtc is { } from) q = q.Where(r => r.BucketStart >= UsageStore.HourStart(from));
             if (filter.ToUtc is { } to) q = q.Where(r => r.BucketStart < to);
             if (filter.TeamId is { } team) q = q.Where(r => r.TeamId == team);
+            if (filter.TeamIds is { } visible) q = q.Where(r => visible.Contains(r.TeamId));
             if (filter.Provider is { } p) q = q.Where(r => r.Provider == p);
             if (filter.Model is { } m) q = q.Where(r => r.Model == m);
             if (filter.ApiMethod is { } a) q = q.Where(r => r.ApiMethod == a);
@@ -125,6 +130,7 @@ public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
         if (f.FromUtc is { } from) q = q.Where(r => r.Timestamp >= from);
         if (f.ToUtc is { } to) q = q.Where(r => r.Timestamp < to);
         if (f.TeamId is { } team) q = q.Where(r => r.TeamId == team);
+        if (f.TeamIds is { } visible) q = q.Where(r => visible.Contains(r.TeamId));
         if (!string.IsNullOrEmpty(f.Provider)) q = q.Where(r => r.Provider == f.Provider);
         if (!string.IsNullOrEmpty(f.Model)) q = q.Where(r => r.Model == f.Model);
         if (!string.IsNullOrEmpty(f.ApiMethod)) q = q.Where(r => r.ApiMethod == f.ApiMethod);

@@ -7,7 +7,13 @@ using QuotaPortal.Infrastructure;
 namespace QuotaPortal.Users;
 
 public sealed record UserView(string Id, string Email, string? DisplayName, string Role, bool IsLockedOut,
-    DateTime CreatedAt, DateTime? LastSignInAt);
+    DateTime CreatedAt, DateTime? LastSignInAt)
+{
+    /// <summary>A Viewer limited to these teams (and every team of <see cref="LimitDepartmentIds"/>); both empty: every team.</summary>
+    public IReadOnlyList<int> LimitTeamIds { get; init; } = [];
+    public IReadOnlyList<int> LimitDepartmentIds { get; init; } = [];
+    public bool IsTeamLimited => LimitTeamIds.Count > 0 || LimitDepartmentIds.Count > 0;
+}
 
 public sealed record NewUser(string Email, string? DisplayName, string Password, string Role);
 
@@ -25,18 +31,26 @@ public sealed class UserService(IServiceScopeFactory scopes, AuditLog audit, Tim
         var adminIds = await db.UserRoles.Where(ur => ur.RoleId == adminRoleId).Select(ur => ur.UserId).ToListAsync(ct);
         var manager = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         var users = await db.Users.AsNoTracking().OrderBy(u => u.Email).ToListAsync(ct);
+        var limits = (await db.UserTeamLimits.AsNoTracking().ToListAsync(ct)).ToLookup(l => l.UserId);
         var views = new List<UserView>(users.Count);
         foreach (var u in users)
         {
             // Ask Identity, so "locked" here means exactly what sign-in enforces.
             views.Add(new UserView(u.Id, u.Email ?? "", u.DisplayName, adminIds.Contains(u.Id) ? Roles.Admin : Roles.Viewer,
-                await manager.IsLockedOutAsync(u), u.CreatedAt, u.LastSignInAt));
+                await manager.IsLockedOutAsync(u), u.CreatedAt, u.LastSignInAt)
+            {
+                LimitTeamIds = limits[u.Id].Where(l => l.TeamId is not null).Select(l => l.TeamId!.Value).Order().ToList(),
+                LimitDepartmentIds = limits[u.Id].Where(l => l.DepartmentId is not null).Select(l => l.DepartmentId!.Value).Order().ToList(),
+            });
         }
         return views;
     }
 
-    public async Task<ServiceResult<UserView>> CreateAsync(NewUser input, string actor, CancellationToken ct = default)
+    public async Task<ServiceResult<UserView>> CreateAsync(NewUser input, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<UserView>.Denied();
+        var actor = who.Actor;
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(input.Email) || !System.Net.Mail.MailAddress.TryCreate(input.Email.Trim(), out _))
             errors.Add("email", "'email' must be a valid e-mail address.");
@@ -74,8 +88,11 @@ public sealed class UserService(IServiceScopeFactory scopes, AuditLog audit, Tim
         return ServiceResult<UserView>.Ok(new UserView(user.Id, email, user.DisplayName, input.Role, false, user.CreatedAt, null));
     }
 
-    public async Task<ServiceResult<UserView>> SetRoleAsync(string userId, string role, string actor, CancellationToken ct = default)
+    public async Task<ServiceResult<UserView>> SetRoleAsync(string userId, string role, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<UserView>.Denied();
+        var actor = who.Actor;
         if (!Roles.All.Contains(role))
             return ServiceResult<UserView>.Invalid("role", $"'role' must be one of: {string.Join(", ", Roles.All)}.");
         await using var scope = scopes.CreateAsyncScope();
@@ -105,8 +122,61 @@ public sealed class UserService(IServiceScopeFactory scopes, AuditLog audit, Tim
         return ServiceResult<UserView>.Ok(await ViewAsync(users, user));
     }
 
-    public async Task<ServiceResult<UserView>> SetLockedAsync(string userId, bool locked, string actor, CancellationToken ct = default)
+    /// <summary>
+    /// Limits a Viewer to teams and departments (empty lists: every team again). Takes effect on the user's next request or page;
+    /// audited with the names before and after.
+    /// </summary>
+    public async Task<ServiceResult<UserView>> SetTeamLimitsAsync(string userId, IReadOnlyCollection<int> teamIds, IReadOnlyCollection<int> departmentIds,
+        AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<UserView>.Denied();
+        await using var scope = scopes.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        var db = scope.ServiceProvider.GetRequiredService<QuotaDbContext>();
+        var user = await users.FindByIdAsync(userId);
+        if (user is null)
+            return ServiceResult<UserView>.Missing();
+        var errors = new FieldErrors();
+        if (await users.IsInRoleAsync(user, Roles.Admin) && (teamIds.Count > 0 || departmentIds.Count > 0))
+            errors.Add("teams", "Admins see every team; make the user a Viewer before limiting it.");
+        var teamNames = await db.Teams.AsNoTracking().Where(t => teamIds.Contains(t.Id)).ToDictionaryAsync(t => t.Id, t => t.Slug, ct);
+        foreach (var missing in teamIds.Where(id => !teamNames.ContainsKey(id)))
+            errors.Add("teams", $"Team {missing} does not exist.");
+        var departmentNames = await db.Departments.AsNoTracking().Where(d => departmentIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.Slug, ct);
+        foreach (var missing in departmentIds.Where(id => !departmentNames.ContainsKey(id)))
+            errors.Add("departments", $"Department {missing} does not exist.");
+        if (errors.Any)
+            return ServiceResult<UserView>.Invalid(errors.ToDictionary());
+
+        var existing = await db.UserTeamLimits.Where(l => l.UserId == userId).ToListAsync(ct);
+        var before = await DescribeLimitsAsync(db, existing, ct);
+        db.UserTeamLimits.RemoveRange(existing);
+        db.UserTeamLimits.AddRange(teamIds.Distinct().Select(id => new UserTeamLimit { UserId = userId, TeamId = id }));
+        db.UserTeamLimits.AddRange(departmentIds.Distinct().Select(id => new UserTeamLimit { UserId = userId, DepartmentId = id }));
+        var after = teamIds.Count == 0 && departmentIds.Count == 0 ? "every team"
+            : string.Join(", ", teamNames.Values.Order().Select(n => $"team {n}").Concat(departmentNames.Values.Order().Select(n => $"department {n}")));
+        audit.Record(db, who.Actor, "user.team-limits", "User", user.Id, $"{user.Email} now sees {after}", new { sees = before }, new { sees = after });
+        await db.SaveChangesAsync(ct);
+        return ServiceResult<UserView>.Ok((await ListAsync(ct)).Single(u => u.Id == userId));
+    }
+
+    private static async Task<string> DescribeLimitsAsync(QuotaDbContext db, List<UserTeamLimit> limits, CancellationToken ct)
+    {
+        if (limits.Count == 0)
+            return "every team";
+        var teamIds = limits.Where(l => l.TeamId is not null).Select(l => l.TeamId!.Value).ToList();
+        var departmentIds = limits.Where(l => l.DepartmentId is not null).Select(l => l.DepartmentId!.Value).ToList();
+        var teams = await db.Teams.AsNoTracking().Where(t => teamIds.Contains(t.Id)).Select(t => t.Slug).OrderBy(s => s).ToListAsync(ct);
+        var departments = await db.Departments.AsNoTracking().Where(d => departmentIds.Contains(d.Id)).Select(d => d.Slug).OrderBy(s => s).ToListAsync(ct);
+        return string.Join(", ", teams.Select(n => $"team {n}").Concat(departments.Select(n => $"department {n}")));
+    }
+
+    public async Task<ServiceResult<UserView>> SetLockedAsync(string userId, bool locked, AccessScope who, CancellationToken ct = default)
+    {
+        if (!who.IsAdmin)
+            return ServiceResult<UserView>.Denied();
+        var actor = who.Actor;
         await using var scope = scopes.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         var db = scope.ServiceProvider.GetRequiredService<QuotaDbContext>();
@@ -128,8 +198,11 @@ public sealed class UserService(IServiceScopeFactory scopes, AuditLog audit, Tim
         return ServiceResult<UserView>.Ok(await ViewAsync(users, user));
     }
 
-    public async Task<ServiceResult<UserView>> ResetPasswordAsync(string userId, string newPassword, string actor, CancellationToken ct = default)
+    public async Task<ServiceResult<UserView>> ResetPasswordAsync(string userId, string newPassword, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<UserView>.Denied();
+        var actor = who.Actor;
         await using var scope = scopes.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         var db = scope.ServiceProvider.GetRequiredService<QuotaDbContext>();
@@ -145,8 +218,11 @@ public sealed class UserService(IServiceScopeFactory scopes, AuditLog audit, Tim
         return ServiceResult<UserView>.Ok(await ViewAsync(users, user));
     }
 
-    public async Task<ServiceResult<bool>> DeleteAsync(string userId, string actor, CancellationToken ct = default)
+    public async Task<ServiceResult<bool>> DeleteAsync(string userId, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<bool>.Denied();
+        var actor = who.Actor;
         await using var scope = scopes.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         var db = scope.ServiceProvider.GetRequiredService<QuotaDbContext>();

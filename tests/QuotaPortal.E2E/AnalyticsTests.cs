@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -14,7 +15,7 @@ public sealed class AnalyticsTests(PortalServer server) : E2ETest(server), IClas
         await GoToAsync("/alerts");
 
         // A runaway job: $400 of GPT-4 in the last complete hour for Research, which usually spends a few dollars an hour.
-        var secret = (await Server.Services.GetRequiredService<QuotaPortal.ApiKeys.ApiKeyService>().CreateAsync("e2e-spike", "ingest:research", null, "e2e", TestContext.Current.CancellationToken)).Value!.Secret;
+        var secret = (await Server.Services.GetRequiredService<QuotaPortal.ApiKeys.ApiKeyService>().CreateAsync("e2e-spike", "ingest:research", null, AccessScope.System.WithActor("e2e"), TestContext.Current.CancellationToken)).Value!.Secret;
         using var http = new HttpClient { BaseAddress = new Uri(Server.BaseUrl) };
         http.DefaultRequestHeaders.Add("X-Api-Key", secret);
         (await http.PostAsJsonAsync("/api/v1/usage", new

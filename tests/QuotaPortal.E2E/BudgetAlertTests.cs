@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -31,7 +32,7 @@ public sealed class BudgetAlertTests(PortalServer server) : E2ETest(server), ICl
 
         // 2. With the alerts page open, a gateway reports a $1,200 call (40M GPT-4 input tokens at $30/M).
         await GoToAsync("/alerts");
-        var secret = (await Server.Services.GetRequiredService<QuotaPortal.ApiKeys.ApiKeyService>().CreateAsync("e2e-gw", "ingest:search", null, "e2e", TestContext.Current.CancellationToken)).Value!.Secret;
+        var secret = (await Server.Services.GetRequiredService<QuotaPortal.ApiKeys.ApiKeyService>().CreateAsync("e2e-gw", "ingest:search", null, AccessScope.System.WithActor("e2e"), TestContext.Current.CancellationToken)).Value!.Secret;
         using var http = new HttpClient { BaseAddress = new Uri(Server.BaseUrl) };
         http.DefaultRequestHeaders.Add("X-Api-Key", secret);
         var posted = await http.PostAsJsonAsync("/api/v1/usage", new

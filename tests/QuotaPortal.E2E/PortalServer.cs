@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -41,7 +42,7 @@ public class PortalServer : WebApplicationFactory<Program>
         if (SeedUsersAndDemo)
         {
             await Services.GetRequiredService<SetupService>().CreateFirstAdminAsync(AdminEmail, "Ada Admin", Password, "e2e");
-            await Services.GetRequiredService<UserService>().CreateAsync(new NewUser(ViewerEmail, "Vic Viewer", Password, Roles.Viewer), "e2e");
+            await Services.GetRequiredService<UserService>().CreateAsync(new NewUser(ViewerEmail, "Vic Viewer", Password, Roles.Viewer), AccessScope.System.WithActor("e2e"));
             await Services.GetRequiredService<DemoSeeder>().LoadAsync("e2e");
         }
     }

@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
@@ -50,7 +51,7 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
             await setup.CreateFirstAdminAsync(AdminEmail, "Ada Admin", Password, "test");
         var users = Service<UserService>();
         if ((await users.ListAsync()).All(u => u.Email != ViewerEmail))
-            await users.CreateAsync(new NewUser(ViewerEmail, "Vic Viewer", Password, Roles.Viewer), "test");
+            await users.CreateAsync(new NewUser(ViewerEmail, "Vic Viewer", Password, Roles.Viewer), AccessScope.System.WithActor("test"));
     }
 
     /// <summary>A client signed in through the real login form (antiforgery token and all), keeping its cookie.</summary>
@@ -58,7 +59,7 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
     public async Task<HttpClient> IngestClientAsync(string scope)
     {
         var client = CreateClient();
-        var key = await Service<QuotaPortal.ApiKeys.ApiKeyService>().CreateAsync($"test-{Guid.NewGuid():N}", scope, null, "test");
+        var key = await Service<QuotaPortal.ApiKeys.ApiKeyService>().CreateAsync($"test-{Guid.NewGuid():N}", scope, null, AccessScope.System.WithActor("test"));
         client.DefaultRequestHeaders.Add("X-Api-Key", key.Value!.Secret);
         return client;
     }

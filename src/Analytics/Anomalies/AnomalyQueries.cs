@@ -16,12 +16,16 @@ public sealed record AnomalyView(long Id, int TeamId, string Team, string TeamSl
 
 public sealed class AnomalyQueries(IDbContextFactory<QuotaDbContext> dbFactory)
 {
-    public async Task<IReadOnlyList<AnomalyView>> ListAsync(AnomalyFilter filter, CancellationToken ct = default)
+    public async Task<IReadOnlyList<AnomalyView>> ListAsync(AnomalyFilter filter, AccessScope scope, CancellationToken ct = default)
     {
+        if (!scope.CanReadData)
+            return [];
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var q = from a in db.Anomalies.AsNoTracking()
                 join t in db.Teams.AsNoTracking() on a.TeamId equals t.Id
                 select new { a, t };
+        if (scope.TeamIdList is { } visible)
+            q = q.Where(x => visible.Contains(x.a.TeamId));
         if (filter.Team is { } slug)
             q = q.Where(x => x.t.Slug == slug);
         if (filter.DepartmentId is { } dept)
@@ -54,18 +58,22 @@ public static class AnomaliesApi
     /// <param name="from">Episodes still going at or after this instant (UTC).</param>
     /// <param name="to">Episodes that started before this instant (UTC).</param>
     /// <param name="granularity">hour or day; default both.</param>
-    public static async Task<Results<Ok<IReadOnlyList<AnomalyView>>, ValidationProblem>> ListAsync(AnomalyQueries anomalies, Teams.TeamService teams,
-        string? team, DateTime? from, DateTime? to, string? granularity, CancellationToken ct)
+    public static async Task<Results<Ok<IReadOnlyList<AnomalyView>>, ValidationProblem, ProblemHttpResult>> ListAsync(AnomalyQueries anomalies,
+        Teams.TeamService teams, AccessScope scope, string? team, DateTime? from, DateTime? to, string? granularity, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (granularity is not null && granularity is not ("hour" or "day"))
             errors.Add("granularity", "'granularity' must be hour or day.");
         if (from is { } f && to is { } t && t <= f)
             errors.Add("to", "'to' must be after 'from'.");
-        if (!string.IsNullOrWhiteSpace(team) && await teams.FindTeamAsync(team, ct) is null)
+        var known = string.IsNullOrWhiteSpace(team) ? null : await teams.FindTeamAsync(team, ct);
+        if (!string.IsNullOrWhiteSpace(team) && known is null)
             errors.Add("team", $"No team '{team}'.");
         if (errors.Any)
             return TypedResults.ValidationProblem(errors.ToDictionary());
-        return TypedResults.Ok(await anomalies.ListAsync(new AnomalyFilter(string.IsNullOrWhiteSpace(team) ? null : team, from?.ToUniversalTime(), to?.ToUniversalTime(), granularity), ct));
+        if (known is not null && !scope.CanSeeTeam(known.Id))
+            return TypedResults.Problem(statusCode: 403, title: "Team not in your scope", detail: $"You may not read team '{team}'.");
+        return TypedResults.Ok(await anomalies.ListAsync(new AnomalyFilter(string.IsNullOrWhiteSpace(team) ? null : team, from?.ToUniversalTime(),
+            to?.ToUniversalTime(), granularity), scope, ct));
     }
 }

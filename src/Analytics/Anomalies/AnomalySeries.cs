@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
+using QuotaPortal.Infrastructure;
 using QuotaPortal.Usage;
 
 namespace QuotaPortal.Analytics.Anomalies;
@@ -9,11 +10,11 @@ public sealed record SeriesWindow(IReadOnlyList<BucketScore> Points, string Gran
 /// <summary>The scored series around an episode (actual vs expected), for the anomaly chart.</summary>
 public sealed class AnomalySeries(IDbContextFactory<QuotaDbContext> dbFactory)
 {
-    public async Task<SeriesWindow?> AroundAsync(long anomalyId, CancellationToken ct = default)
+    public async Task<SeriesWindow?> AroundAsync(long anomalyId, AccessScope scope, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var a = await db.Anomalies.AsNoTracking().FirstOrDefaultAsync(x => x.Id == anomalyId, ct);
-        if (a is null)
+        if (a is null || !scope.CanReadData || !scope.CanSeeTeam(a.TeamId))
             return null;
         var hourly = a.Granularity == "hour";
         var show = hourly ? TimeSpan.FromHours(48) : TimeSpan.FromDays(21);

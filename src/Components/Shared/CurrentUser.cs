@@ -1,16 +1,23 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
+using QuotaPortal.Infrastructure;
 using QuotaPortal.Users;
 
 namespace QuotaPortal.Components.Shared;
 
-/// <summary>Base for interactive pages that change things: who is acting, and whether they may.</summary>
+/// <summary>
+/// Base for interactive pages: who is looking, what they may see (<see cref="Scope"/>, resolved on each page visit so a changed team limit
+/// applies at the next navigation) and whether they may change things. Services check the scope themselves; <see cref="IsAdmin"/> only
+/// decides which buttons to draw.
+/// </summary>
 public abstract class PortalPage : ComponentBase
 {
     [CascadingParameter] protected Task<AuthenticationState>? AuthState { get; set; }
+    [Inject] private IAccessScopeResolver ScopeResolver { get; set; } = default!;
 
     protected string ActorName { get; private set; } = "anonymous";
     protected bool IsAdmin { get; private set; }
+    protected AccessScope Scope { get; private set; } = AccessScope.Nothing("anonymous");
 
     protected override async Task OnInitializedAsync()
     {
@@ -19,6 +26,7 @@ public abstract class PortalPage : ComponentBase
             var user = (await AuthState).User;
             ActorName = Infrastructure.Actor.Name(user);
             IsAdmin = user.IsInRole(Roles.Admin);
+            Scope = await ScopeResolver.ResolveAsync(user);
         }
         await OnPageInitializedAsync();
     }

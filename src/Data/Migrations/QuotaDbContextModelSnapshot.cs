@@ -413,10 +413,15 @@ namespace QuotaPortal.src.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("TeamId")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Prefix")
                         .IsUnique();
+
+                    b.HasIndex("TeamId");
 
                     b.ToTable("ApiKeys");
                 });
@@ -1140,6 +1145,33 @@ namespace QuotaPortal.src.Data.Migrations
                     b.ToTable("UsageRecords");
                 });
 
+            modelBuilder.Entity("QuotaPortal.Users.UserTeamLimit", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("DepartmentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("TeamId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DepartmentId");
+
+                    b.HasIndex("TeamId");
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("UserTeamLimits");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -1200,6 +1232,14 @@ namespace QuotaPortal.src.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("QuotaPortal.ApiKeys.ApiKey", b =>
+                {
+                    b.HasOne("QuotaPortal.Teams.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Cascade);
+                });
+
             modelBuilder.Entity("QuotaPortal.Budgets.Budget", b =>
                 {
                     b.HasOne("QuotaPortal.Teams.Department", null)
@@ -1229,6 +1269,25 @@ namespace QuotaPortal.src.Data.Migrations
                         .WithMany()
                         .HasForeignKey("TeamId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("QuotaPortal.Users.UserTeamLimit", b =>
+                {
+                    b.HasOne("QuotaPortal.Teams.Department", null)
+                        .WithMany()
+                        .HasForeignKey("DepartmentId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.HasOne("QuotaPortal.Teams.Team", null)
+                        .WithMany()
+                        .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.HasOne("QuotaPortal.Data.ApplicationUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -52,7 +53,7 @@ public sealed class AnomalyServiceTests(PortalFactory factory) : IClassFixture<P
     public async Task Imported_history_is_analyzed_causally_and_kept_as_history_without_alerts()
     {
         await factory.EnsureUsersAsync();
-        await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Archive", "archive", null, null, null), "test", Ct);
+        await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Archive", "archive", null, null, null), AccessScope.System.WithActor("test"), Ct);
         var now = factory.Time.GetUtcNow().UtcDateTime;
         var spike = now.Date.AddDays(-10).AddHours(3);     // 03:00 ten days ago: $1 usual, $61 that night on gpt-4o
         await ImportAsync(Csv("archive", now.Date.AddDays(-40), now.Date.AddDays(-2), t => t == spike ? 61m : Usual(t)));
@@ -88,7 +89,7 @@ public sealed class AnomalyServiceTests(PortalFactory factory) : IClassFixture<P
     public async Task A_live_spike_raises_one_notified_alert_that_resolves_when_spend_is_back_to_normal()
     {
         await factory.EnsureUsersAsync();
-        await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Live", "live", null, null, null), "test", Ct);
+        await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Live", "live", null, null, null), AccessScope.System.WithActor("test"), Ct);
         await using var receiver = await Receiver.StartAsync();
         receiver.Down = false;
         await factory.Service<NotificationChannels>().SaveAsync(new NotificationChannel(Guid.Empty, "Hook", ChannelKind.Webhook, receiver.BaseUrl + "/hook", null,

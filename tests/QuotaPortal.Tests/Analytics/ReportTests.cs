@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -20,8 +21,8 @@ public sealed class ReportTests(PortalFactory factory) : IClassFixture<PortalFac
         var teams = factory.Service<TeamService>();
         if (await teams.FindTeamAsync("writers", Ct) is not null)
             return;
-        await teams.CreateTeamAsync(new TeamInput("Writers", "writers", null, null, null), "test", Ct);
-        await teams.CreateTeamAsync(new TeamInput("Coders", "coders", null, null, null), "test", Ct);
+        await teams.CreateTeamAsync(new TeamInput("Writers", "writers", null, null, null), AccessScope.System.WithActor("test"), Ct);
+        await teams.CreateTeamAsync(new TeamInput("Coders", "coders", null, null, null), AccessScope.System.WithActor("test"), Ct);
         var ingest = await factory.IngestClientAsync("ingest:*");
         var now = factory.Time.GetUtcNow();
         // Last week (Mon 16 – Sun 22 Nov): writers $2/day on gpt-4o, coders $1/day on gpt-4o-mini-priced tokens; the week before: writers $1/day.
@@ -78,7 +79,7 @@ public sealed class ReportTests(PortalFactory factory) : IClassFixture<PortalFac
         var mailer = factory.Service<ReportMailer>();
         Assert.Empty(await mailer.SendDueAsync(Ct));
 
-        await factory.Service<ReportSchedule>().SaveAsync(new ReportScheduleSettings(true, true, [channel.Id], HourUtc: 7), "admin", Ct);
+        await factory.Service<ReportSchedule>().SaveAsync(new ReportScheduleSettings(true, true, [channel.Id], HourUtc: 7), AccessScope.System.WithActor("admin"), Ct);
         var sent = await mailer.SendDueAsync(Ct);
 
         Assert.Equal(["Daily 2026-11-22", "Weekly 2026-11-16"], sent);

@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -22,7 +23,7 @@ public sealed class TrendsTests : BunitContext, IClassFixture<PortalFactory>
     public TrendsTests(PortalFactory factory)
     {
         this.factory = factory;
-        foreach (var type in new[] { typeof(TrendsService), typeof(TeamService), typeof(TimeProvider) })
+        foreach (var type in new[] { typeof(TrendsService), typeof(TeamService), typeof(TimeProvider), typeof(QuotaPortal.Infrastructure.IAccessScopeResolver) })
             Services.AddSingleton(type, factory.Services.GetRequiredService(type));
         AddAuthorization().SetAuthorized(PortalFactory.ViewerEmail).SetRoles(Roles.Viewer);
         this.AddTestServices();
@@ -37,8 +38,8 @@ public sealed class TrendsTests : BunitContext, IClassFixture<PortalFactory>
         {
             var empty = Render<QuotaPortal.Analytics.TrendsPage>();
             empty.WaitForAssertion(() => Assert.Contains("No usage in the last 30 days", empty.Find("[data-testid=trends-empty]").TextContent));
-            await teams.CreateTeamAsync(new TeamInput("Helpdesk", "helpdesk", null, null, null), "test", Ct);
-            await teams.CreateTeamAsync(new TeamInput("Other", "other", null, null, null), "test", Ct);
+            await teams.CreateTeamAsync(new TeamInput("Helpdesk", "helpdesk", null, null, null), AccessScope.System.WithActor("test"), Ct);
+            await teams.CreateTeamAsync(new TeamInput("Other", "other", null, null, null), AccessScope.System.WithActor("test"), Ct);
         }
         var now = factory.Time.GetUtcNow();     // Monday 2026-11-23 10:00 UTC
         var ingest = await factory.IngestClientAsync("ingest:helpdesk");
@@ -56,7 +57,7 @@ public sealed class TrendsTests : BunitContext, IClassFixture<PortalFactory>
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
         Assert.Equal(2, (await accepted.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("accepted").GetInt32());
 
-        var view = await factory.Service<TrendsService>().GetAsync(30, BreakdownBy.Model, ct: Ct);
+        var view = await factory.Service<TrendsService>().GetAsync(30, BreakdownBy.Model, AccessScope.System, ct: Ct);
         var week = view.Comparisons.Single(c => c.Name == "This week vs last week");
         Assert.Equal(3m, week.Current.Cost);
         // Last week's same elapsed span is last Monday until 10:00: $1.
@@ -94,8 +95,8 @@ public sealed class TrendsTests : BunitContext, IClassFixture<PortalFactory>
         var teams = factory.Service<TeamService>();
         if (await teams.FindTeamAsync("sales", Ct) is null)
         {
-            await teams.CreateTeamAsync(new TeamInput("Sales", "sales", null, null, null), "test", Ct);
-            await teams.CreateTeamAsync(new TeamInput("Ops", "ops", null, null, null), "test", Ct);
+            await teams.CreateTeamAsync(new TeamInput("Sales", "sales", null, null, null), AccessScope.System.WithActor("test"), Ct);
+            await teams.CreateTeamAsync(new TeamInput("Ops", "ops", null, null, null), AccessScope.System.WithActor("test"), Ct);
         }
         var sales = await factory.IngestClientAsync("ingest:sales");
         int Count()

@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -92,7 +93,7 @@ public sealed class AccessTests(PortalFactory factory) : IClassFixture<PortalFac
     {
         var ct = TestContext.Current.CancellationToken;
         var users = factory.Service<UserService>();
-        await users.CreateAsync(new NewUser("locky@example.com", null, PortalFactory.Password, Roles.Viewer), "test", ct);
+        await users.CreateAsync(new NewUser("locky@example.com", null, PortalFactory.Password, Roles.Viewer), AccessScope.System.WithActor("test"), ct);
         var client = factory.CreateClient(new() { AllowAutoRedirect = false });
         for (var i = 0; i < 5; i++)
             await PortalFactory.SubmitLoginAsync(client, "locky@example.com", "wrong-password-123");

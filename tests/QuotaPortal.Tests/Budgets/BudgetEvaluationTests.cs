@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Alerts;
@@ -20,15 +21,15 @@ public sealed class BudgetEvaluationTests(PortalFactory factory) : IClassFixture
         var teams = factory.Service<TeamService>();
         if ((await teams.ListDepartmentsAsync(ct: Ct)).FirstOrDefault(d => d.Slug == "engineering") is not { } dept)
         {
-            dept = (await teams.CreateDepartmentAsync(new DepartmentInput("Engineering", null, null), "test", Ct)).Value!;
-            await teams.CreateTeamAsync(new TeamInput("Search", "search", dept.Id, "search@example.com", null), "test", Ct);
-            await teams.CreateTeamAsync(new TeamInput("Docs", "docs", dept.Id, null, null), "test", Ct);
+            dept = (await teams.CreateDepartmentAsync(new DepartmentInput("Engineering", null, null), AccessScope.System.WithActor("test"), Ct)).Value!;
+            await teams.CreateTeamAsync(new TeamInput("Search", "search", dept.Id, "search@example.com", null), AccessScope.System.WithActor("test"), Ct);
+            await teams.CreateTeamAsync(new TeamInput("Docs", "docs", dept.Id, null, null), AccessScope.System.WithActor("test"), Ct);
         }
         deptId = dept.Id;
         searchId = (await teams.FindTeamAsync("search", Ct))!.Id;
         docsId = (await teams.FindTeamAsync("docs", Ct))!.Id;
         ingest = factory.CreateClient();
-        ingest.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("gw", "ingest:*", null, "test", Ct)).Value!.Secret);
+        ingest.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("gw", "ingest:*", null, AccessScope.System.WithActor("test"), Ct)).Value!.Secret);
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
@@ -52,13 +53,13 @@ public sealed class BudgetEvaluationTests(PortalFactory factory) : IClassFixture
 
     private async Task<BudgetView> BudgetAsync(string name, int? teamId = null, int? departmentId = null, decimal limit = 10, BudgetPeriod period = BudgetPeriod.Daily) =>
         (await factory.Service<BudgetService>().SaveAsync(null, new BudgetInput(name, departmentId, teamId, null, null, null, BudgetMetric.Cost, limit,
-            period, null, "UTC", "50,80,100", null, EnforcementMode.AlertOnly, null), "admin@example.com", Ct)).Value!;
+            period, null, "UTC", "50,80,100", null, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("admin@example.com"), Ct)).Value!;
 
     [Fact]
     public async Task A_threshold_crossing_raises_one_alert_across_ticks_and_a_new_period_starts_afresh()
     {
         // A team of its own: the other tests in this class spend on search and docs, in an order xunit does not promise.
-        var ticks = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Ticks", "ticks", null, null, null), "test", Ct)).Value!;
+        var ticks = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Ticks", "ticks", null, null, null), AccessScope.System.WithActor("test"), Ct)).Value!;
         var budget = await BudgetAsync("Ticks daily", teamId: ticks.Id);
         var evaluator = factory.Service<BudgetEvaluator>();
 
@@ -100,10 +101,10 @@ public sealed class BudgetEvaluationTests(PortalFactory factory) : IClassFixture
     public async Task Department_budget_pools_its_teams()
     {
         var budget = await BudgetAsync("Engineering monthly", departmentId: deptId, limit: 1000, period: BudgetPeriod.Monthly);
-        var before = (await factory.Service<BudgetService>().GetAsync(budget.Id, Ct))!.Spent;
+        var before = (await factory.Service<BudgetService>().GetAsync(budget.Id, AccessScope.System, Ct))!.Spent;
         await SpendAsync("search", 3m);
         await SpendAsync("docs", 4m);
-        var after = (await factory.Service<BudgetService>().GetAsync(budget.Id, Ct))!.Spent;
+        var after = (await factory.Service<BudgetService>().GetAsync(budget.Id, AccessScope.System, Ct))!.Spent;
         Assert.Equal(7m, after - before);
     }
 
@@ -115,7 +116,7 @@ public sealed class BudgetEvaluationTests(PortalFactory factory) : IClassFixture
         await factory.Service<BudgetEvaluator>().EvaluateAsync([budget.Id], Ct);
         var alerts = await AlertsAsync(budget.Id);
 
-        var result = await factory.Service<AlertService>().AcknowledgeAsync(alerts.Select(a => a.Id).ToList(), "known batch job", "admin@example.com", Ct);
+        var result = await factory.Service<AlertService>().AcknowledgeAsync(alerts.Select(a => a.Id).ToList(), "known batch job", AccessScope.System.WithActor("admin@example.com"), Ct);
 
         Assert.Equal(alerts.Count, result.Value);
         var acked = await AlertsAsync(budget.Id);
@@ -134,7 +135,7 @@ public sealed class BudgetEvaluationTests(PortalFactory factory) : IClassFixture
     public async Task Invalid_budget_names_the_fields()
     {
         var result = await factory.Service<BudgetService>().SaveAsync(null, new BudgetInput("", null, 99999, null, null, null, BudgetMetric.Cost, -5,
-            BudgetPeriod.Rolling, null, "Mars/Olympus", "0,2000", null, EnforcementMode.Block, null), "admin", Ct);
+            BudgetPeriod.Rolling, null, "Mars/Olympus", "0,2000", null, EnforcementMode.Block, null), AccessScope.System.WithActor("admin"), Ct);
         foreach (var field in new[] { "name", "limit", "rollingWindowMinutes", "timeZone", "teamId", "thresholds" })
             Assert.True(result.Errors.ContainsKey(field), field);
     }

@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
@@ -17,13 +18,13 @@ public sealed class EvaluatorResilienceTests(PortalFactory factory) : IClassFixt
     public async Task One_corrupt_budget_is_reported_and_the_others_are_still_evaluated()
     {
         await factory.EnsureUsersAsync();
-        var team = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Labs", "labs", null, null, null), "test", Ct)).Value!;
+        var team = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Labs", "labs", null, null, null), AccessScope.System.WithActor("test"), Ct)).Value!;
         var budgets = factory.Service<BudgetService>();
         BudgetInput Daily(string name) => new(name, null, team.Id, null, null, null, BudgetMetric.Cost, 1, BudgetPeriod.Daily, null, "UTC", "50,100", null,
             EnforcementMode.AlertOnly, null);
-        var before = (await budgets.SaveAsync(null, Daily("Labs A"), "admin", Ct)).Value!;
-        var broken = (await budgets.SaveAsync(null, Daily("Labs broken"), "admin", Ct)).Value!;
-        var after = (await budgets.SaveAsync(null, Daily("Labs C"), "admin", Ct)).Value!;
+        var before = (await budgets.SaveAsync(null, Daily("Labs A"), AccessScope.System.WithActor("admin"), Ct)).Value!;
+        var broken = (await budgets.SaveAsync(null, Daily("Labs broken"), AccessScope.System.WithActor("admin"), Ct)).Value!;
+        var after = (await budgets.SaveAsync(null, Daily("Labs C"), AccessScope.System.WithActor("admin"), Ct)).Value!;
         await using (var db = await factory.Service<IDbContextFactory<QuotaDbContext>>().CreateDbContextAsync(Ct))
         {
             // What a hand-edited or half-migrated row looks like: the evaluator cannot parse it.
@@ -49,7 +50,7 @@ public sealed class EvaluatorResilienceTests(PortalFactory factory) : IClassFixt
         Assert.True(status.FailedRuns >= 1);
 
         // The alert list narrows by team and by date, as the Alerts page does.
-        await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Quiet", "quiet", null, null, null), "test", Ct);
+        await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Quiet", "quiet", null, null, null), AccessScope.System.WithActor("test"), Ct);
         var admin = await factory.SignedInClientAsync(PortalFactory.AdminEmail);
         async Task<int> CountAsync(string query) =>
             (await admin.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/alerts?" + query, Ct)).GetArrayLength();

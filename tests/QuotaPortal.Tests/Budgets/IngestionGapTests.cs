@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net.Http.Json;
 using QuotaPortal.Alerts;
 using QuotaPortal.ApiKeys;
@@ -18,12 +19,12 @@ public sealed class IngestionGapTests(PortalFactory factory) : IClassFixture<Por
         var alerts = factory.Service<AlertService>();
 
         await evaluator.EvaluateAsync(null, ct);
-        Assert.Empty(await alerts.ListAsync(new AlertFilter(Kind: AlertKind.IngestionGap), 50, ct));
+        Assert.Empty(await alerts.ListAsync(new AlertFilter(Kind: AlertKind.IngestionGap), AccessScope.System, 50, ct));
 
         factory.Time.Advance(TimeSpan.FromHours(4)); // nothing reported for 4 hours
         await evaluator.EvaluateAsync(null, ct);
         await evaluator.EvaluateAsync(null, ct);
-        var gaps = await alerts.ListAsync(new AlertFilter(Kind: AlertKind.IngestionGap), 50, ct);
+        var gaps = await alerts.ListAsync(new AlertFilter(Kind: AlertKind.IngestionGap), AccessScope.System, 50, ct);
         Assert.Equal(8, gaps.Count);
         var search = Assert.Single(gaps, a => a.Title == "Search stopped reporting usage");
 
@@ -31,9 +32,9 @@ public sealed class IngestionGapTests(PortalFactory factory) : IClassFixture<Por
         (await client.PostAsJsonAsync("/api/v1/usage", new { team = "search", provider = "openai", model = "gpt-4o", apiMethod = "chat.completions", inputTokens = 10, outputTokens = 1, timestamp = factory.Time.GetUtcNow() }, ct)).EnsureSuccessStatusCode();
         await evaluator.EvaluateAsync(null, ct);
 
-        var after = await alerts.GetAsync(search.Id, ct);
+        var after = await alerts.GetAsync(search.Id, AccessScope.System, ct);
         Assert.Equal(AlertState.Resolved, after!.State);
         Assert.Equal("Usage is arriving again.", after.ResolutionReason);
-        Assert.Equal(7, (await alerts.ListAsync(new AlertFilter(State: AlertState.Open, Kind: AlertKind.IngestionGap), 50, ct)).Count);
+        Assert.Equal(7, (await alerts.ListAsync(new AlertFilter(State: AlertState.Open, Kind: AlertKind.IngestionGap), AccessScope.System, 50, ct)).Count);
     }
 }

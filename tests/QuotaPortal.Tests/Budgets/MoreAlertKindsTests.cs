@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
@@ -20,10 +21,10 @@ public sealed class MoreAlertKindsTests(PortalFactory factory) : IClassFixture<P
         await using var configured = factory.WithWebHostBuilder(b => b.UseSetting("Evaluation:DefaultTeamBudgetEnabled", "true"));
         var services = configured.Services;
         var teams = services.GetRequiredService<TeamService>();
-        var covered = (await teams.CreateTeamAsync(new TeamInput("Covered", "covered", null, null, null), "t", Ct)).Value!;
-        var bare = (await teams.CreateTeamAsync(new TeamInput("Bare", "bare", null, null, null), "t", Ct)).Value!;
+        var covered = (await teams.CreateTeamAsync(new TeamInput("Covered", "covered", null, null, null), AccessScope.System.WithActor("t"), Ct)).Value!;
+        var bare = (await teams.CreateTeamAsync(new TeamInput("Bare", "bare", null, null, null), AccessScope.System.WithActor("t"), Ct)).Value!;
         await services.GetRequiredService<BudgetService>().SaveAsync(null, new BudgetInput("Covered monthly", null, covered.Id, null, null, null,
-            BudgetMetric.Cost, 500, BudgetPeriod.Monthly, null, "UTC", null, null, EnforcementMode.AlertOnly, null), "t", Ct);
+            BudgetMetric.Cost, 500, BudgetPeriod.Monthly, null, "UTC", null, null, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("t"), Ct);
 
         var evaluator = services.GetRequiredService<BudgetEvaluator>();
         await evaluator.EvaluateAsync(null, Ct);
@@ -42,7 +43,7 @@ public sealed class MoreAlertKindsTests(PortalFactory factory) : IClassFixture<P
     public async Task A_spike_of_429s_raises_one_rate_limit_alert()
     {
         await factory.EnsureUsersAsync();
-        await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Crawler", "crawler", null, null, null), "t", Ct);
+        await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Crawler", "crawler", null, null, null), AccessScope.System.WithActor("t"), Ct);
         var client = await factory.IngestClientAsync("ingest:crawler");
         var lastHour = factory.Time.GetUtcNow().AddHours(-1);
         (await client.PostAsJsonAsync("/api/v1/usage", new object[]
@@ -54,7 +55,7 @@ public sealed class MoreAlertKindsTests(PortalFactory factory) : IClassFixture<P
         await factory.Service<BudgetEvaluator>().EvaluateAsync(null, Ct);
         await factory.Service<BudgetEvaluator>().EvaluateAsync(null, Ct);
 
-        var alerts = await factory.Service<AlertService>().ListAsync(new AlertFilter(Kind: AlertKind.RateLimit), 10, Ct);
+        var alerts = await factory.Service<AlertService>().ListAsync(new AlertFilter(Kind: AlertKind.RateLimit), AccessScope.System, 10, Ct);
         var alert = Assert.Single(alerts);
         Assert.Contains("Crawler: 40 rate-limited requests (429)", alert.Title);
         Assert.Equal(AlertState.Open, alert.State);
@@ -68,17 +69,17 @@ public sealed class ForecastAlertTests(PortalFactory factory) : IClassFixture<Po
     {
         var ct = TestContext.Current.CancellationToken;
         await factory.EnsureUsersAsync();
-        var team = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Labs", "labs", null, null, null), "t", ct)).Value!;
+        var team = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Labs", "labs", null, null, null), AccessScope.System.WithActor("t"), ct)).Value!;
         // Fake clock: 2026-11-23 10:00 UTC, so 41.7 % of the day has passed; $5 spent → $12 projected on a $10 budget.
         var budget = (await factory.Service<BudgetService>().SaveAsync(null, new BudgetInput("Labs daily", null, team.Id, null, null, null, BudgetMetric.Cost, 10,
-            BudgetPeriod.Daily, null, "UTC", "100", 100, EnforcementMode.AlertOnly, null), "t", ct)).Value!;
+            BudgetPeriod.Daily, null, "UTC", "100", 100, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("t"), ct)).Value!;
         var client = await factory.IngestClientAsync("ingest:labs");
         (await client.PostAsJsonAsync("/api/v1/usage", new { team = "labs", provider = "openai", model = "gpt-4o", apiMethod = "chat.completions", inputTokens = 1_000_000, outputTokens = 0, timestamp = factory.Time.GetUtcNow() }, ct)).EnsureSuccessStatusCode();
 
         await factory.Service<BudgetEvaluator>().EvaluateAsync([budget.Id], ct);
         await factory.Service<BudgetEvaluator>().EvaluateAsync([budget.Id], ct);
 
-        var forecast = Assert.Single(await factory.Service<AlertService>().ListAsync(new AlertFilter(Kind: AlertKind.Forecast, BudgetId: budget.Id), 10, ct));
+        var forecast = Assert.Single(await factory.Service<AlertService>().ListAsync(new AlertFilter(Kind: AlertKind.Forecast, BudgetId: budget.Id), AccessScope.System, 10, ct));
         Assert.Equal(12m, forecast.ExpectedValue);
         Assert.Contains("projected to reach 120%", forecast.Title);
         Assert.Contains("2026-11-23 20:00", forecast.Message); // $10 reached at 20:00 at this pace

@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -18,11 +19,11 @@ public sealed class QuotaApiTests(PortalFactory factory) : IClassFixture<PortalF
         var teams = factory.Service<TeamService>();
         if (await teams.FindTeamAsync("agents", Ct) is null)
         {
-            await teams.CreateTeamAsync(new TeamInput("Agents", "agents", null, null, null), "test", Ct);
-            await teams.CreateTeamAsync(new TeamInput("Quiet", "quiet", null, null, null), "test", Ct);
+            await teams.CreateTeamAsync(new TeamInput("Agents", "agents", null, null, null), AccessScope.System.WithActor("test"), Ct);
+            await teams.CreateTeamAsync(new TeamInput("Quiet", "quiet", null, null, null), AccessScope.System.WithActor("test"), Ct);
         }
         gateway = factory.CreateClient();
-        gateway.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("gw", "ingest:agents", null, "test", Ct)).Value!.Secret);
+        gateway.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("gw", "ingest:agents", null, AccessScope.System.WithActor("test"), Ct)).Value!.Secret);
         admin = await factory.SignedInClientAsync(PortalFactory.AdminEmail);
     }
 

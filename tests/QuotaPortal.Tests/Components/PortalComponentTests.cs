@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using AngleSharp.Dom;
 using Bunit;
 using Bunit.TestDoubles;
@@ -20,7 +21,7 @@ public sealed class PortalComponentTests : BunitContext, IClassFixture<PortalFac
     public PortalComponentTests(PortalFactory factory)
     {
         this.factory = factory;
-        foreach (var type in new[] { typeof(PricingService), typeof(UsageQueries), typeof(UsageNotifier), typeof(TeamService), typeof(UsageImporter), typeof(TimeProvider),
+        foreach (var type in new[] { typeof(PricingService), typeof(UsageQueries), typeof(UsageNotifier), typeof(TeamService), typeof(UsageImporter), typeof(TimeProvider), typeof(QuotaPortal.Infrastructure.IAccessScopeResolver),
                      typeof(QuotaPortal.Budgets.BudgetService), typeof(QuotaPortal.Alerts.AlertService), typeof(QuotaPortal.Alerts.AlertNotifier),
                      typeof(Microsoft.Extensions.Options.IOptions<QuotaPortal.Infrastructure.PortalOptions>) })
             Services.AddSingleton(type, factory.Services.GetRequiredService(type));
@@ -45,7 +46,7 @@ public sealed class PortalComponentTests : BunitContext, IClassFixture<PortalFac
 
         IDialogReference? reference = null;
         await provider.InvokeAsync(async () => reference = await dialogs.ShowAsync<PriceDialog>("edit",
-            new DialogParameters<PriceDialog> { { d => d.Current, current }, { d => d.Actor, "admin@example.com" } }));
+            new DialogParameters<PriceDialog> { { d => d.Current, current }, { d => d.Who, AccessScope.System.WithActor("admin@example.com") } }));
         provider.WaitForElement("[data-testid=price-save]");
         var input = provider.Find("[data-testid=price-input] input, input[data-testid=price-input]");
         input.Change("20000");
@@ -88,7 +89,7 @@ public sealed class PortalComponentTests : BunitContext, IClassFixture<PortalFac
         var dialogs = Services.GetRequiredService<IDialogService>();
         IDialogReference? reference = null;
         await provider.InvokeAsync(async () => reference = await dialogs.ShowAsync<QuotaPortal.Budgets.BudgetDialog>("New budget",
-            new DialogParameters<QuotaPortal.Budgets.BudgetDialog> { { d => d.Actor, "admin@example.com" } }));
+            new DialogParameters<QuotaPortal.Budgets.BudgetDialog> { { d => d.Who, AccessScope.System.WithActor("admin@example.com") } }));
         provider.WaitForElement("[data-testid=budget-save]");
 
         provider.Find("input[data-testid=budget-limit]").Change("0");

@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
@@ -125,9 +126,9 @@ public sealed class EmailDeliveryTests(PortalFactory factory) : IClassFixture<Po
         var saved = await factory.Service<NotificationChannels>().SaveAsync(new NotificationChannel(Guid.Empty, "Finance mail", ChannelKind.Email,
             $"smtp://127.0.0.1:{smtp.Port}", null, AlertSeverity.Warning, [], true, "finance@example.com", ToTeamOwner: true), "admin", Ct);
         Assert.True(saved.Succeeded);
-        var team = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Mailers", "mailers", null, "owner@example.com", null), "test", Ct)).Value!;
+        var team = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Mailers", "mailers", null, "owner@example.com", null), AccessScope.System.WithActor("test"), Ct)).Value!;
         var budget = (await factory.Service<BudgetService>().SaveAsync(null, new BudgetInput("Mailers daily", null, team.Id, null, null, null, BudgetMetric.Cost, 1,
-            BudgetPeriod.Daily, null, "UTC", "100", null, EnforcementMode.AlertOnly, null), "admin", Ct)).Value!;
+            BudgetPeriod.Daily, null, "UTC", "100", null, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("admin"), Ct)).Value!;
         var ingest = await factory.IngestClientAsync("ingest:mailers");
         (await ingest.PostAsJsonAsync("/api/v1/usage", new { team = "mailers", provider = "openai", model = "gpt-4o", apiMethod = "chat.completions", inputTokens = 800_000, outputTokens = 0, timestamp = factory.Time.GetUtcNow() }, Ct)).EnsureSuccessStatusCode();
         await factory.Service<BudgetEvaluator>().EvaluateAsync([budget.Id], Ct);

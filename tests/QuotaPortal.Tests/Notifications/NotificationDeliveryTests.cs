@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
@@ -65,9 +66,9 @@ public sealed class NotificationDeliveryTests(PortalFactory factory) : IClassFix
         const string secret = "s3cret-for-hmac";
         await channels.SaveAsync(new NotificationChannel(Guid.Empty, "Ops webhook", ChannelKind.Webhook, receiver.BaseUrl + "/hook", secret, AlertSeverity.Info, [], true), "admin", Ct);
         await channels.SaveAsync(new NotificationChannel(Guid.Empty, "Slack #spend", ChannelKind.Slack, receiver.BaseUrl + "/slack", null, AlertSeverity.Critical, [], true), "admin", Ct);
-        var team = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Bots", "bots", null, null, null), "test", Ct)).Value!;
+        var team = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Bots", "bots", null, null, null), AccessScope.System.WithActor("test"), Ct)).Value!;
         var budget = (await factory.Service<BudgetService>().SaveAsync(null, new BudgetInput("Bots daily", null, team.Id, null, null, null, BudgetMetric.Cost, 1,
-            BudgetPeriod.Daily, null, "UTC", "50,100", null, EnforcementMode.AlertOnly, null), "admin", Ct)).Value!;
+            BudgetPeriod.Daily, null, "UTC", "50,100", null, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("admin"), Ct)).Value!;
         var ingest = await factory.IngestClientAsync("ingest:bots");
         (await ingest.PostAsJsonAsync("/api/v1/usage", new { team = "bots", provider = "openai", model = "gpt-4o", apiMethod = "chat.completions", inputTokens = 400_000, outputTokens = 0, timestamp = factory.Time.GetUtcNow() }, Ct)).EnsureSuccessStatusCode();
         await factory.Service<BudgetEvaluator>().EvaluateAsync([budget.Id], Ct);

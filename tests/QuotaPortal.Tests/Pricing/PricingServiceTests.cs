@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
@@ -20,7 +21,7 @@ public sealed class PricingServiceTests(PortalFactory factory) : IClassFixture<P
         var pricing = factory.Service<PricingService>();
         var from = factory.Time.GetUtcNow().UtcDateTime.Date.AddDays(-400);
 
-        var result = await pricing.SetPriceAsync(Gpt4o(2.5m, 10m, from.AddDays(1)), "admin@example.com", Ct);
+        var result = await pricing.SetPriceAsync(Gpt4o(2.5m, 10m, from.AddDays(1)), AccessScope.System.WithActor("admin@example.com"), Ct);
 
         Assert.True(result.Succeeded, result.ErrorText);
         var history = await pricing.HistoryAsync("openai", "gpt-4o", Ct);
@@ -41,7 +42,7 @@ public sealed class PricingServiceTests(PortalFactory factory) : IClassFixture<P
     public async Task Invalid_prices_name_their_fields()
     {
         var result = await factory.Service<PricingService>().SetPriceAsync(
-            new PriceInput("", "x", null, null, -1, 20_000, -3, null, 150, DateTime.UtcNow.AddYears(3), null), "admin", Ct);
+            new PriceInput("", "x", null, null, -1, 20_000, -3, null, 150, DateTime.UtcNow.AddYears(3), null), AccessScope.System.WithActor("admin"), Ct);
         foreach (var field in new[] { "provider", "inputPerMTok", "outputPerMTok", "cachedInputPerMTok", "batchDiscountPercent", "effectiveFrom" })
             Assert.True(result.Errors.ContainsKey(field), field);
     }
@@ -57,13 +58,13 @@ public sealed class PricingServiceTests(PortalFactory factory) : IClassFixture<P
         var before = await TotalsAsync();
 
         // The demo priced Claude 3.5 Sonnet at $3/$15; a correction halves it for the whole range.
-        await pricing.SetPriceAsync(new PriceInput("anthropic", "claude-3-5-sonnet", null, null, 1.5m, 7.5m, 0.15m, null, 50, now.AddDays(-30), "halved"), "admin", Ct);
+        await pricing.SetPriceAsync(new PriceInput("anthropic", "claude-3-5-sonnet", null, null, 1.5m, 7.5m, 0.15m, null, 50, now.AddDays(-30), "halved"), AccessScope.System.WithActor("admin"), Ct);
         var preview = await pricing.PreviewRecomputeAsync(scope, Ct);
         Assert.Equal(before, await TotalsAsync()); // a preview changes nothing
         Assert.True(preview.Changed > 0);
         Assert.Equal(decimal.Round(preview.OldTotal / 2, 6), decimal.Round(preview.NewTotal, 6), 4);
 
-        var applied = await pricing.RecomputeAsync(scope, "admin", Ct);
+        var applied = await pricing.RecomputeAsync(scope, AccessScope.System.WithActor("admin"), Ct);
 
         Assert.Equal(preview.Difference, applied.Difference);
         var after = await TotalsAsync();

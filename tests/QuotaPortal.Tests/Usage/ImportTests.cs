@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
@@ -15,7 +16,7 @@ public sealed class ImportTests(PortalFactory factory) : IClassFixture<PortalFac
         _ = factory.Services;
         var teams = factory.Service<TeamService>();
         if ((await teams.ListTeamsAsync()).Count == 0)
-            await teams.CreateTeamAsync(new TeamInput("Research", "research", null, null, null), "test");
+            await teams.CreateTeamAsync(new TeamInput("Research", "research", null, null, null), AccessScope.System.WithActor("test"));
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

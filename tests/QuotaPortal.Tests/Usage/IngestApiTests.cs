@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -20,12 +21,12 @@ public sealed class IngestApiTests(PortalFactory factory) : IClassFixture<Portal
         var teams = factory.Service<TeamService>();
         if ((await teams.ListTeamsAsync()).Count == 0)
         {
-            await teams.CreateTeamAsync(new TeamInput("Search", "search", null, null, null), "test");
-            await teams.CreateTeamAsync(new TeamInput("Docs", "docs", null, null, null), "test");
+            await teams.CreateTeamAsync(new TeamInput("Search", "search", null, null, null), AccessScope.System.WithActor("test"));
+            await teams.CreateTeamAsync(new TeamInput("Docs", "docs", null, null, null), AccessScope.System.WithActor("test"));
         }
         var keys = factory.Service<ApiKeyService>();
-        searchKey = (await keys.CreateAsync("search-gw", "ingest:search", null, "test")).Value!.Secret;
-        allKey = (await keys.CreateAsync("all-gw", "ingest:*", null, "test")).Value!.Secret;
+        searchKey = (await keys.CreateAsync("search-gw", "ingest:search", null, AccessScope.System.WithActor("test"))).Value!.Secret;
+        allKey = (await keys.CreateAsync("all-gw", "ingest:*", null, AccessScope.System.WithActor("test"))).Value!.Secret;
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
@@ -151,9 +152,9 @@ public sealed class IngestApiTests(PortalFactory factory) : IClassFixture<Portal
         Assert.Equal(HttpStatusCode.Unauthorized, (await Client(searchKey + "x").PostAsJsonAsync("/api/v1/usage", Record(), Ct)).StatusCode);
 
         var keys = factory.Service<ApiKeyService>();
-        var doomed = (await keys.CreateAsync("doomed", "ingest:search", null, "test", Ct)).Value!;
+        var doomed = (await keys.CreateAsync("doomed", "ingest:search", null, AccessScope.System.WithActor("test"), Ct)).Value!;
         Assert.Equal(HttpStatusCode.OK, (await Client(doomed.Secret).PostAsJsonAsync("/api/v1/usage", Record(), Ct)).StatusCode);
-        await keys.RevokeAsync(doomed.Key.Id, "test", Ct);
+        await keys.RevokeAsync(doomed.Key.Id, AccessScope.System.WithActor("test"), Ct);
         Assert.Equal(HttpStatusCode.Unauthorized, (await Client(doomed.Secret).PostAsJsonAsync("/api/v1/usage", Record(), Ct)).StatusCode);
     }
 

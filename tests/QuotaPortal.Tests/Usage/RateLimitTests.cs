@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
@@ -14,7 +15,7 @@ public sealed class RateLimitTests(PortalFactory factory) : IClassFixture<Portal
     {
         var ct = TestContext.Current.CancellationToken;
         await using var limited = factory.WithWebHostBuilder(b => b.UseSetting("Ingest:RequestsPerSecondPerKey", "1"));
-        await limited.Services.GetRequiredService<TeamService>().CreateTeamAsync(new TeamInput("Search", "search", null, null, null), "test", ct);
+        await limited.Services.GetRequiredService<TeamService>().CreateTeamAsync(new TeamInput("Search", "search", null, null, null), AccessScope.System.WithActor("test"), ct);
         var keys = limited.Services.GetRequiredService<ApiKeyService>();
         HttpClient ClientFor(string secret)
         {
@@ -22,8 +23,8 @@ public sealed class RateLimitTests(PortalFactory factory) : IClassFixture<Portal
             c.DefaultRequestHeaders.Add("X-Api-Key", secret);
             return c;
         }
-        var busy = ClientFor((await keys.CreateAsync("busy", "ingest:search", null, "test", ct)).Value!.Secret);
-        var calm = ClientFor((await keys.CreateAsync("calm", "ingest:search", null, "test", ct)).Value!.Secret);
+        var busy = ClientFor((await keys.CreateAsync("busy", "ingest:search", null, AccessScope.System.WithActor("test"), ct)).Value!.Secret);
+        var calm = ClientFor((await keys.CreateAsync("calm", "ingest:search", null, AccessScope.System.WithActor("test"), ct)).Value!.Secret);
         var record = new { team = "search", provider = "openai", model = "gpt-4o", apiMethod = "chat.completions", inputTokens = 10, outputTokens = 1 };
 
         var statuses = new List<HttpResponseMessage>();

@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
 using QuotaPortal.Users;
@@ -15,9 +16,9 @@ public sealed class UserServiceTests(PortalFactory factory) : IClassFixture<Port
     {
         var ct = TestContext.Current.CancellationToken;
         var users = factory.Service<UserService>();
-        var created = await users.CreateAsync(new NewUser("promote-me@example.com", null, PortalFactory.Password, Roles.Viewer), PortalFactory.AdminEmail, ct);
+        var created = await users.CreateAsync(new NewUser("promote-me@example.com", null, PortalFactory.Password, Roles.Viewer), AccessScope.System.WithActor(PortalFactory.AdminEmail), ct);
 
-        var promoted = await users.SetRoleAsync(created.Value!.Id, Roles.Admin, PortalFactory.AdminEmail, ct);
+        var promoted = await users.SetRoleAsync(created.Value!.Id, Roles.Admin, AccessScope.System.WithActor(PortalFactory.AdminEmail), ct);
 
         Assert.Equal(Roles.Admin, promoted.Value!.Role);
         await using var db = await factory.Service<IDbContextFactory<QuotaDbContext>>().CreateDbContextAsync(ct);
@@ -30,7 +31,7 @@ public sealed class UserServiceTests(PortalFactory factory) : IClassFixture<Port
     [Fact]
     public async Task Short_password_is_refused_naming_the_password_field()
     {
-        var result = await factory.Service<UserService>().CreateAsync(new NewUser("short@example.com", null, "short", Roles.Viewer), "test", TestContext.Current.CancellationToken);
+        var result = await factory.Service<UserService>().CreateAsync(new NewUser("short@example.com", null, "short", Roles.Viewer), AccessScope.System.WithActor("test"), TestContext.Current.CancellationToken);
         Assert.True(result.Errors.ContainsKey("password"));
         Assert.DoesNotContain(await factory.Service<UserService>().ListAsync(TestContext.Current.CancellationToken), u => u.Email == "short@example.com");
     }
@@ -57,8 +58,8 @@ public sealed class LastAdminTests(PortalFactory factory) : IClassFixture<Portal
         var users = factory.Service<UserService>();
         var admin = (await users.ListAsync(TestContext.Current.CancellationToken)).Single(u => u.Email == PortalFactory.AdminEmail);
 
-        var demote = await users.SetRoleAsync(admin.Id, Roles.Viewer, "someone@example.com", TestContext.Current.CancellationToken);
-        var delete = await users.DeleteAsync(admin.Id, "someone@example.com", TestContext.Current.CancellationToken);
+        var demote = await users.SetRoleAsync(admin.Id, Roles.Viewer, AccessScope.System.WithActor("someone@example.com"), TestContext.Current.CancellationToken);
+        var delete = await users.DeleteAsync(admin.Id, AccessScope.System.WithActor("someone@example.com"), TestContext.Current.CancellationToken);
 
         Assert.Contains("last admin", demote.Errors["role"][0]);
         Assert.Contains("last admin", delete.Errors["userId"][0]);
