@@ -146,6 +146,16 @@ public sealed class ApiKeyService(IDbContextFactory<QuotaDbContext> dbFactory, A
         return ServiceResult<ApiKeyView>.Ok(ToView(key, slugs));
     }
 
+    /// <summary>How many grants are cached (one per key that authenticated recently); random prefixes never add one.</summary>
+    internal int CachedGrants
+    {
+        get
+        {
+            lock (cacheLock)
+                return cache.Count;
+        }
+    }
+
     /// <summary>The shape every key this service issues has: qp_ + 8 lowercase hex + _ + 32 base64url characters.</summary>
     public static bool IsWellFormed(string presented)
     {

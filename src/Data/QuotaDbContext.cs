@@ -137,7 +137,8 @@ public class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : Identity
         {
             e.Property(x => x.Prefix).HasMaxLength(32);
             e.HasIndex(x => x.Prefix).IsUnique();
-            e.HasOne<Team>().WithMany().HasForeignKey(x => x.TeamId).OnDelete(DeleteBehavior.Cascade);
+            // A plain indexed column, not a foreign key: SQLite would rebuild the table to add one, and teams are archived, never deleted.
+            e.HasIndex(x => x.TeamId);
         });
 
         b.Entity<Users.UserTeamLimit>(e =>

@@ -31,6 +31,8 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
         builder.UseSetting("ConnectionStrings:Default", $"Data Source={DatabasePath}");
         builder.UseSetting("Demo:Enabled", "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // Many tests present bad keys on purpose from one (test-server) address; the limiter has its own test with a low limit.
+        builder.UseSetting("ApiKeys:FailedAuthPerMinute", "100000");
         // Tests drive evaluation and delivery by hand. With a FakeTimeProvider, a one-day Advance() would otherwise fire the
         // background loops' timers once per interval (1,440 evaluations, 17,280 dispatch passes) while the test runs.
         builder.UseSetting("Evaluation:Enabled", "false");

@@ -1232,14 +1232,6 @@ namespace QuotaPortal.src.Data.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("QuotaPortal.ApiKeys.ApiKey", b =>
-                {
-                    b.HasOne("QuotaPortal.Teams.Team", null)
-                        .WithMany()
-                        .HasForeignKey("TeamId")
-                        .OnDelete(DeleteBehavior.Cascade);
-                });
-
             modelBuilder.Entity("QuotaPortal.Budgets.Budget", b =>
                 {
                     b.HasOne("QuotaPortal.Teams.Department", null)

@@ -11,7 +11,7 @@ using QuotaPortal.Data;
 namespace QuotaPortal.src.Data.Migrations
 {
     [DbContext(typeof(QuotaDbContext))]
-    [Migration("20261201194950_AccessScopes")]
+    [Migration("20261201202546_AccessScopes")]
     partial class AccessScopes
     {
         /// <inheritdoc />
@@ -1233,14 +1233,6 @@ namespace QuotaPortal.src.Data.Migrations
                         .HasForeignKey("TeamId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
-                });
-
-            modelBuilder.Entity("QuotaPortal.ApiKeys.ApiKey", b =>
-                {
-                    b.HasOne("QuotaPortal.Teams.Team", null)
-                        .WithMany()
-                        .HasForeignKey("TeamId")
-                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("QuotaPortal.Budgets.Budget", b =>

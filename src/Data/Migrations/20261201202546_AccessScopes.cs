@@ -74,23 +74,11 @@ namespace QuotaPortal.src.Data.Migrations
                 name: "IX_UserTeamLimits_UserId",
                 table: "UserTeamLimits",
                 column: "UserId");
-
-            migrationBuilder.AddForeignKey(
-                name: "FK_ApiKeys_Teams_TeamId",
-                table: "ApiKeys",
-                column: "TeamId",
-                principalTable: "Teams",
-                principalColumn: "Id",
-                onDelete: ReferentialAction.Cascade);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropForeignKey(
-                name: "FK_ApiKeys_Teams_TeamId",
-                table: "ApiKeys");
-
             migrationBuilder.DropTable(
                 name: "UserTeamLimits");
 
