@@ -36,16 +36,22 @@ public sealed class NotificationDispatcher(IDbContextFactory<QuotaDbContext> dbF
     // The timer loop and a manual run (tests, "send now") must never pick up the same rows twice.
     private readonly SemaphoreSlim gate = new(1, 1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Before the first delivery: credentials stored in plaintext by an older version are encrypted.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await channelStore.ProtectStoredSecretsAsync(stoppingToken);
+            await channelStore.ProtectStoredSecretsAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            log.LogError(ex, "Encrypting stored notification secrets failed; they keep working and are encrypted on the next save");
+            log.LogError(ex, "Encrypting stored notification credentials failed; they keep working and are encrypted on the next save");
         }
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         if (!options.Value.DispatcherEnabled)
             return;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.IntervalSeconds), time);
