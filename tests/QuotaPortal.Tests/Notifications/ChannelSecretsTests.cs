@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -158,5 +159,44 @@ public sealed class ChannelSecretsTests(PortalFactory factory) : IClassFixture<P
         Assert.Contains(receiver.Requests, r => r.Path == $"/services/{SlackToken}" && r.Status == 200);
         Assert.Contains(logs.Lines, l => l.Category.StartsWith("QuotaPortal.Notifications", StringComparison.Ordinal) && l.Level == LogLevel.Warning);
         Assert.DoesNotContain(logs.Lines, l => l.Text.Contains("B0SECRET", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_key_ring_lives_in_the_configured_folder_and_another_instance_needs_the_same_keys()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        receiver.Down = false;
+        var keys = Directory.CreateTempSubdirectory("qp-keys-");
+        var otherKeys = Directory.CreateTempSubdirectory("qp-keys-");
+        try
+        {
+            Guid id;
+            await using (var first = factory.WithWebHostBuilder(b => b.UseSetting("DataProtection:KeysPath", keys.FullName)))
+            {
+                id = (await first.Services.GetRequiredService<NotificationChannels>().SaveAsync(
+                    Channel("Keyed hook", ChannelKind.Webhook, $"{receiver.BaseUrl}/keyed", "keyed-secret"), "admin", Ct)).Value!.Id;
+                Assert.NotEmpty(keys.GetFiles("key-*.xml"));
+            }
+
+            // A restart (or a second instance) with the same key ring decrypts; one with its own key ring cannot.
+            await using (var same = factory.WithWebHostBuilder(b => b.UseSetting("DataProtection:KeysPath", keys.FullName)))
+                Assert.True(await same.Services.GetRequiredService<NotificationChannels>().SendTestAsync(id, "admin", Ct));
+            Assert.True(NotificationSender.Verify("keyed-secret", receiver.Requests.Single().Body, receiver.Requests.Single().Signature));
+
+            await using (var foreign = factory.WithWebHostBuilder(b => b.UseSetting("DataProtection:KeysPath", otherKeys.FullName)))
+            {
+                var channels = foreign.Services.GetRequiredService<NotificationChannels>();
+                Assert.False(await channels.SendTestAsync(id, "admin", Ct));
+                var view = (await channels.ListAsync(Ct)).Single(c => c.Id == id);
+                Assert.True(view.SecretSet);
+                Assert.Contains("cannot be decrypted", view.Url);
+            }
+            Assert.Single(receiver.Requests);
+        }
+        finally
+        {
+            keys.Delete(recursive: true);
+            otherKeys.Delete(recursive: true);
+        }
     }
 }
