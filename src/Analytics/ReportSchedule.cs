@@ -113,7 +113,7 @@ public sealed class ReportMailer(ReportSchedule schedule, ReportService reports,
             due.Add((ReportKind.Weekly, today.AddDays(-7)));
         if (due.Count == 0)
             return sent;
-        var targets = (await channels.ListAsync(ct))
+        var targets = (await channels.LoadStoredAsync(ct))
             .Where(c => c.Enabled && (settings.ChannelIds.Count > 0 ? settings.ChannelIds.Contains(c.Id) : c.Kind == ChannelKind.Email))
             .Where(c => c.Kind != ChannelKind.PagerDuty)
             .ToList();

@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using QuotaPortal.ApiKeys;
@@ -27,8 +28,10 @@ public static class QuotaPortalServices
     {
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        // Identity's token providers need it; the web host adds it implicitly, the CLI host does not.
-        services.AddDataProtection();
+        // Identity's tokens and cookies, and the notification channels' stored credentials. The key ring is a folder (App_Data/keys
+        // unless DataProtection:KeysPath says otherwise): without it a restart could no longer decrypt them. Several instances must share it.
+        var keysPath = Path.Combine(builder.Environment.ContentRootPath, builder.Configuration["DataProtection:KeysPath"] ?? Path.Combine("App_Data", "keys"));
+        services.AddDataProtection().SetApplicationName("QuotaPortal").PersistKeysToFileSystem(new DirectoryInfo(keysPath));
 
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
@@ -93,11 +96,16 @@ public static class QuotaPortalServices
         services.AddSingleton<Budgets.QuotaView>();
         services.AddSingleton<Alerts.AlertService>();
         services.AddSingleton<Alerts.AlertNotifier>();
+        services.AddSingleton<Notifications.NotificationSecrets>();
         services.AddSingleton<Notifications.NotificationChannels>();
         services.AddSingleton<Notifications.NotificationSender>();
         services.AddSingleton<Notifications.NotificationDispatcher>();
-        // Quick in-request retries; the outbox retries across minutes and hours.
+        // Quick in-request retries; the outbox retries across minutes and hours. No request logging: a Slack or webhook URL
+        // is a credential. Connections go through the private-address guard, and redirects are not followed.
         services.AddHttpClient(Notifications.NotificationSender.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(sp => Notifications.NotificationTargets.CreateHandler(
+                sp.GetRequiredService<IOptions<Notifications.NotificationOptions>>().Value.AllowPrivateTargets))
+            .RemoveAllLoggers()
             .AddStandardResilienceHandler(o =>
             {
                 o.Retry.MaxRetryAttempts = 2;

@@ -21,14 +21,34 @@ public sealed class NotificationOptions
 
     /// <summary>Sender address of alert e-mails.</summary>
     public string EmailFrom { get; set; } = "quotaportal@localhost";
+
+    /// <summary>
+    /// Allow receivers on loopback, link-local and private addresses (on-premises webhooks and mail relays). Off by default: a channel
+    /// URL must not become a way to probe the portal's own network or a cloud metadata endpoint.
+    /// </summary>
+    public bool AllowPrivateTargets { get; set; }
 }
 
-public sealed class NotificationDispatcher(IDbContextFactory<QuotaDbContext> dbFactory, NotificationSender sender, TimeProvider time,
-    ILogger<NotificationDispatcher> log, Microsoft.Extensions.Options.IOptions<NotificationOptions> options) : BackgroundService
+public sealed class NotificationDispatcher(IDbContextFactory<QuotaDbContext> dbFactory, NotificationSender sender, NotificationChannels channelStore,
+    TimeProvider time, ILogger<NotificationDispatcher> log, Microsoft.Extensions.Options.IOptions<NotificationOptions> options) : BackgroundService
 {
     public static readonly TimeSpan GiveUpAfter = TimeSpan.FromHours(48);
     // The timer loop and a manual run (tests, "send now") must never pick up the same rows twice.
     private readonly SemaphoreSlim gate = new(1, 1);
+
+    /// <summary>Before the first delivery: credentials stored in plaintext by an older version are encrypted.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await channelStore.ProtectStoredSecretsAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogError(ex, "Encrypting stored notification credentials failed; they keep working and are encrypted on the next save");
+        }
+        await base.StartAsync(cancellationToken);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -37,6 +37,7 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
         // background loops' timers once per interval (1,440 evaluations, 17,280 dispatch passes) while the test runs.
         builder.UseSetting("Evaluation:Enabled", "false");
         builder.UseSetting("Notifications:DispatcherEnabled", "false");
+        builder.UseSetting("Notifications:AllowPrivateTargets", "true"); // the tests' receivers listen on loopback
         builder.ConfigureTestServices(services =>
         {
             services.RemoveAll<TimeProvider>();

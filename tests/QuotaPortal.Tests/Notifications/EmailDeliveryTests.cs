@@ -16,7 +16,8 @@ namespace QuotaPortal.Tests.Notifications;
 
 /// <summary>
 /// A minimal SMTP server on loopback (RFC 5321 happy path, no TLS offered) so MailKit talks to a real socket.
-/// While <see cref="Down"/> it answers 421 to every connection, as a server in maintenance does.
+/// While <see cref="Down"/> it answers 421 to every connection, as a server in maintenance does. With <see cref="OfferAuth"/> it
+/// advertises and accepts AUTH PLAIN/LOGIN, like a relay that would take a password over plain text.
 /// </summary>
 public sealed class SmtpSink : IAsyncDisposable
 {
@@ -24,7 +25,12 @@ public sealed class SmtpSink : IAsyncDisposable
     private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
     public ConcurrentQueue<(string From, List<string> To, string Data)> Messages { get; } = new();
+    /// <summary>Every command line received, in order (AUTH lines included).</summary>
+    public ConcurrentQueue<string> Commands { get; } = new();
+    public int Connections => connections;
+    private int connections;
     public volatile bool Down;
+    public volatile bool OfferAuth;
     public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
 
     public SmtpSink()
@@ -40,6 +46,7 @@ public sealed class SmtpSink : IAsyncDisposable
             TcpClient client;
             try { client = await listener.AcceptTcpClientAsync(stop.Token); }
             catch (OperationCanceledException) { return; }
+            Interlocked.Increment(ref connections);
             _ = Task.Run(() => ServeAsync(client));
         }
     }
@@ -60,11 +67,15 @@ public sealed class SmtpSink : IAsyncDisposable
         var to = new List<string>();
         while (await reader.ReadLineAsync() is { } line)
         {
+            Commands.Enqueue(line);
             var verb = line.Split(' ', 2)[0].ToUpperInvariant();
             switch (verb)
             {
                 case "EHLO" or "HELO":
-                    await writer.WriteLineAsync("250-sink.test\r\n250 8BITMIME");
+                    await writer.WriteLineAsync(OfferAuth ? "250-sink.test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME" : "250-sink.test\r\n250 8BITMIME");
+                    break;
+                case "AUTH":
+                    await writer.WriteLineAsync("235 2.7.0 Authentication successful");
                     break;
                 case "MAIL":
                     from = Address(line);
@@ -153,5 +164,32 @@ public sealed class EmailDeliveryTests(PortalFactory factory) : IClassFixture<Po
         var row = await db.NotificationOutbox.SingleAsync(Ct);
         Assert.Equal(DeliveryStatus.Sent, row.Status);
         Assert.Equal(2, row.Attempts);
+    }
+
+    [Fact]
+    public async Task A_login_is_never_sent_to_a_server_without_starttls_while_mail_without_a_login_still_goes()
+    {
+        // Disabled channels (the other test's alerts must not route to them); "Send test" still sends.
+        await using var smtp = new SmtpSink { OfferAuth = true };
+        var channels = factory.Service<NotificationChannels>();
+        var withLogin = (await channels.SaveAsync(new NotificationChannel(Guid.Empty, "Relay with login", ChannelKind.Email,
+            $"smtp://127.0.0.1:{smtp.Port}", "mailer:hunter2-secret", AlertSeverity.Info, [], Enabled: false, "ops@example.com"), "admin", Ct)).Value!;
+        var stored = (await channels.LoadStoredAsync(Ct)).Single(c => c.Id == withLogin.Id);
+        var message = new AlertMessage(9, "alert.raised", "Spend up", "…", "Warning", "Threshold", null, null, null, null, null, factory.Time.GetUtcNow().UtcDateTime, null);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => factory.Service<NotificationSender>().SendAsync(stored, message, 1, Ct));
+
+        Assert.Contains("does not offer STARTTLS", error.Message);
+        Assert.Equal(1, smtp.Connections);
+        Assert.DoesNotContain(smtp.Commands, c => c.StartsWith("AUTH", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(smtp.Commands, c => c.Contains("hunter2", StringComparison.Ordinal));
+        Assert.Empty(smtp.Messages);
+        Assert.False(await channels.SendTestAsync(withLogin.Id, "admin", Ct));
+
+        var anonymous = (await channels.SaveAsync(new NotificationChannel(Guid.Empty, "Relay without login", ChannelKind.Email,
+            $"smtp://127.0.0.1:{smtp.Port}", null, AlertSeverity.Info, [], Enabled: false, "ops@example.com"), "admin", Ct)).Value!;
+        Assert.True(await channels.SendTestAsync(anonymous.Id, "admin", Ct));
+        Assert.Single(smtp.Messages);
+        Assert.DoesNotContain(smtp.Commands, c => c.StartsWith("AUTH", StringComparison.OrdinalIgnoreCase));
     }
 }
