@@ -60,8 +60,11 @@ public sealed class NotificationChannels(IDbContextFactory<QuotaDbContext> dbFac
     /// Adds or updates a channel. On update an empty secret (and, for Slack and webhooks, an empty URL) keeps the stored one as long as
     /// the kind is unchanged; a new value replaces it; <paramref name="clearSecret"/> removes it.
     /// </summary>
-    public async Task<ServiceResult<ChannelView>> SaveAsync(NotificationChannel channel, string actor, CancellationToken ct = default, bool clearSecret = false)
+    public async Task<ServiceResult<ChannelView>> SaveAsync(NotificationChannel channel, AccessScope who, CancellationToken ct = default, bool clearSecret = false)
     {
+        if (!who.IsAdmin)
+            return ServiceResult<ChannelView>.Denied();
+        var actor = who.Actor;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var channels = await LoadAsync(db, ct);
         var index = channel.Id == Guid.Empty ? -1 : channels.FindIndex(c => c.Id == channel.Id);
@@ -118,8 +121,11 @@ public sealed class NotificationChannels(IDbContextFactory<QuotaDbContext> dbFac
                 $"with the setting {NotificationOptions.Section}:{nameof(NotificationOptions.AllowPrivateTargets)}.");
     }
 
-    public async Task DeleteAsync(Guid id, string actor, CancellationToken ct = default)
+    public async Task DeleteAsync(Guid id, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            throw new UnauthorizedAccessException("Only an admin may change this.");
+        var actor = who.Actor;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var channels = await LoadAsync(db, ct);
         var gone = channels.FirstOrDefault(c => c.Id == id);
@@ -132,8 +138,11 @@ public sealed class NotificationChannels(IDbContextFactory<QuotaDbContext> dbFac
     }
 
     /// <summary>"Send test": the admin sees a generic outcome (an error text would tell which hosts and ports answer); the log has the reason.</summary>
-    public async Task<bool> SendTestAsync(Guid id, string actor, CancellationToken ct = default)
+    public async Task<bool> SendTestAsync(Guid id, AccessScope who, CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            return false;
+        var actor = who.Actor;
         var channel = (await LoadStoredAsync(ct)).FirstOrDefault(c => c.Id == id);
         if (channel is null)
             return false;

@@ -93,7 +93,7 @@ public sealed class AnomalyServiceTests(PortalFactory factory) : IClassFixture<P
         await using var receiver = await Receiver.StartAsync();
         receiver.Down = false;
         await factory.Service<NotificationChannels>().SaveAsync(new NotificationChannel(Guid.Empty, "Hook", ChannelKind.Webhook, receiver.BaseUrl + "/hook", null,
-            AlertSeverity.Info, ["live"], true), "admin", Ct);
+            AlertSeverity.Info, ["live"], true), AccessScope.System.WithActor("admin"), Ct);
         var now = factory.Time.GetUtcNow().UtcDateTime;      // 10:00: the hour 09:00–10:00 is the newest complete one
         var spikeHour = now.AddHours(-1);
         await ImportAsync(Csv("live", now.Date.AddDays(-21), spikeHour, Usual));

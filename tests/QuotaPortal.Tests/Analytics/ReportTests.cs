@@ -75,7 +75,7 @@ public sealed class ReportTests(PortalFactory factory) : IClassFixture<PortalFac
     {
         await using var smtp = new SmtpSink();
         var channel = (await factory.Service<NotificationChannels>().SaveAsync(new NotificationChannel(Guid.Empty, "Exec mail", ChannelKind.Email,
-            $"smtp://127.0.0.1:{smtp.Port}", null, AlertSeverity.Critical, [], true, "cfo@example.com"), "admin", Ct)).Value!;
+            $"smtp://127.0.0.1:{smtp.Port}", null, AlertSeverity.Critical, [], true, "cfo@example.com"), AccessScope.System.WithActor("admin"), Ct)).Value!;
         var mailer = factory.Service<ReportMailer>();
         Assert.Empty(await mailer.SendDueAsync(Ct));
 

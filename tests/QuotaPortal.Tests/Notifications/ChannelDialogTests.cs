@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
@@ -27,11 +28,11 @@ public sealed class ChannelDialogTests : BunitContext, IClassFixture<PortalFacto
         receiver.Down = false;
         var channels = factory.Service<NotificationChannels>();
         var saved = (await channels.SaveAsync(new NotificationChannel(Guid.Empty, "Dialog hook", ChannelKind.Webhook, $"{receiver.BaseUrl}/hook?token=tok-8812",
-            "dialog-secret-77", AlertSeverity.Info, [], true), "admin", ct)).Value!;
+            "dialog-secret-77", AlertSeverity.Info, [], true), AccessScope.System.WithActor("admin"), ct)).Value!;
         Render<MudPopoverProvider>();
         var provider = Render<MudDialogProvider>();
 
-        var panel = Render<ChannelsPanel>(p => p.Add(x => x.Actor, "admin@example.com"));
+        var panel = Render<ChannelsPanel>(p => p.Add(x => x.Who, AccessScope.System.WithActor("admin@example.com")));
         panel.WaitForAssertion(() => Assert.Contains("Dialog hook", panel.Markup));
         Assert.DoesNotContain("tok-8812", panel.Markup);
         Assert.DoesNotContain("dialog-secret-77", panel.Markup);
@@ -49,7 +50,7 @@ public sealed class ChannelDialogTests : BunitContext, IClassFixture<PortalFacto
         provider.Find("[data-testid=channel-save]").Click();
         provider.WaitForAssertion(() => Assert.Empty(provider.FindAll("[data-testid=channel-save]")));
 
-        Assert.True(await channels.SendTestAsync(saved.Id, "admin", ct));
+        Assert.True(await channels.SendTestAsync(saved.Id, AccessScope.System.WithActor("admin"), ct));
         var delivered = Assert.Single(receiver.Requests);
         Assert.Equal("/hook", delivered.Path);
         Assert.True(NotificationSender.Verify("dialog-secret-77", delivered.Body, delivered.Signature));

@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
@@ -35,7 +36,7 @@ public sealed class ChannelSecretsTests(PortalFactory factory) : IClassFixture<P
 
     private async Task<ChannelView> SaveAsync(NotificationChannel channel, bool clearSecret = false)
     {
-        var saved = await Channels.SaveAsync(channel, "admin", Ct, clearSecret);
+        var saved = await Channels.SaveAsync(channel, AccessScope.System.WithActor("admin"), Ct, clearSecret);
         Assert.True(saved.Succeeded, string.Join("; ", saved.Errors.SelectMany(e => e.Value)));
         return saved.Value!;
     }
@@ -71,8 +72,8 @@ public sealed class ChannelSecretsTests(PortalFactory factory) : IClassFixture<P
         Assert.Contains(audit, a => a.Contains("Added Webhook channel Hook (secret: set)"));
 
         // Delivery decrypts: the Slack token path and the webhook signature use the real values.
-        Assert.True(await Channels.SendTestAsync(slack.Id, "admin", Ct));
-        Assert.True(await Channels.SendTestAsync(hook.Id, "admin", Ct));
+        Assert.True(await Channels.SendTestAsync(slack.Id, AccessScope.System.WithActor("admin"), Ct));
+        Assert.True(await Channels.SendTestAsync(hook.Id, AccessScope.System.WithActor("admin"), Ct));
         Assert.Contains(receiver.Requests, r => r.Path == $"/services/{SlackToken}");
         var signed = receiver.Requests.Single(r => r.Path == "/hook");
         Assert.True(NotificationSender.Verify(HookSecret, signed.Body, signed.Signature));
@@ -87,13 +88,13 @@ public sealed class ChannelSecretsTests(PortalFactory factory) : IClassFixture<P
 
         // The edit form starts with empty credential fields: saving it unchanged keeps the URL and the secret.
         await SaveAsync(Channel("Signed hook (renamed)", ChannelKind.Webhook, "", null, id: hook.Id));
-        Assert.True(await Channels.SendTestAsync(hook.Id, "admin", Ct));
+        Assert.True(await Channels.SendTestAsync(hook.Id, AccessScope.System.WithActor("admin"), Ct));
         var first = Assert.Single(receiver.Requests);
         Assert.Equal("/signed", first.Path);
         Assert.True(NotificationSender.Verify("first-secret", first.Body, first.Signature));
 
         await SaveAsync(Channel("Signed hook (renamed)", ChannelKind.Webhook, "", "second-secret", id: hook.Id));
-        Assert.True(await Channels.SendTestAsync(hook.Id, "admin", Ct));
+        Assert.True(await Channels.SendTestAsync(hook.Id, AccessScope.System.WithActor("admin"), Ct));
         var second = receiver.Requests.Single(r => r != first);
         Assert.True(NotificationSender.Verify("second-secret", second.Body, second.Signature));
 
@@ -126,7 +127,7 @@ public sealed class ChannelSecretsTests(PortalFactory factory) : IClassFixture<P
             await db.SaveChangesAsync(Ct);
         }
 
-        Assert.True(await Channels.SendTestAsync(id, "admin", Ct));
+        Assert.True(await Channels.SendTestAsync(id, AccessScope.System.WithActor("admin"), Ct));
         Assert.True(NotificationSender.Verify("legacy-secret", receiver.Requests.Single().Body, receiver.Requests.Single().Signature));
 
         // A restart encrypts it (the dispatcher does this as it starts).
@@ -138,7 +139,7 @@ public sealed class ChannelSecretsTests(PortalFactory factory) : IClassFixture<P
             Assert.DoesNotContain("/old", raw);
         }
         Assert.Equal(0, await Channels.ProtectStoredSecretsAsync(Ct));
-        Assert.True(await Channels.SendTestAsync(id, "admin", Ct));
+        Assert.True(await Channels.SendTestAsync(id, AccessScope.System.WithActor("admin"), Ct));
         Assert.Equal(2, receiver.Requests.Count(r => r.Path == "/old" && NotificationSender.Verify("legacy-secret", r.Body, r.Signature)));
     }
 
@@ -150,11 +151,11 @@ public sealed class ChannelSecretsTests(PortalFactory factory) : IClassFixture<P
         var logs = new LogCapture();
         await using var logged = logs.Attach(factory);
         var channels = logged.Services.GetRequiredService<NotificationChannels>();
-        var slack = (await channels.SaveAsync(Channel("Logged Slack", ChannelKind.Slack, $"{receiver.BaseUrl}/services/{SlackToken}", null), "admin", Ct)).Value!;
+        var slack = (await channels.SaveAsync(Channel("Logged Slack", ChannelKind.Slack, $"{receiver.BaseUrl}/services/{SlackToken}", null), AccessScope.System.WithActor("admin"), Ct)).Value!;
         receiver.Down = true; // a failure too: retries and the warning must not name the URL either
-        Assert.False(await channels.SendTestAsync(slack.Id, "admin", Ct));
+        Assert.False(await channels.SendTestAsync(slack.Id, AccessScope.System.WithActor("admin"), Ct));
         receiver.Down = false;
-        Assert.True(await channels.SendTestAsync(slack.Id, "admin", Ct));
+        Assert.True(await channels.SendTestAsync(slack.Id, AccessScope.System.WithActor("admin"), Ct));
 
         Assert.Contains(receiver.Requests, r => r.Path == $"/services/{SlackToken}" && r.Status == 200);
         Assert.Contains(logs.Lines, l => l.Category.StartsWith("QuotaPortal.Notifications", StringComparison.Ordinal) && l.Level == LogLevel.Warning);
@@ -174,19 +175,19 @@ public sealed class ChannelSecretsTests(PortalFactory factory) : IClassFixture<P
             await using (var first = factory.WithWebHostBuilder(b => b.UseSetting("DataProtection:KeysPath", keys.FullName)))
             {
                 id = (await first.Services.GetRequiredService<NotificationChannels>().SaveAsync(
-                    Channel("Keyed hook", ChannelKind.Webhook, $"{receiver.BaseUrl}/keyed", "keyed-secret"), "admin", Ct)).Value!.Id;
+                    Channel("Keyed hook", ChannelKind.Webhook, $"{receiver.BaseUrl}/keyed", "keyed-secret"), AccessScope.System.WithActor("admin"), Ct)).Value!.Id;
                 Assert.NotEmpty(keys.GetFiles("key-*.xml"));
             }
 
             // A restart (or a second instance) with the same key ring decrypts; one with its own key ring cannot.
             await using (var same = factory.WithWebHostBuilder(b => b.UseSetting("DataProtection:KeysPath", keys.FullName)))
-                Assert.True(await same.Services.GetRequiredService<NotificationChannels>().SendTestAsync(id, "admin", Ct));
+                Assert.True(await same.Services.GetRequiredService<NotificationChannels>().SendTestAsync(id, AccessScope.System.WithActor("admin"), Ct));
             Assert.True(NotificationSender.Verify("keyed-secret", receiver.Requests.Single().Body, receiver.Requests.Single().Signature));
 
             await using (var foreign = factory.WithWebHostBuilder(b => b.UseSetting("DataProtection:KeysPath", otherKeys.FullName)))
             {
                 var channels = foreign.Services.GetRequiredService<NotificationChannels>();
-                Assert.False(await channels.SendTestAsync(id, "admin", Ct));
+                Assert.False(await channels.SendTestAsync(id, AccessScope.System.WithActor("admin"), Ct));
                 var view = (await channels.ListAsync(Ct)).Single(c => c.Id == id);
                 Assert.True(view.SecretSet);
                 Assert.Contains("cannot be decrypted", view.Url);

@@ -129,13 +129,13 @@ public sealed class EmailDeliveryTests(PortalFactory factory) : IClassFixture<Po
         await using var smtp = new SmtpSink { Down = true };
         await factory.EnsureUsersAsync();
         var invalid = await factory.Service<NotificationChannels>().SaveAsync(new NotificationChannel(Guid.Empty, "Mail", ChannelKind.Email,
-            "https://not-smtp", null, AlertSeverity.Info, [], true, "finance@example.com, not an address"), "admin", Ct);
+            "https://not-smtp", null, AlertSeverity.Info, [], true, "finance@example.com, not an address"), AccessScope.System.WithActor("admin"), Ct);
         Assert.False(invalid.Succeeded);
         Assert.Contains("url", invalid.Errors.Keys);
         Assert.Contains("recipients", invalid.Errors.Keys);
 
         var saved = await factory.Service<NotificationChannels>().SaveAsync(new NotificationChannel(Guid.Empty, "Finance mail", ChannelKind.Email,
-            $"smtp://127.0.0.1:{smtp.Port}", null, AlertSeverity.Warning, [], true, "finance@example.com", ToTeamOwner: true), "admin", Ct);
+            $"smtp://127.0.0.1:{smtp.Port}", null, AlertSeverity.Warning, [], true, "finance@example.com", ToTeamOwner: true), AccessScope.System.WithActor("admin"), Ct);
         Assert.True(saved.Succeeded);
         var team = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Mailers", "mailers", null, "owner@example.com", null), AccessScope.System.WithActor("test"), Ct)).Value!;
         var budget = (await factory.Service<BudgetService>().SaveAsync(null, new BudgetInput("Mailers daily", null, team.Id, null, null, null, BudgetMetric.Cost, 1,
@@ -173,7 +173,7 @@ public sealed class EmailDeliveryTests(PortalFactory factory) : IClassFixture<Po
         await using var smtp = new SmtpSink { OfferAuth = true };
         var channels = factory.Service<NotificationChannels>();
         var withLogin = (await channels.SaveAsync(new NotificationChannel(Guid.Empty, "Relay with login", ChannelKind.Email,
-            $"smtp://127.0.0.1:{smtp.Port}", "mailer:hunter2-secret", AlertSeverity.Info, [], Enabled: false, "ops@example.com"), "admin", Ct)).Value!;
+            $"smtp://127.0.0.1:{smtp.Port}", "mailer:hunter2-secret", AlertSeverity.Info, [], Enabled: false, "ops@example.com"), AccessScope.System.WithActor("admin"), Ct)).Value!;
         var stored = (await channels.LoadStoredAsync(Ct)).Single(c => c.Id == withLogin.Id);
         var message = new AlertMessage(9, "alert.raised", "Spend up", "…", "Warning", "Threshold", null, null, null, null, null, factory.Time.GetUtcNow().UtcDateTime, null);
 
@@ -184,11 +184,11 @@ public sealed class EmailDeliveryTests(PortalFactory factory) : IClassFixture<Po
         Assert.DoesNotContain(smtp.Commands, c => c.StartsWith("AUTH", StringComparison.OrdinalIgnoreCase));
         Assert.DoesNotContain(smtp.Commands, c => c.Contains("hunter2", StringComparison.Ordinal));
         Assert.Empty(smtp.Messages);
-        Assert.False(await channels.SendTestAsync(withLogin.Id, "admin", Ct));
+        Assert.False(await channels.SendTestAsync(withLogin.Id, AccessScope.System.WithActor("admin"), Ct));
 
         var anonymous = (await channels.SaveAsync(new NotificationChannel(Guid.Empty, "Relay without login", ChannelKind.Email,
-            $"smtp://127.0.0.1:{smtp.Port}", null, AlertSeverity.Info, [], Enabled: false, "ops@example.com"), "admin", Ct)).Value!;
-        Assert.True(await channels.SendTestAsync(anonymous.Id, "admin", Ct));
+            $"smtp://127.0.0.1:{smtp.Port}", null, AlertSeverity.Info, [], Enabled: false, "ops@example.com"), AccessScope.System.WithActor("admin"), Ct)).Value!;
+        Assert.True(await channels.SendTestAsync(anonymous.Id, AccessScope.System.WithActor("admin"), Ct));
         Assert.Single(smtp.Messages);
         Assert.DoesNotContain(smtp.Commands, c => c.StartsWith("AUTH", StringComparison.OrdinalIgnoreCase));
     }

@@ -64,8 +64,8 @@ public sealed class NotificationDeliveryTests(PortalFactory factory) : IClassFix
         await factory.EnsureUsersAsync();
         var channels = factory.Service<NotificationChannels>();
         const string secret = "s3cret-for-hmac";
-        await channels.SaveAsync(new NotificationChannel(Guid.Empty, "Ops webhook", ChannelKind.Webhook, receiver.BaseUrl + "/hook", secret, AlertSeverity.Info, [], true), "admin", Ct);
-        await channels.SaveAsync(new NotificationChannel(Guid.Empty, "Slack #spend", ChannelKind.Slack, receiver.BaseUrl + "/slack", null, AlertSeverity.Critical, [], true), "admin", Ct);
+        await channels.SaveAsync(new NotificationChannel(Guid.Empty, "Ops webhook", ChannelKind.Webhook, receiver.BaseUrl + "/hook", secret, AlertSeverity.Info, [], true), AccessScope.System.WithActor("admin"), Ct);
+        await channels.SaveAsync(new NotificationChannel(Guid.Empty, "Slack #spend", ChannelKind.Slack, receiver.BaseUrl + "/slack", null, AlertSeverity.Critical, [], true), AccessScope.System.WithActor("admin"), Ct);
         var team = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Bots", "bots", null, null, null), AccessScope.System.WithActor("test"), Ct)).Value!;
         var budget = (await factory.Service<BudgetService>().SaveAsync(null, new BudgetInput("Bots daily", null, team.Id, null, null, null, BudgetMetric.Cost, 1,
             BudgetPeriod.Daily, null, "UTC", "50,100", null, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("admin"), Ct)).Value!;

@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Text;
 using System.Text.Json;
 using QuotaPortal.Alerts;
@@ -18,7 +19,7 @@ public sealed class NotificationEscapingTests(PortalFactory factory) : IClassFix
     private async Task<NotificationChannel> SaveAsync(ChannelKind kind, string url, string? secret = null, string? recipients = null)
     {
         var saved = await factory.Service<NotificationChannels>().SaveAsync(new NotificationChannel(Guid.Empty, $"{kind} {Guid.NewGuid():N}", kind, url, secret,
-            AlertSeverity.Info, [], true, recipients), "admin", Ct);
+            AlertSeverity.Info, [], true, recipients), AccessScope.System.WithActor("admin"), Ct);
         Assert.True(saved.Succeeded, string.Join("; ", saved.Errors.SelectMany(e => e.Value)));
         return (await factory.Service<NotificationChannels>().LoadStoredAsync(Ct)).Single(c => c.Id == saved.Value!.Id);
     }

@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
@@ -72,7 +73,7 @@ public sealed class PrivateTargetTests(PortalFactory factory) : IClassFixture<Po
     public async Task Saving_a_channel_with_a_private_literal_address_names_the_url_field(ChannelKind kind, string url)
     {
         var result = await Service<NotificationChannels>().SaveAsync(new NotificationChannel(Guid.Empty, "Inside", kind, url, kind == ChannelKind.PagerDuty ? "k" : null,
-            AlertSeverity.Info, [], true, kind == ChannelKind.Email ? "ops@example.com" : null), "admin", Ct);
+            AlertSeverity.Info, [], true, kind == ChannelKind.Email ? "ops@example.com" : null), AccessScope.System.WithActor("admin"), Ct);
         Assert.False(result.Succeeded);
         Assert.Contains("AllowPrivateTargets", Assert.Single(result.Errors["url"]));
     }
@@ -90,11 +91,11 @@ public sealed class PrivateTargetTests(PortalFactory factory) : IClassFixture<Po
                 new NotificationChannel(Guid.NewGuid(), "Loopback hook", ChannelKind.Webhook, $"http://127.0.0.1:{port}/hook", null, AlertSeverity.Info, [], true),
                 new NotificationChannel(Guid.NewGuid(), "Metadata hook", ChannelKind.Webhook, "http://169.254.169.254/latest/meta-data/", null, AlertSeverity.Info, [], true),
                 new NotificationChannel(Guid.NewGuid(), "Loopback mail", ChannelKind.Email, $"smtp://127.0.0.1:{port}", null, AlertSeverity.Info, [], true, "ops@example.com"));
-            var team = (await Service<TeamService>().CreateTeamAsync(new TeamInput("Inside", "inside", null, null, null), "test", Ct)).Value!;
+            var team = (await Service<TeamService>().CreateTeamAsync(new TeamInput("Inside", "inside", null, null, null), AccessScope.System.WithActor("test"), Ct)).Value!;
             var budget = (await Service<BudgetService>().SaveAsync(null, new BudgetInput("Inside daily", null, team.Id, null, null, null, BudgetMetric.Cost, 1,
-                BudgetPeriod.Daily, null, "UTC", "100", null, EnforcementMode.AlertOnly, null), "admin", Ct)).Value!;
+                BudgetPeriod.Daily, null, "UTC", "100", null, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("admin"), Ct)).Value!;
             var ingest = Strict.CreateClient();
-            ingest.DefaultRequestHeaders.Add("X-Api-Key", (await Service<QuotaPortal.ApiKeys.ApiKeyService>().CreateAsync("inside", "ingest:inside", null, "test", Ct)).Value!.Secret);
+            ingest.DefaultRequestHeaders.Add("X-Api-Key", (await Service<QuotaPortal.ApiKeys.ApiKeyService>().CreateAsync("inside", "ingest:inside", null, AccessScope.System.WithActor("test"), Ct)).Value!.Secret);
             (await ingest.PostAsJsonAsync("/api/v1/usage", new { team = "inside", provider = "openai", model = "gpt-4o", apiMethod = "chat.completions",
                 inputTokens = 800_000, outputTokens = 0, timestamp = factory.Time.GetUtcNow() }, Ct)).EnsureSuccessStatusCode();
             await Service<BudgetEvaluator>().EvaluateAsync([budget.Id], Ct);
@@ -146,7 +147,7 @@ public sealed class PrivateTargetTests(PortalFactory factory) : IClassFixture<Po
         var id = Guid.NewGuid();
         await StoreChannelsAsync(new NotificationChannel(id, "Metadata", ChannelKind.Webhook, "http://169.254.169.254/latest/", null, AlertSeverity.Info, [], true));
 
-        Assert.False(await Service<NotificationChannels>().SendTestAsync(id, "admin", Ct));
+        Assert.False(await Service<NotificationChannels>().SendTestAsync(id, AccessScope.System.WithActor("admin"), Ct));
 
         Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Text.Contains("Metadata") && l.Text.Contains("169.254.169.254"));
     }

@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Globalization;
 using System.Net.Http.Json;
 using CsvHelper;
@@ -25,7 +26,7 @@ public sealed class CsvInjectionTests(PortalFactory factory) : IClassFixture<Por
     public async Task Usage_export_escapes_a_formula_in_the_agent_and_model()
     {
         await factory.EnsureUsersAsync();
-        await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Formula", "formula", null, null, null), "test", Ct);
+        await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Formula", "formula", null, null, null), AccessScope.System.WithActor("test"), Ct);
         var ingest = await factory.IngestClientAsync("ingest:formula");
         (await ingest.PostAsJsonAsync("/api/v1/usage", new { team = "formula", provider = "openai", model = Payload, apiMethod = "chat.completions",
             inputTokens = 10, outputTokens = 0, cost = 1.5m, agentId = Payload, taskId = "@SUM(A1:A9)", workspaceId = "+1+1", errorCode = "-2+3" }, Ct)).EnsureSuccessStatusCode();
