@@ -47,7 +47,8 @@ public static class SecurityHeaders
     {
         if (ctx.Items[NonceKey] is string nonce)
             return nonce;
-        nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        // Hex: valid in a CSP nonce and needs no HTML attribute encoding.
+        nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         ctx.Items[NonceKey] = nonce;
         return nonce;
     }

@@ -34,6 +34,8 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
         // background loops' timers once per interval (1,440 evaluations, 17,280 dispatch passes) while the test runs.
         builder.UseSetting("Evaluation:Enabled", "false");
         builder.UseSetting("Notifications:DispatcherEnabled", "false");
+        // Every test client shares the test server's one (empty) address, so the per-address sign-in limit is lifted here.
+        builder.UseSetting("SignInLimit:AttemptsPerMinute", "100000");
         builder.ConfigureTestServices(services =>
         {
             services.RemoveAll<TimeProvider>();
