@@ -30,6 +30,8 @@ public static class QuotaPortalEndpoints
         // Redirect to https only where there is an https endpoint to go to; plain `dotnet run` on http stays on http.
         var httpsEndpoint = new Lazy<bool>(() => HasHttpsEndpoint(app));
         app.UseWhen(_ => httpsEndpoint.Value, https => https.UseHttpsRedirection());
+        if (!app.Environment.IsDevelopment())
+            app.UseWhen(ctx => !ctx.Request.IsHttps && IsPage(ctx.Request.Path), plain => plain.Run(RefusePlainHttpPageAsync));
         // Pages get a friendly "not found" page; APIs get RFC 7807 problem details, never an HTML re-execution.
         app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
         app.UseWhen(ctx => !ctx.Request.Path.StartsWithSegments("/api"),
@@ -89,6 +91,30 @@ public static class QuotaPortalEndpoints
         }
         await next();
     });
+
+    // Pages, not machines: the API, health checks and static files also answer over plain http (e.g. a gateway on the LAN).
+    private static bool IsPage(PathString path) =>
+        !path.StartsWithSegments("/api") && !path.StartsWithSegments("/healthz") && !path.StartsWithSegments("/readyz")
+        && !Path.HasExtension(path.Value);
+
+    /// <summary>
+    /// Outside Development the sign-in and antiforgery cookies are Secure, so pages over plain http could never sign anyone in
+    /// (and antiforgery refuses to run): say so plainly instead of failing on the first form.
+    /// </summary>
+    private static Task RefusePlainHttpPageAsync(HttpContext ctx)
+    {
+        ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
+        ctx.Response.ContentType = "text/html; charset=utf-8";
+        return ctx.Response.WriteAsync("""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>HTTPS required · QuotaPortal</title></head>
+            <body><h1>HTTPS required</h1>
+            <p>Outside Development, QuotaPortal's pages are served over HTTPS only (its sign-in cookie is Secure).
+            Open this address with https://, or serve the portal behind a TLS reverse proxy that sends X-Forwarded-Proto
+            from an address listed in ReverseProxy:KnownProxies / ReverseProxy:KnownNetworks (see the README).</p>
+            </body></html>
+            """, ctx.RequestAborted);
+    }
 
     /// <summary>An https address on this server (known once it listens) or an explicit HTTPS port (HTTPS_PORT / https_port).</summary>
     private static bool HasHttpsEndpoint(WebApplication app)

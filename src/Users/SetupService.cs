@@ -17,7 +17,8 @@ public sealed class SetupOptions
     public const string Section = "Setup";
 
     /// <summary>A fixed setup token accepted besides the one generated at each start (for installs that script the first visit).</summary>
-    [MinLength(16, ErrorMessage = "'Setup:Token' must be at least 16 characters.")]
+    // Empty means unset (e.g. `Setup__Token=`); a short one is refused at start.
+    [RegularExpression(".{16,}", ErrorMessage = "'Setup:Token' must be at least 16 characters.")]
     public string? Token { get; set; }
 }
 

@@ -73,20 +73,29 @@ public sealed class TransportSecurityTests(PortalFactory factory) : IClassFixtur
         await using var production = Production();
         var client = production.CreateClient(new() { AllowAutoRedirect = false });
 
-        var response = await client.SendAsync(Forwarded("198.51.100.9", "/teams"), TestContext.Current.CancellationToken);
-
+        var response = await client.SendAsync(Forwarded("198.51.100.9", "/healthz"), TestContext.Current.CancellationToken);
         Assert.False(response.Headers.Contains("Strict-Transport-Security"));
-        Assert.StartsWith("http://localhost/Account/Login", response.Headers.Location?.ToString());
+        // Still plain http, so the page is refused rather than served with cookies that could never come back.
+        var page = await client.SendAsync(Forwarded("198.51.100.9", "/Account/Login"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Forbidden, page.StatusCode);
     }
 
     [Fact]
-    public async Task Plain_http_without_an_https_endpoint_is_served_as_is_without_hsts()
+    public async Task Plain_http_without_an_https_endpoint_serves_machines_and_explains_https_to_people()
     {
+        var ct = TestContext.Current.CancellationToken;
         await using var production = Production();
-        var response = await production.CreateClient(new() { AllowAutoRedirect = false }).GetAsync("/healthz", TestContext.Current.CancellationToken);
+        var client = production.CreateClient(new() { AllowAutoRedirect = false });
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.False(response.Headers.Contains("Strict-Transport-Security"));
+        var health = await client.GetAsync("/healthz", ct);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.False(health.Headers.Contains("Strict-Transport-Security"));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/teams", ct)).StatusCode);
+
+        var page = await client.GetAsync("/Account/Login", ct);
+        Assert.Equal(HttpStatusCode.Forbidden, page.StatusCode);
+        Assert.Contains("HTTPS required", await page.Content.ReadAsStringAsync(ct));
+        Assert.True(page.Headers.Contains("Content-Security-Policy"));
     }
 
     [Fact]
