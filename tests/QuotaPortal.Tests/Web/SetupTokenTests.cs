@@ -33,6 +33,15 @@ public sealed class SetupTokenTests(PortalFactory factory) : IClassFixture<Porta
         Assert.True(after.Length >= 32);
     }
 
+    [Fact]
+    public void A_short_configured_setup_token_stops_the_start()
+    {
+        using var bad = factory.WithWebHostBuilder(b => b.UseSetting("Setup:Token", "too-short"));
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => bad.CreateClient());
+        Assert.Contains("'Setup:Token'", error.Message);
+    }
+
     internal static Task<HttpResponseMessage> PostSetupAsync(HttpClient client, string url, string antiforgery, string token) =>
         Forms.PostAsync(client, url, antiforgery, "setup", new Dictionary<string, string>
         {
