@@ -5,6 +5,9 @@ using Microsoft.EntityFrameworkCore;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using QuotaPortal.ApiKeys;
@@ -145,8 +148,30 @@ public static class QuotaPortalServices
         services.AddScoped<IdentityRedirectManager>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
 
+        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
+        services.AddOptions<SetupOptions>().BindConfiguration(SetupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<SetupAnnouncer>();
+        AddReverseProxySupport(services);
+        services.AddOptions<SignInLimitOptions>().BindConfiguration(SignInLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        // Outside Development cookies travel over TLS only (directly or through the reverse proxy's X-Forwarded-Proto);
+        // plain `dotnet run` on http://localhost keeps working because Development sends them as the request came.
+        var securePolicy = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+        services.ConfigureAll<CookieAuthenticationOptions>(o =>
+        {
+            o.Cookie.SecurePolicy = securePolicy;
+            o.Cookie.HttpOnly = true;
+        });
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.SecurePolicy = securePolicy;
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+        });
         services.ConfigureApplicationCookie(o =>
         {
+            // Lax, not Strict: a link to an alert in an e-mail or Slack message should open signed in.
+            o.Cookie.SameSite = SameSiteMode.Lax;
             o.LoginPath = "/Account/Login";
             o.AccessDeniedPath = "/Account/AccessDenied";
             o.Cookie.Name = "QuotaPortal.Auth";
@@ -187,8 +212,11 @@ public static class QuotaPortalServices
                     QueueLimit = 0,
                 });
             });
-            o.OnRejected = (ctx, _) =>
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(SignInLimitPartition);
+            o.OnRejected = (ctx, ct) =>
             {
+                if (IsSignInPost(ctx.HttpContext.Request))
+                    return WriteTooManySignInsAsync(ctx, ct);
                 ctx.HttpContext.Response.Headers.RetryAfter = "1";
                 return ValueTask.CompletedTask;
             };
@@ -215,6 +243,52 @@ public static class QuotaPortalServices
             .AddDbContextCheck<QuotaDbContext>("database", tags: ["ready"])
             .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
         return builder;
+    }
+
+    /// <summary>X-Forwarded-For/-Proto/-Host are believed from loopback and the configured proxies only.</summary>
+    private static void AddReverseProxySupport(IServiceCollection services)
+    {
+        services.AddOptions<ReverseProxyOptions>().BindConfiguration(ReverseProxyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ReverseProxyOptions>>((o, proxy) =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            foreach (var address in proxy.Value.ProxyAddresses())
+                o.KnownProxies.Add(address);
+            foreach (var network in proxy.Value.Networks())
+                o.KnownIPNetworks.Add(network);
+        });
+    }
+
+    // Sign-in and setup form posts, per client address (the real one: this runs after the forwarded headers).
+    private static bool IsSignInPost(HttpRequest request) =>
+        HttpMethods.IsPost(request.Method) && (request.Path.Equals("/Account/Login") || request.Path.Equals("/setup"));
+
+    private static RateLimitPartition<string> SignInLimitPartition(HttpContext ctx)
+    {
+        if (!IsSignInPost(ctx.Request))
+            return RateLimitPartition.GetNoLimiter("");
+        var perMinute = ctx.RequestServices.GetRequiredService<IOptions<SignInLimitOptions>>().Value.AttemptsPerMinute;
+        return RateLimitPartition.GetFixedWindowLimiter(ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = perMinute,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        });
+    }
+
+    private static async ValueTask WriteTooManySignInsAsync(OnRejectedContext rejected, CancellationToken ct)
+    {
+        var response = rejected.HttpContext.Response;
+        var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
+        response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.ContentType = "text/html; charset=utf-8";
+        await response.WriteAsync("""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Too many sign-in attempts · QuotaPortal</title></head>
+            <body><h1>Too many sign-in attempts</h1>
+            <p>Too many sign-in attempts came from your address in the last minute. Wait a minute, then <a href="/Account/Login">try again</a>.</p>
+            </body></html>
+            """, ct);
     }
 
     private static Task ApiAwareRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> ctx, int status)

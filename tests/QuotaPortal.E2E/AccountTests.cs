@@ -10,6 +10,11 @@ public sealed class FirstRunTests(EmptyPortalServer server) : E2ETest(server), I
     {
         await Page.GotoAsync("/");
         await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/setup$"));
+        // Without the token from the log there is only the explanation, no form.
+        await Expect(Page.Locator("[data-testid=setup-token-needed]")).ToBeVisibleAsync();
+        await Expect(Page.Locator("[data-testid=setup-submit]")).ToHaveCountAsync(0);
+
+        await Page.GotoAsync("/setup?token=" + Server.SetupToken);
         await ScreenshotAsync("setup");
         await Page.Locator("[id='Input.Email']").FillAsync("founder@example.com");
         await Page.Locator("[id='Input.Password']").FillAsync("a-long-enough-secret");
@@ -25,7 +30,7 @@ public sealed class FirstRunTests(EmptyPortalServer server) : E2ETest(server), I
         await Expect(Page.Locator("[data-testid=spend-chart] svg").First).ToBeVisibleAsync();
 
         // Setup is one-time: the form is gone for good.
-        await Page.GotoAsync("/setup");
+        await Page.GotoAsync("/setup?token=" + Server.SetupToken);
         await Expect(Page.Locator("[data-testid=setup-submit]")).ToHaveCountAsync(0);
     }
 }

@@ -22,6 +22,9 @@ public class PortalServer : WebApplicationFactory<Program>
 
     public string BaseUrl { get; private set; } = "";
 
+    /// <summary>This start's one-time setup token (the portal prints it to its log).</summary>
+    public string SetupToken => Services.GetRequiredService<SetupService>().Token;
+
     protected virtual bool SeedUsersAndDemo => true;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

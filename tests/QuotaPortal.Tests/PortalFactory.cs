@@ -38,6 +38,8 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
         builder.UseSetting("Evaluation:Enabled", "false");
         builder.UseSetting("Notifications:DispatcherEnabled", "false");
         builder.UseSetting("Notifications:AllowPrivateTargets", "true"); // the tests' receivers listen on loopback
+        // Every test client shares the test server's one (empty) address, so the per-address sign-in limit is lifted here.
+        builder.UseSetting("SignInLimit:AttemptsPerMinute", "100000");
         builder.ConfigureTestServices(services =>
         {
             services.RemoveAll<TimeProvider>();

@@ -16,6 +16,7 @@ internal sealed class IdentityRedirectManager(NavigationManager navigationManage
         MaxAge = TimeSpan.FromSeconds(5),
     };
 
+    /// <summary>For the app's own targets ("Account/Lockout", absolute URIs under the base); anything else goes to the dashboard.</summary>
     public void RedirectTo(string? uri)
     {
         uri ??= "";
@@ -24,10 +25,24 @@ internal sealed class IdentityRedirectManager(NavigationManager navigationManage
         if (!Uri.IsWellFormedUriString(uri, UriKind.Relative)
             || uri.StartsWith("//", StringComparison.Ordinal))
         {
-            uri = navigationManager.ToBaseRelativePath(uri);
+            uri = uri.StartsWith(navigationManager.BaseUri, StringComparison.OrdinalIgnoreCase) ? navigationManager.ToBaseRelativePath(uri) : "";
         }
 
         navigationManager.NavigateTo(uri);
+    }
+
+    /// <summary>
+    /// For a return URL that came with the request (?ReturnUrl=…): followed only when it is a path on this site
+    /// ("/usage?team=search"); a foreign, protocol-relative, malformed or control-character URL lands on the dashboard.
+    /// </summary>
+    public void RedirectToLocal(string? returnUrl) => navigationManager.NavigateTo(IsLocalPath(returnUrl) ? returnUrl! : "");
+
+    public static bool IsLocalPath(string? url)
+    {
+        if (string.IsNullOrEmpty(url) || url[0] != '/' || url.Any(char.IsControl))
+            return false;
+        // "//host" and "/\host" are taken by browsers as another host.
+        return url.Length == 1 || (url[1] != '/' && url[1] != '\\');
     }
 
     public void RedirectTo(string uri, Dictionary<string, object?> queryParameters)
