@@ -89,18 +89,19 @@ public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
             // The rollups have no success split, so this reads raw rows, but SQLite sums them: the result has at most one row per
             // team × provider × model × method (× hour or day), never one per record.
             var q = Apply(db.UsageRecords.AsNoTracking(), filter);
+            // Day and hour as two keys: SQLite computes strftime('%H') per row far cheaper than a truncated datetime.
             var grouped = groupBy switch
             {
-                UsageGroupBy.Hour => q.GroupBy(r => new { r.TeamId, r.Provider, r.Model, r.ApiMethod, Bucket = r.Timestamp.Date.AddHours(r.Timestamp.Hour) }),
-                UsageGroupBy.Day => q.GroupBy(r => new { r.TeamId, r.Provider, r.Model, r.ApiMethod, Bucket = r.Timestamp.Date }),
-                _ => q.GroupBy(r => new { r.TeamId, r.Provider, r.Model, r.ApiMethod, Bucket = DateTime.MinValue }),
+                UsageGroupBy.Hour => q.GroupBy(r => new { r.TeamId, r.Provider, r.Model, r.ApiMethod, Day = r.Timestamp.Date, r.Timestamp.Hour }),
+                UsageGroupBy.Day => q.GroupBy(r => new { r.TeamId, r.Provider, r.Model, r.ApiMethod, Day = r.Timestamp.Date, Hour = 0 }),
+                _ => q.GroupBy(r => new { r.TeamId, r.Provider, r.Model, r.ApiMethod, Day = DateTime.MinValue, Hour = 0 }),
             };
             var raw = await grouped
                 .Select(g => new { g.Key, Requests = g.Sum(r => (long)r.Requests), Input = g.Sum(r => r.InputTokens), Output = g.Sum(r => r.OutputTokens),
                     Cached = g.Sum(r => r.CachedInputTokens), Reasoning = g.Sum(r => r.ReasoningTokens), Cost = g.Sum(r => r.CostNanos),
                     Errors = g.Sum(r => r.Success ? 0L : r.Requests), Limited = g.Sum(r => r.ErrorCode == "429" ? (long)r.Requests : 0L) })
                 .ToListAsync(ct);
-            rows = raw.Select(r => (Key(groupBy, teams, r.Key.TeamId, r.Key.Provider, r.Key.Model, r.Key.ApiMethod, r.Key.Bucket),
+            rows = raw.Select(r => (Key(groupBy, teams, r.Key.TeamId, r.Key.Provider, r.Key.Model, r.Key.ApiMethod, r.Key.Day.AddHours(r.Key.Hour)),
                 r.Requests, r.Input, r.Output, r.Cached, r.Reasoning, r.Cost, r.Errors, r.Limited)).ToList();
         }
         return rows.GroupBy(r => r.Key)
