@@ -23,7 +23,7 @@ public static class UsageApi
             .RequireRateLimiting(IngestRateLimit)
             .Accepts<List<UsageInput>>("application/json")
             .WithSummary("Ingest one usage record (a JSON object) or a batch (a JSON array, up to 10,000 records or 5 MB)")
-            .WithDescription("All-or-nothing. Authenticate with `Authorization: Bearer qp_…` or `X-Api-Key`. An `Idempotency-Key` header makes the whole batch idempotent; a record's `idempotencyKey` makes that record idempotent (per team).");
+            .WithDescription("All-or-nothing. Authenticate with `Authorization: Bearer qp_…` or `X-Api-Key`. An `Idempotency-Key` header makes the whole batch idempotent (per API key; reusing it with a different body is a 422); a record's `idempotencyKey` makes that record idempotent (per team). UTF-8 JSON only (another charset is a 415).");
         usage.MapGet("/", ListAsync).RequireAuthorization(Policies.Reader).WithSummary("List usage records (newest first, paged)");
         usage.MapGet("/summary", SummaryAsync).RequireAuthorization(Policies.Reader).WithSummary("Totals grouped by team, provider, model, apiMethod, day or hour");
         usage.MapGet("/export", ExportAsync).RequireAuthorization(Policies.Reader).WithSummary("Export the filtered records as CSV or JSON");
