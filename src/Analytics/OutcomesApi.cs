@@ -33,13 +33,17 @@ public static class OutcomesApi
         return app;
     }
 
-    public static async Task<Results<Ok<OutcomesAccepted>, ValidationProblem, ForbidHttpResult>> PostAsync(HttpContext http, IDbContextFactory<QuotaDbContext> dbFactory,
-        TimeProvider time, IOptions<IngestOptions> ingest, CancellationToken ct)
+    public static async Task<Results<Ok<OutcomesAccepted>, ValidationProblem, ForbidHttpResult, ProblemHttpResult>> PostAsync(HttpContext http,
+        IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, IOptions<IngestOptions> ingest, CancellationToken ct)
     {
+        // Same cap as usage ingestion (Ingest:MaxBodyBytes): 1,000 outcomes are far below it, and nothing unbounded is buffered.
+        var (raw, problem) = await JsonBody.ReadAsync(http.Request, ingest.Value.MaxBodyBytes, ct);
+        if (problem is not null)
+            return problem;
         List<OutcomeInput> inputs;
         try
         {
-            var body = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: ct);
+            using var body = JsonDocument.Parse(raw);
             inputs = body.RootElement.ValueKind == JsonValueKind.Array
                 ? body.RootElement.Deserialize<List<OutcomeInput>>(Json) ?? []
                 : [body.RootElement.Deserialize<OutcomeInput>(Json)!];

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
 using QuotaPortal.Pricing;
@@ -13,48 +14,132 @@ public sealed record QuotaCheckResult(string Decision, string Reason, int? Budge
 
 /// <summary>
 /// In-memory picture of every active budget's spend, so gateways can ask "may this team spend?" in microseconds.
-/// The evaluator refreshes it exactly from the database; ingestion adds to it in between.
+/// The evaluator refreshes it exactly from the database; ingestion adds to it in between. Refreshes are single-flight
+/// (concurrent callers share one), and an unknown team costs one indexed lookup, then is remembered for a short while,
+/// instead of a full reload per check.
 /// </summary>
 public sealed class QuotaView(IDbContextFactory<QuotaDbContext> dbFactory, PriceCatalog catalog, TimeProvider time, ILogger<QuotaView> log)
 {
+    private static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
+    internal static readonly TimeSpan UnknownTeamTtl = TimeSpan.FromSeconds(30);
+    private const int MaxUnknownTeams = 10_000;
+
     private sealed record Entry(Budget Budget, PeriodWindow Window, decimal Spent, IReadOnlyList<decimal> Thresholds);
-    private sealed record Snapshot(IReadOnlyList<Entry> Entries, IReadOnlyDictionary<string, (int Id, int? DepartmentId)> Teams, DateTime TakenAt)
+
+    /// <param name="LastRecordId">The newest usage record the spend includes (read in the same transaction).</param>
+    private sealed record Snapshot(IReadOnlyList<Entry> Entries, IReadOnlyDictionary<string, (int Id, int? DepartmentId)> Teams, DateTime TakenAt,
+        long LastRecordId)
     {
         public IReadOnlyDictionary<int, int?> DepartmentOf { get; } = Teams.Values.ToDictionary(t => t.Id, t => t.DepartmentId);
+        /// <summary>Spend of records after <see cref="LastRecordId"/>, per budget id.</summary>
+        public ConcurrentDictionary<int, decimal> Added { get; } = new();
     }
 
     private volatile Snapshot? snapshot;
-    private readonly ConcurrentDictionary<int, decimal> added = new();
+    private readonly Lock gate = new();
+    private Task? refreshing;
+    // Records reported while a refresh reads the database; those it did not see are carried into the new snapshot.
+    private List<UsageRecord>? arrivedDuringRefresh;
+    private readonly ConcurrentDictionary<string, DateTime> unknownTeams = new(StringComparer.Ordinal);
+    private int reloads;
 
-    public async Task RefreshAsync(CancellationToken ct = default)
+    /// <summary>How many times the view was read from the database.</summary>
+    internal int Reloads => Volatile.Read(ref reloads);
+
+    /// <summary>Test seam: runs after a refresh read the database and before it publishes the new snapshot.</summary>
+    internal Func<Task>? AfterReadForTests { get; set; }
+
+    /// <summary>Reads the view from the database; joins the refresh already running, if any.</summary>
+    public Task RefreshAsync(CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var now = time.GetUtcNow().UtcDateTime;
-        var active = await db.Budgets.AsNoTracking().Where(b => b.IsActive).ToListAsync(ct);
-        var entries = new List<Entry>(active.Count);
-        foreach (var b in active)
+        Task current;
+        lock (gate)
         {
-            try
+            if (refreshing is null)
             {
-                var window = BudgetPeriods.Current(b.Period, b.TimeZone, now, b.RollingWindowMinutes);
-                entries.Add(new Entry(b, window, await SpendCalculator.SpendAsync(db, b, window, ct), BudgetService.ParseThresholds(b.Thresholds)));
+                arrivedDuringRefresh = [];
+                // Not the caller's token: other callers wait on the same refresh.
+                var started = Task.Run(ReloadAsync, CancellationToken.None);
+                refreshing = started;
+                _ = started.ContinueWith(_ =>
+                {
+                    lock (gate)
+                        if (refreshing == started)
+                            refreshing = null;
+                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
-            catch (Exception ex) when (ex is FormatException or TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException)
+            current = refreshing;
+        }
+        return current.WaitAsync(ct);
+    }
+
+    private async Task ReloadAsync()
+    {
+        Interlocked.Increment(ref reloads);
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync();
+            var now = time.GetUtcNow().UtcDateTime;
+            // A deferred (read) transaction: the spend and the last record id come from one database snapshot, so exactly the records
+            // after that id are still to be added. (SqliteConnection.BeginTransaction() would take the write lock: BEGIN IMMEDIATE.)
+            await db.Database.OpenConnectionAsync();
+            await using var tx = ((SqliteConnection)db.Database.GetDbConnection()).BeginTransaction(deferred: true);
+            await db.Database.UseTransactionAsync(tx);
+            var lastRecordId = await db.UsageRecords.MaxAsync(r => (long?)r.Id) ?? 0;
+            var active = await db.Budgets.AsNoTracking().Where(b => b.IsActive).ToListAsync();
+            var entries = new List<Entry>(active.Count);
+            foreach (var b in active)
             {
-                // A budget the evaluator cannot read is reported there; quota checks go on with the others.
-                log.LogWarning("Budget {BudgetId} ({Name}) left out of the quota view: {Error}", b.Id, b.Name, ex.Message);
+                try
+                {
+                    var window = BudgetPeriods.Current(b.Period, b.TimeZone, now, b.RollingWindowMinutes);
+                    entries.Add(new Entry(b, window, await SpendCalculator.SpendAsync(db, b, window), BudgetService.ParseThresholds(b.Thresholds)));
+                }
+                catch (Exception ex) when (ex is FormatException or TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException)
+                {
+                    // A budget the evaluator cannot read is reported there; quota checks go on with the others.
+                    log.LogWarning("Budget {BudgetId} ({Name}) left out of the quota view: {Error}", b.Id, b.Name, ex.Message);
+                }
+            }
+            var teams = await db.Teams.AsNoTracking().Where(t => t.ArchivedAt == null).ToDictionaryAsync(t => t.Slug, t => (t.Id, t.DepartmentId));
+            await tx.CommitAsync();
+            if (AfterReadForTests is { } hook)
+                await hook();
+            lock (gate)
+            {
+                var next = new Snapshot(entries, teams, now, lastRecordId);
+                if (arrivedDuringRefresh is { Count: > 0 } arrived)
+                    Apply(next, arrived.Where(r => r.Id > lastRecordId).ToList());
+                snapshot = next;
+                arrivedDuringRefresh = null;
             }
         }
-        var teams = await db.Teams.AsNoTracking().Where(t => t.ArchivedAt == null).ToDictionaryAsync(t => t.Slug, t => (t.Id, t.DepartmentId), ct);
-        added.Clear();
-        snapshot = new Snapshot(entries, teams, now);
+        catch
+        {
+            lock (gate)
+                arrivedDuringRefresh = null;
+            throw;
+        }
     }
 
     /// <summary>Ingestion calls this after a commit: matching budgets move without a database round trip.</summary>
     public void Add(IReadOnlyList<UsageRecord> records)
     {
-        if (snapshot is not { } s)
-            return;
+        lock (gate)
+        {
+            arrivedDuringRefresh?.AddRange(records);
+            if (snapshot is not { } s)
+                return;
+            // A record the snapshot's read already saw (committed before it, reported after) must not count twice.
+            Apply(s, records.All(r => r.Id > s.LastRecordId) ? records : records.Where(r => r.Id > s.LastRecordId).ToList());
+            // Usage of a team the view has not seen (auto-created by ingestion): forget "unknown" verdicts so the next check looks again.
+            if (records.Any(r => !s.DepartmentOf.ContainsKey(r.TeamId)))
+                unknownTeams.Clear();
+        }
+    }
+
+    private static void Apply(Snapshot s, IReadOnlyList<UsageRecord> records)
+    {
         foreach (var e in s.Entries)
         {
             decimal delta = 0;
@@ -70,19 +155,38 @@ public sealed class QuotaView(IDbContextFactory<QuotaDbContext> dbFactory, Price
                 };
             }
             if (delta != 0)
-                added.AddOrUpdate(e.Budget.Id, delta, (_, v) => v + delta);
+                s.Added.AddOrUpdate(e.Budget.Id, delta, (_, v) => v + delta);
         }
+    }
+
+    /// <summary>Whether a team missing from the view exists now (created since the last refresh); "no" is remembered briefly.</summary>
+    private async Task<bool> ExistsSinceRefreshAsync(string team, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        if (unknownTeams.TryGetValue(team, out var until) && now < until)
+            return false;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await db.Teams.AnyAsync(t => t.Slug == team && t.ArchivedAt == null, ct))
+            return true;
+        if (unknownTeams.Count >= MaxUnknownTeams)
+            unknownTeams.Clear(); // made-up names must not grow this without bound
+        unknownTeams[team] = now + UnknownTeamTtl;
+        return false;
     }
 
     public async Task<QuotaCheckResult?> CheckAsync(string team, string provider, string model, long inputTokens, long outputTokens,
         string? agentId, CancellationToken ct = default)
     {
-        if (snapshot is null || time.GetUtcNow().UtcDateTime - snapshot.TakenAt > TimeSpan.FromMinutes(5))
+        if (snapshot is not { } s || time.GetUtcNow().UtcDateTime - s.TakenAt > MaxAge)
+        {
             await RefreshAsync(ct);
-        var s = snapshot!;
+            s = snapshot!;
+        }
         if (!s.Teams.ContainsKey(team))
         {
-            await RefreshAsync(ct); // a team created since the last refresh
+            if (!await ExistsSinceRefreshAsync(team, ct))
+                return null;
+            await RefreshAsync(ct);
             s = snapshot!;
         }
         if (!s.Teams.TryGetValue(team, out var t))
@@ -96,7 +200,7 @@ public sealed class QuotaView(IDbContextFactory<QuotaDbContext> dbFactory, Price
         {
             if (!Matches(e.Budget, s, t.Id, provider.ToLowerInvariant(), model, agentId))
                 continue;
-            var spent = e.Spent + added.GetValueOrDefault(e.Budget.Id);
+            var spent = e.Spent + s.Added.GetValueOrDefault(e.Budget.Id);
             var estimate = e.Budget.Metric switch { BudgetMetric.Cost => estimatedCost, BudgetMetric.Tokens => inputTokens + outputTokens, _ => 1 };
             var over = spent + estimate > e.Budget.Limit;
             var pct = e.Budget.Limit == 0 ? 0 : spent / e.Budget.Limit * 100;

@@ -89,7 +89,10 @@ public class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : Identity
 
         b.Entity<IngestBatch>(e =>
         {
-            e.HasIndex(x => new { x.TeamId, x.IdempotencyKey }).IsUnique();
+            e.Property(x => x.Scope).HasMaxLength(300);
+            e.Property(x => x.BodyHash).HasMaxLength(64);
+            e.HasIndex(x => new { x.Scope, x.IdempotencyKey }).IsUnique();
+            e.HasIndex(x => x.CreatedAt);
         });
 
         b.Entity<Outcome>(e =>

@@ -13,6 +13,8 @@ public sealed class IngestOptions
     [Range(0, 60)] public int MaxFutureMinutes { get; set; } = 5;
     /// <summary>Create unknown teams on first use instead of answering 422.</summary>
     public bool AutoCreateTeams { get; set; }
+    /// <summary>How long a batch Idempotency-Key is remembered (and a retry replays) before its row is purged.</summary>
+    [Range(1, 24 * 90)] public int IdempotencyRetentionHours { get; set; } = 72;
     /// <summary>Requests per second per API key (token bucket), with a burst of twice that.</summary>
     [Range(1, 100_000)] public int RequestsPerSecondPerKey { get; set; } = 100;
 }

@@ -23,7 +23,7 @@ public static class UsageApi
             .RequireRateLimiting(IngestRateLimit)
             .Accepts<List<UsageInput>>("application/json")
             .WithSummary("Ingest one usage record (a JSON object) or a batch (a JSON array, up to 10,000 records or 5 MB)")
-            .WithDescription("All-or-nothing. Authenticate with `Authorization: Bearer qp_…` or `X-Api-Key`. An `Idempotency-Key` header makes the whole batch idempotent; a record's `idempotencyKey` makes that record idempotent (per team).");
+            .WithDescription("All-or-nothing. Authenticate with `Authorization: Bearer qp_…` or `X-Api-Key`. An `Idempotency-Key` header makes the whole batch idempotent (per API key; reusing it with a different body is a 422); a record's `idempotencyKey` makes that record idempotent (per team). UTF-8 JSON only (another charset is a 415).");
         usage.MapGet("/", ListAsync).RequireAuthorization(Policies.Reader).WithSummary("List usage records (newest first, paged)");
         usage.MapGet("/summary", SummaryAsync).RequireAuthorization(Policies.Reader).WithSummary("Totals grouped by team, provider, model, apiMethod, day or hour");
         usage.MapGet("/export", ExportAsync).RequireAuthorization(Policies.Reader).WithSummary("Export the filtered records as CSV or JSON");
@@ -34,22 +34,9 @@ public static class UsageApi
     public static async Task<Results<Ok<IngestResult>, ValidationProblem, ProblemHttpResult>> PostAsync(
         HttpContext http, UsageIngestor ingestor, IOptions<IngestOptions> options, CancellationToken ct)
     {
-        var max = options.Value.MaxBodyBytes;
-        if (!(http.Request.ContentType?.Split(';')[0].Trim() is { } type && (type == "application/json" || type.EndsWith("+json", StringComparison.Ordinal))))
-            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type", "Send usage as application/json.");
-        if (http.Request.ContentLength > max)
-            return Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"The body may be at most {max:N0} bytes.");
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await http.Request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > max)
-                return Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", $"The body may be at most {max:N0} bytes.");
-            buffer.Write(chunk, 0, read);
-        }
-        var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        var (body, bodyProblem) = await JsonBody.ReadAsync(http.Request, options.Value.MaxBodyBytes, ct);
+        if (bodyProblem is not null)
+            return bodyProblem;
         List<UsageInput> inputs;
         try
         {
@@ -74,7 +61,8 @@ public static class UsageApi
         var grant = ApiKeyAuthenticationHandler.Grant(http);
         var caller = new IngestCaller(Actor.Name(http.User), grant);
         var batchKey = http.Request.Headers.TryGetValue("Idempotency-Key", out var k) ? k.ToString() : null;
-        var outcome = await ingestor.IngestAsync(inputs, caller, batchKey, ct);
+        var bodyHash = batchKey is null ? null : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body.Span));
+        var outcome = await ingestor.IngestAsync(inputs, caller, batchKey, ct, bodyHash: bodyHash);
         switch (outcome.Status)
         {
             case IngestStatus.Invalid:
@@ -83,6 +71,9 @@ public static class UsageApi
                 return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Unknown team",
                     detail: $"No active team with slug {string.Join(", ", outcome.Teams!.Select(t => $"'{t}'"))}. Create it on the Teams page; nothing was written.",
                     extensions: new Dictionary<string, object?> { ["teams"] = outcome.Teams });
+            case IngestStatus.IdempotencyConflict:
+                return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency-Key reused with a different body",
+                    detail: outcome.Errors!["Idempotency-Key"][0], extensions: new Dictionary<string, object?> { ["errors"] = outcome.Errors });
             case IngestStatus.Forbidden:
                 return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Team not in this key's scope",
                     detail: $"This API key may not write usage for {string.Join(", ", outcome.Teams!.Select(t => $"'{t}'"))}; nothing was written.");
@@ -104,6 +95,8 @@ public static class UsageApi
             return problem;
         var size = Math.Clamp(pageSize ?? 100, 1, 1000);
         var p = Math.Max(0, page ?? 0);
+        if ((long)p * size > UsageQueries.MaxOffset)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["page"] = [$"'page' × 'pageSize' may be at most {UsageQueries.MaxOffset:N0}; narrow 'from'/'to' to read older rows."] });
         var result = await queries.ListAsync(filter!, p, size, ct);
         return TypedResults.Ok(new UsageListResponse(result.Items, result.Total, p, size, result.Totals));
     }

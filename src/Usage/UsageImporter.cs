@@ -10,7 +10,8 @@ public sealed record ImportSummary(bool Succeeded, long Records, long Accepted, 
 /// <summary>
 /// Backfill from CSV or JSON lines, with the API's rules: the whole file is checked first and nothing is written if any
 /// record is bad; then it is written in batches of 1,000 whose idempotency keys derive from the file's content, so
-/// importing the same file again writes nothing new.
+/// importing the same file again writes nothing new. Records without their own idempotency key get one derived from their
+/// content (<see cref="ImportRecordKeys"/>), so a file that overlaps an earlier one adds only what is new.
 /// </summary>
 public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time, IEnumerable<IHistoryAnalyzer> analyzers, ILogger<UsageImporter> log)
 {
@@ -55,6 +56,7 @@ public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time, IEn
         long accepted = 0, duplicates = 0, written = 0;
         decimal writtenCost = 0;
         batchNo = 0;
+        var keys = new ImportRecordKeys();
         await foreach (var batch in BatchesAsync(open, jsonLines, errors, ct))
         {
             foreach (var r in batch)
@@ -68,6 +70,7 @@ public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time, IEn
                     last = last is null || utc > last ? utc : last;
                 }
             }
+            keys.Assign(batch);
             var outcome = await ingestor.IngestAsync(batch, caller, $"import:{fileHash}:{batchNo}", ct);
             if (outcome.Status != IngestStatus.Ok)
             {

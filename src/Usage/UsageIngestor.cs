@@ -10,7 +10,7 @@ using QuotaPortal.Teams;
 
 namespace QuotaPortal.Usage;
 
-public enum IngestStatus { Ok, Invalid, UnknownTeams, Forbidden }
+public enum IngestStatus { Ok, Invalid, UnknownTeams, Forbidden, IdempotencyConflict }
 
 public sealed record IngestOutcome(IngestStatus Status, IngestResult? Result = null, bool Replayed = false,
     IDictionary<string, string[]>? Errors = null, IReadOnlyList<string>? Teams = null);
@@ -19,8 +19,10 @@ public sealed record IngestOutcome(IngestStatus Status, IngestResult? Result = n
 public sealed record IngestCaller(string Actor, ApiKeyGrant? Grant)
 {
     public bool CanIngest(int teamId) => Grant is null || Grant.CanIngest(teamId);
-    /// <summary>Batch idempotency keys are scoped to the caller's team, or to "all teams" (0).</summary>
-    public int BatchScope => Grant?.TeamId ?? 0;
+    /// <summary>Only callers that may write every team may create one; a team-scoped key could otherwise mint teams at will.</summary>
+    public bool CanCreateTeams => Grant is null || Grant.IsAdmin || Grant.Scope == ApiKeyScopes.IngestAll;
+    /// <summary>Batch Idempotency-Keys are scoped per API key (imports: per person), so two clients picking the same key never collide.</summary>
+    public string BatchScope => Grant is { } g ? $"key:{g.KeyId}" : $"user:{Actor}";
 }
 
 /// <summary>
@@ -38,10 +40,16 @@ public sealed class UsageIngestor(SqliteConnections connections, PriceCatalog ca
     private Task? writer;
     private const int GroupRecordLimit = 8000;
 
-    private sealed record WriteJob(List<UsageRecord> Records, int BatchScope, string? BatchKey, DateTime Now)
+    // NewTeams[n] is the slug behind the placeholder team id -(n + 1) in Records: the writer creates those teams inside the
+    // batch's savepoint, so a batch that fails for any reason leaves no team behind.
+    private sealed record WriteJob(List<UsageRecord> Records, string BatchScope, string? BatchKey, string? BodyHash, DateTime Now,
+        IReadOnlyList<string> NewTeams, string Actor)
     {
-        public TaskCompletionSource<(IngestResult Result, bool Replayed)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<WriteResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    /// <summary>Result is null when the batch key was used before with a different body (a conflict).</summary>
+    private sealed record WriteResult(IngestResult? Result, bool Replayed);
 
     private void EnsureWriter()
     {
@@ -77,29 +85,42 @@ public sealed class UsageIngestor(SqliteConnections connections, PriceCatalog ca
     {
         await using var conn = await connections.OpenAsync();
         await using var tx = (SqliteTransaction)await conn.BeginTransactionAsync();
-        var outcomes = new List<(WriteJob Job, (IngestResult, bool)? Result, Exception? Error)>(group.Count);
+        var outcomes = new List<(WriteJob Job, WriteResult? Result, Exception? Error)>(group.Count);
         var inserted = new List<UsageRecord>();
+        var expiredBefore = group[0].Now.AddHours(-options.Value.IdempotencyRetentionHours);
+        await PurgeExpiredBatchesAsync(conn, tx, expiredBefore);
         for (var j = 0; j < group.Count; j++)
         {
             var job = group[j];
             await ExecAsync(conn, tx, $"SAVEPOINT b{j}");
             try
             {
-                if (job.BatchKey is not null && await FindBatchAsync(conn, tx, job.BatchScope, job.BatchKey, default) is { } previous)
+                if (job.BatchKey is not null && await FindBatchAsync(conn, tx, job.BatchScope, job.BatchKey, expiredBefore) is { } previous)
                 {
-                    outcomes.Add((job, (previous, true), null));
+                    // A stored row without a hash predates body hashing: it replays as before.
+                    var sameBody = previous.BodyHash is null || previous.BodyHash == job.BodyHash;
+                    outcomes.Add((job, new WriteResult(sameBody ? previous.Result : null, sameBody), null));
                 }
                 else
                 {
+                    if (job.NewTeams.Count > 0)
+                    {
+                        var created = new int[job.NewTeams.Count];
+                        for (var n = 0; n < created.Length; n++)
+                            created[n] = await CreateTeamAsync(conn, tx, job.NewTeams[n], job.Actor, job.Now, default);
+                        foreach (var r in job.Records)
+                            if (r.TeamId < 0)
+                                r.TeamId = created[-r.TeamId - 1];
+                    }
                     var fresh = UsageStore.InsertRecords(conn, tx, job.Records);
                     var ids = new long[job.Records.Count];
                     for (var i = 0; i < ids.Length; i++)
                         ids[i] = job.Records[i].Id != 0 ? job.Records[i].Id : await ExistingIdAsync(conn, tx, job.Records[i], default);
                     var result = new IngestResult(fresh.Count, job.Records.Count - fresh.Count, Money.FromNanos(fresh.Sum(r => r.CostNanos)), ids);
                     if (job.BatchKey is not null)
-                        await SaveBatchAsync(conn, tx, job.BatchScope, job.BatchKey, result, job.Now, default);
+                        await SaveBatchAsync(conn, tx, job.BatchScope, job.BatchKey, job.BodyHash, result, job.Now, default);
                     inserted.AddRange(fresh);
-                    outcomes.Add((job, (result, false), null));
+                    outcomes.Add((job, new WriteResult(result, false), null));
                 }
                 await ExecAsync(conn, tx, $"RELEASE b{j}");
             }
@@ -119,7 +140,7 @@ public sealed class UsageIngestor(SqliteConnections connections, PriceCatalog ca
             if (error is not null)
                 job.Done.TrySetException(error);
             else
-                job.Done.TrySetResult(result!.Value);
+                job.Done.TrySetResult(result!);
         }
     }
 
@@ -133,8 +154,10 @@ public sealed class UsageIngestor(SqliteConnections connections, PriceCatalog ca
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <param name="dryRun">Validate, resolve teams and price everything, but write nothing (imports check a whole file first).</param>
+    /// <param name="bodyHash">SHA-256 (hex) of the request body, remembered with a batch key so a reused key with another body is refused;
+    /// computed from the records when not given.</param>
     public async Task<IngestOutcome> IngestAsync(IReadOnlyList<UsageInput> inputs, IngestCaller caller, string? batchKey, CancellationToken ct = default,
-        bool dryRun = false)
+        bool dryRun = false, string? bodyHash = null)
     {
         var opt = options.Value;
         var now = time.GetUtcNow().UtcDateTime;
@@ -154,15 +177,28 @@ public sealed class UsageIngestor(SqliteConnections connections, PriceCatalog ca
         if (errors.Any)
             return new IngestOutcome(IngestStatus.Invalid, Errors: errors.ToDictionary());
 
-        await using var conn = await connections.OpenAsync(ct);
-        var teams = await LoadTeamsAsync(conn, inputs.Select(r => r.Team!.Trim()).Distinct(StringComparer.Ordinal).ToList(), ct);
-        var unknown = inputs.Select(r => r.Team!.Trim()).Distinct(StringComparer.Ordinal).Where(s => !teams.ContainsKey(s)).ToList();
+        var slugs = inputs.Select(r => r.Team!.Trim()).Distinct(StringComparer.Ordinal).ToList();
+        Dictionary<string, (int Id, bool Archived)> teams;
+        await using (var conn = await connections.OpenAsync(ct))
+            teams = await LoadTeamsAsync(conn, slugs, ct);
+        var unknown = slugs.Where(s => !teams.ContainsKey(s)).ToList();
         if (unknown.Count > 0)
         {
-            if (!opt.AutoCreateTeams || dryRun)
+            if (!opt.AutoCreateTeams)
                 return new IngestOutcome(IngestStatus.UnknownTeams, Teams: unknown);
-            foreach (var slug in unknown)
-                teams[slug] = (await CreateTeamAsync(conn, slug, caller.Actor, now, ct), false);
+            if (!caller.CanCreateTeams)
+                return new IngestOutcome(IngestStatus.Forbidden, Teams: unknown);
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                var slug = inputs[i].Team!.Trim();
+                if (!teams.ContainsKey(slug) && !Slug.IsValid(slug))
+                    errors.Add(single ? "team" : $"[{i}].team",
+                        "A new team's slug is 1-64 lowercase letters, digits and inner hyphens (like 'search-ranking'), as on the Teams page.");
+            }
+            if (errors.Any)
+                return new IngestOutcome(IngestStatus.Invalid, Errors: errors.ToDictionary());
+            for (var n = 0; n < unknown.Count; n++)
+                teams[unknown[n]] = (-(n + 1), false);
         }
         var archived = teams.Where(t => t.Value.Archived).Select(t => t.Key).ToList();
         if (archived.Count > 0)
@@ -226,10 +262,12 @@ public sealed class UsageIngestor(SqliteConnections connections, PriceCatalog ca
         if (dryRun)
             return new IngestOutcome(IngestStatus.Ok, new IngestResult(records.Count, 0, Money.FromNanos(records.Sum(r => r.CostNanos)), []));
 
-        var job = new WriteJob(records, caller.BatchScope, batchKey, now);
+        if (batchKey is not null)
+            bodyHash ??= Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(inputs, Json)));
+        var job = new WriteJob(records, caller.BatchScope, batchKey, batchKey is null ? null : bodyHash, now, unknown, caller.Actor);
         writes.Writer.TryWrite(job);
         EnsureWriter();
-        (IngestResult Result, bool Replayed) done;
+        WriteResult done;
         try
         {
             done = await job.Done.Task.WaitAsync(ct);
@@ -237,8 +275,13 @@ public sealed class UsageIngestor(SqliteConnections connections, PriceCatalog ca
         catch (SqliteException ex) when (ex.SqliteErrorCode == 19 /* constraint: another process claimed a batch key first */)
         {
             // A second portal instance or the CLI importer won the race: the retry sees its result as a replay.
-            return await IngestAsync(inputs, caller, batchKey, ct);
+            return await IngestAsync(inputs, caller, batchKey, ct, bodyHash: bodyHash);
         }
+        if (done.Result is null)
+            return new IngestOutcome(IngestStatus.IdempotencyConflict, Errors: new Dictionary<string, string[]>
+            {
+                ["Idempotency-Key"] = ["This Idempotency-Key was already used with a different body; nothing was written. Use a new key for new data."],
+            });
         if (done.Result.Accepted > 0)
             notifier.Publish(records.Where(r => r.Id != 0).ToList());
         return new IngestOutcome(IngestStatus.Ok, done.Result, done.Replayed);
@@ -258,16 +301,19 @@ public sealed class UsageIngestor(SqliteConnections connections, PriceCatalog ca
         return map;
     }
 
-    private static async Task<int> CreateTeamAsync(SqliteConnection conn, string slug, string actor, DateTime now, CancellationToken ct)
+    private static async Task<int> CreateTeamAsync(SqliteConnection conn, SqliteTransaction tx, string slug, string actor, DateTime now, CancellationToken ct)
     {
         await using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
         cmd.CommandText = """
             INSERT INTO Teams (Name, Slug, CreatedAt, Description) VALUES ($slug, $slug, $now, 'Created by ingestion') RETURNING Id;
             """;
         cmd.Parameters.AddWithValue("$slug", slug);
         cmd.Parameters.AddWithValue("$now", now);
         var id = Convert.ToInt32(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+        // The audit row commits with the team (the writer's transaction), like AuditLog.Record does for EF changes.
         await using var audit = conn.CreateCommand();
+        audit.Transaction = tx;
         audit.CommandText = """
             INSERT INTO AuditEntries (At, Actor, Action, EntityType, EntityId, Summary)
             VALUES ($now, $actor, 'team.auto-create', 'Team', $id, 'Team ' || $slug || ' created on first ingestion');
@@ -291,26 +337,54 @@ public sealed class UsageIngestor(SqliteConnections connections, PriceCatalog ca
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
-    private static async Task<IngestResult?> FindBatchAsync(SqliteConnection conn, SqliteTransaction tx, int scope, string key, CancellationToken ct)
+    private static async Task<(IngestResult Result, string? BodyHash)?> FindBatchAsync(SqliteConnection conn, SqliteTransaction tx, string scope,
+        string key, DateTime expiredBefore)
     {
+        // An expired row of this key may still be there (the purge is bounded): it no longer counts.
+        await using (var expired = conn.CreateCommand())
+        {
+            expired.Transaction = tx;
+            expired.CommandText = "DELETE FROM IngestBatches WHERE Scope = $scope AND IdempotencyKey = $key AND CreatedAt < $before";
+            expired.Parameters.AddWithValue("$scope", scope);
+            expired.Parameters.AddWithValue("$key", key);
+            expired.Parameters.AddWithValue("$before", expiredBefore);
+            await expired.ExecuteNonQueryAsync();
+        }
         await using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = "SELECT ResultJson FROM IngestBatches WHERE TeamId = $team AND IdempotencyKey = $key";
-        cmd.Parameters.AddWithValue("$team", scope);
+        cmd.CommandText = "SELECT ResultJson, BodyHash FROM IngestBatches WHERE Scope = $scope AND IdempotencyKey = $key";
+        cmd.Parameters.AddWithValue("$scope", scope);
         cmd.Parameters.AddWithValue("$key", key);
-        return await cmd.ExecuteScalarAsync(ct) is string json ? JsonSerializer.Deserialize<IngestResult>(json, Json) : null;
+        await using var reader = await cmd.ExecuteReaderAsync();
+        if (!await reader.ReadAsync())
+            return null;
+        return (JsonSerializer.Deserialize<IngestResult>(reader.GetString(0), Json)!, reader.IsDBNull(1) ? null : reader.GetString(1));
     }
 
-    private static async Task SaveBatchAsync(SqliteConnection conn, SqliteTransaction tx, int scope, string key, IngestResult result,
-        DateTime now, CancellationToken ct)
+    /// <summary>Drops remembered batches past the retention, a bounded number per write so no single commit pays for a backlog.</summary>
+    private static async Task PurgeExpiredBatchesAsync(SqliteConnection conn, SqliteTransaction tx, DateTime expiredBefore)
     {
         await using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText = """
-            INSERT INTO IngestBatches (TeamId, IdempotencyKey, CreatedAt, RecordCount, ResultJson) VALUES ($team, $key, $now, $count, $json)
+            DELETE FROM IngestBatches WHERE Id IN (SELECT Id FROM IngestBatches WHERE CreatedAt < $before ORDER BY CreatedAt LIMIT 200)
             """;
-        cmd.Parameters.AddWithValue("$team", scope);
+        cmd.Parameters.AddWithValue("$before", expiredBefore);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    private static async Task SaveBatchAsync(SqliteConnection conn, SqliteTransaction tx, string scope, string key, string? bodyHash,
+        IngestResult result, DateTime now, CancellationToken ct)
+    {
+        await using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = """
+            INSERT INTO IngestBatches (Scope, IdempotencyKey, BodyHash, CreatedAt, RecordCount, ResultJson)
+            VALUES ($scope, $key, $hash, $now, $count, $json)
+            """;
+        cmd.Parameters.AddWithValue("$scope", scope);
         cmd.Parameters.AddWithValue("$key", key);
+        cmd.Parameters.AddWithValue("$hash", (object?)bodyHash ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$now", now);
         cmd.Parameters.AddWithValue("$count", result.Ids.Count);
         cmd.Parameters.AddWithValue("$json", JsonSerializer.Serialize(result, Json));

@@ -25,6 +25,9 @@ public enum UsageGroupBy { Team, Provider, Model, ApiMethod, Day, Hour }
 /// <summary>Reads for the Usage explorer and the read APIs. Summaries come from the hourly rollups unless a success filter needs raw rows.</summary>
 public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
 {
+    /// <summary>Deepest row a page may start at: OFFSET paging walks every row before it, so deeper reads narrow the dates instead.</summary>
+    public const int MaxOffset = 1_000_000;
+
     public async Task<UsageResults> ListAsync(UsageFilter filter, int page, int pageSize, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -38,7 +41,7 @@ public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
             .FirstOrDefaultAsync(ct);
         var totals = sums is null ? new UsageTotals(0, 0, 0, 0, 0, 0, 0, 0)
             : new UsageTotals(sums.Records, sums.Requests, sums.Input, sums.Output, sums.Cached, sums.Reasoning, Money.FromNanos(sums.Cost), sums.Errors);
-        var items = await Rows(db, q.OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Id).Skip(page * pageSize).Take(pageSize)).ToListAsync(ct);
+        var items = await Rows(db, q.OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Id).Skip((int)Math.Min((long)page * pageSize, MaxOffset)).Take(pageSize)).ToListAsync(ct);
         return new UsageResults(items, (int)Math.Min(int.MaxValue, totals.Records), totals);
     }
 
@@ -88,13 +91,23 @@ public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
         }
         else
         {
-            var raw = await Apply(db.UsageRecords.AsNoTracking(), filter)
-                .Select(r => new { r.TeamId, r.Provider, r.Model, r.ApiMethod, r.Timestamp, r.Requests, r.InputTokens, r.OutputTokens,
-                    r.CachedInputTokens, r.ReasoningTokens, r.CostNanos, r.Success, r.ErrorCode })
+            // The rollups have no success split, so this reads raw rows, but SQLite sums them: the result has at most one row per
+            // team × provider × model × method (× hour or day), never one per record.
+            var q = Apply(db.UsageRecords.AsNoTracking(), filter);
+            // Day and hour as two keys: SQLite computes strftime('%H') per row far cheaper than a truncated datetime.
+            var grouped = groupBy switch
+            {
+                UsageGroupBy.Hour => q.GroupBy(r => new { r.TeamId, r.Provider, r.Model, r.ApiMethod, Day = r.Timestamp.Date, r.Timestamp.Hour }),
+                UsageGroupBy.Day => q.GroupBy(r => new { r.TeamId, r.Provider, r.Model, r.ApiMethod, Day = r.Timestamp.Date, Hour = 0 }),
+                _ => q.GroupBy(r => new { r.TeamId, r.Provider, r.Model, r.ApiMethod, Day = DateTime.MinValue, Hour = 0 }),
+            };
+            var raw = await grouped
+                .Select(g => new { g.Key, Requests = g.Sum(r => (long)r.Requests), Input = g.Sum(r => r.InputTokens), Output = g.Sum(r => r.OutputTokens),
+                    Cached = g.Sum(r => r.CachedInputTokens), Reasoning = g.Sum(r => r.ReasoningTokens), Cost = g.Sum(r => r.CostNanos),
+                    Errors = g.Sum(r => r.Success ? 0L : r.Requests), Limited = g.Sum(r => r.ErrorCode == "429" ? (long)r.Requests : 0L) })
                 .ToListAsync(ct);
-            rows = raw.Select(r => (Key(groupBy, teams, r.TeamId, r.Provider, r.Model, r.ApiMethod, UsageStore.HourStart(r.Timestamp)),
-                (long)r.Requests, r.InputTokens, r.OutputTokens, r.CachedInputTokens, r.ReasoningTokens, r.CostNanos,
-                r.Success ? 0L : r.Requests, r.ErrorCode == "429" ? r.Requests : 0L)).ToList();
+            rows = raw.Select(r => (Key(groupBy, teams, r.Key.TeamId, r.Key.Provider, r.Key.Model, r.Key.ApiMethod, r.Key.Day.AddHours(r.Key.Hour)),
+                r.Requests, r.Input, r.Output, r.Cached, r.Reasoning, r.Cost, r.Errors, r.Limited)).ToList();
         }
         return rows.GroupBy(r => r.Key)
             .Select(g => new UsageGroup(g.Key, g.Sum(x => x.Requests), g.Sum(x => x.Input), g.Sum(x => x.Output), g.Sum(x => x.Cached),

@@ -69,8 +69,12 @@ public class UsageDaily : UsageRollup;
 public class IngestBatch
 {
     public long Id { get; set; }
-    public int TeamId { get; set; }
+    /// <summary>Whose key it is: "key:&lt;api key id&gt;", or "user:&lt;actor&gt;" for imports.</summary>
+    public required string Scope { get; set; }
     public required string IdempotencyKey { get; set; }
+    /// <summary>SHA-256 (hex) of the body first sent with the key: the same key with another body is refused.</summary>
+    public string? BodyHash { get; set; }
+    /// <summary>UTC; rows expire after Ingest:IdempotencyRetentionHours.</summary>
     public DateTime CreatedAt { get; set; }
     public int RecordCount { get; set; }
     public required string ResultJson { get; set; }

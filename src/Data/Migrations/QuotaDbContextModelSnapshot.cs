@@ -850,6 +850,10 @@ namespace QuotaPortal.src.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("BodyHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -864,12 +868,16 @@ namespace QuotaPortal.src.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<int>("TeamId")
-                        .HasColumnType("INTEGER");
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("TeamId", "IdempotencyKey")
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("Scope", "IdempotencyKey")
                         .IsUnique();
 
                     b.ToTable("IngestBatches");

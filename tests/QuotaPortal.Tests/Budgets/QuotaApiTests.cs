@@ -2,9 +2,14 @@ using QuotaPortal.Infrastructure;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
 using QuotaPortal.ApiKeys;
 using QuotaPortal.Budgets;
+using QuotaPortal.Data;
+using QuotaPortal.Pricing;
 using QuotaPortal.Teams;
+using QuotaPortal.Usage;
 
 namespace QuotaPortal.Tests.Budgets;
 
@@ -97,5 +102,91 @@ public sealed class QuotaApiTests(PortalFactory factory) : IClassFixture<PortalF
         var errors = (await bad.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors");
         foreach (var field in new[] { "name", "limit", "timeZone", "thresholds" })
             Assert.True(errors.TryGetProperty(field, out _), field);
+    }
+
+    /// <summary>A view of its own (not the app's singleton), so its reload count is this test's alone.</summary>
+    private QuotaView FreshView() => new(factory.Service<IDbContextFactory<QuotaDbContext>>(), factory.Service<PriceCatalog>(), factory.Time,
+        NullLogger<QuotaView>.Instance);
+
+    private async Task<int> TeamIdAsync(string slug)
+    {
+        var teams = factory.Service<TeamService>();
+        if (await teams.FindTeamAsync(slug, Ct) is { } t)
+            return t.Id;
+        await teams.CreateTeamAsync(new TeamInput(slug, slug, null, null, null), "test", Ct);
+        return (await teams.FindTeamAsync(slug, Ct))!.Id;
+    }
+
+    [Fact]
+    public async Task Fifty_concurrent_checks_on_a_cold_view_share_one_reload()
+    {
+        var view = FreshView();
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var checks = Enumerable.Range(0, 50).Select(_ => Task.Run(async () =>
+        {
+            await start.Task;
+            return await view.CheckAsync("quiet", "openai", "gpt-4o", 100, 0, null, Ct);
+        }, Ct)).ToList();
+
+        start.SetResult();
+        var results = await Task.WhenAll(checks);
+
+        Assert.All(results, r => Assert.NotNull(r));
+        Assert.Equal(1, view.Reloads);
+    }
+
+    [Fact]
+    public async Task Checks_for_an_unknown_team_do_not_reload_the_view_each_time()
+    {
+        var view = FreshView();
+        await view.RefreshAsync(Ct);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => view.CheckAsync("no-such-team", "openai", "gpt-4o", 100, 0, null, Ct)));
+
+        Assert.All(results, Assert.Null);
+        Assert.True(view.Reloads <= 2, $"{view.Reloads} reloads");
+    }
+
+    [Fact]
+    public async Task A_team_created_after_the_last_refresh_is_found_by_the_next_check()
+    {
+        var view = FreshView();
+        await view.RefreshAsync(Ct);
+        await TeamIdAsync("latecomer");
+
+        var result = await view.CheckAsync("latecomer", "openai", "gpt-4o", 100, 0, null, Ct);
+
+        Assert.NotNull(result);
+        Assert.Equal(2, view.Reloads);
+    }
+
+    [Fact]
+    public async Task Usage_reported_while_a_refresh_reads_is_neither_lost_nor_counted_twice()
+    {
+        var teamId = await TeamIdAsync("racer");
+        (await admin.PostAsJsonAsync("/api/v1/budgets", Budget("Racer daily", teamId, 100, EnforcementMode.Block), Ct)).EnsureSuccessStatusCode();
+        var ingestor = factory.Service<UsageIngestor>();
+        var caller = new IngestCaller("test", null);
+        UsageInput Call(long input) => new() { Team = "racer", Provider = "openai", Model = "gpt-4", ApiMethod = "chat.completions", InputTokens = input, OutputTokens = 0 };
+        var reported = new List<UsageRecord>();
+        using var _ = factory.Service<UsageNotifier>().SubscribeInline(records => { lock (reported) reported.AddRange(records); });
+
+        // $3 committed before the refresh reads (the read includes it), reported to the view only while the refresh runs.
+        Assert.Equal(IngestStatus.Ok, (await ingestor.IngestAsync([Call(100_000)], caller, null, Ct)).Status);
+        var view = FreshView();
+        view.AfterReadForTests = async () =>
+        {
+            // $6 committed after the read, while the refresh is still to publish its snapshot.
+            Assert.Equal(IngestStatus.Ok, (await ingestor.IngestAsync([Call(200_000)], caller, null, Ct)).Status);
+            List<UsageRecord> all;
+            lock (reported)
+                all = [.. reported];
+            view.Add(all);
+        };
+        await view.RefreshAsync(Ct);
+        view.AfterReadForTests = null;
+
+        var result = await view.CheckAsync("racer", "openai", "gpt-4", 0, 0, null, Ct);
+        Assert.Equal(9m, result!.Spent); // gpt-4 input at $30/M: $3 read from the database + $6 reported during the refresh
     }
 }

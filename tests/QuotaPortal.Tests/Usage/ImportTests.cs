@@ -98,4 +98,40 @@ public sealed class ImportTests(PortalFactory factory) : IClassFixture<PortalFac
         await using var db = await factory.Service<IDbContextFactory<QuotaDbContext>>().CreateDbContextAsync(Ct);
         Assert.Equal(1, await db.UsageHourly.Where(h => h.Model == "claude-3-haiku").SumAsync(h => h.RateLimited, Ct));
     }
+
+    /// <summary>An export-like file for October days <paramref name="from"/>..<paramref name="to"/>: two calls a day, and on the 12th the
+    /// morning call twice (two identical calls, both real).</summary>
+    private static string OctoberCsv(int from, int to)
+    {
+        var sb = new StringBuilder("timestamp,team,provider,model,apiMethod,inputTokens,outputTokens,agentId\n");
+        for (var d = from; d <= to; d++)
+        {
+            var morning = CultureInvariant($"2026-10-{d:00}T08:00:00.000Z,research,anthropic,claude-3-5-sonnet-20241022,chat.completions,{100 + d},50,overlap\n");
+            sb.Append(morning);
+            if (d == 12)
+                sb.Append(morning);
+            sb.Append(CultureInvariant($"2026-10-{d:00}T15:30:00.250Z,research,anthropic,claude-3-5-sonnet-20241022,chat.completions,{900 + d},70,overlap\n"));
+        }
+        return sb.ToString();
+    }
+
+    [Fact]
+    public async Task Overlapping_imports_count_the_overlap_once()
+    {
+        var a = await ImportAsync(OctoberCsv(1, 15));
+        var b = await ImportAsync(OctoberCsv(10, 30));
+
+        Assert.True(a.Succeeded, string.Join("; ", a.Errors));
+        Assert.True(b.Succeeded, string.Join("; ", b.Errors));
+        Assert.Equal(31, a.Accepted);
+        Assert.Equal(13, b.Duplicates);   // days 10-15: 2 a day, and the 12th's repeated call
+        Assert.Equal(30, b.Accepted);     // days 16-30
+        await using var db = await factory.Service<IDbContextFactory<QuotaDbContext>>().CreateDbContextAsync(Ct);
+        var model = "claude-3-5-sonnet-20241022";
+        Assert.Equal(61, await db.UsageRecords.CountAsync(r => r.Model == model, Ct)); // the union: 30 days × 2 + the 12th's second call
+        Assert.Equal(61, await db.UsageDaily.Where(r => r.Model == model).SumAsync(r => r.RecordCount, Ct));
+        var union = Enumerable.Range(1, 30).Sum(d => (100L + d) * (d == 12 ? 2 : 1) + 900 + d);
+        Assert.Equal(union, await db.UsageDaily.Where(r => r.Model == model).SumAsync(r => r.InputTokens, Ct));
+        Assert.Equal(a.TotalCost + b.TotalCost, await db.UsageRecords.Where(r => r.Model == model).SumAsync(r => r.CostNanos, Ct) / 1_000_000_000m);
+    }
 }
