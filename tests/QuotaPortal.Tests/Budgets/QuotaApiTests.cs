@@ -113,7 +113,7 @@ public sealed class QuotaApiTests(PortalFactory factory) : IClassFixture<PortalF
         var teams = factory.Service<TeamService>();
         if (await teams.FindTeamAsync(slug, Ct) is { } t)
             return t.Id;
-        await teams.CreateTeamAsync(new TeamInput(slug, slug, null, null, null), "test", Ct);
+        await teams.CreateTeamAsync(new TeamInput(slug, slug, null, null, null), AccessScope.System.WithActor("test"), Ct);
         return (await teams.FindTeamAsync(slug, Ct))!.Id;
     }
 

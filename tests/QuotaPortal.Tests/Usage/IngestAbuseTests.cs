@@ -1,3 +1,4 @@
+using QuotaPortal.Infrastructure;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -26,11 +27,11 @@ public sealed class IngestAbuseTests(PortalFactory factory) : IClassFixture<Port
             .UseSetting("Ingest:MaxBodyBytes", MaxBody.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         var teams = Service<TeamService>();
         if (await teams.FindTeamAsync("search", Ct) is null)
-            await teams.CreateTeamAsync(new TeamInput("Search", "search", null, null, null), "test", Ct);
+            await teams.CreateTeamAsync(new TeamInput("Search", "search", null, null, null), AccessScope.System.WithActor("test"), Ct);
         var keys = Service<ApiKeyService>();
-        searchKey = (await keys.CreateAsync($"search-{Guid.NewGuid():N}", "ingest:search", null, "test", Ct)).Value!.Secret;
-        otherSearchKey = (await keys.CreateAsync($"search2-{Guid.NewGuid():N}", "ingest:search", null, "test", Ct)).Value!.Secret;
-        allKey = (await keys.CreateAsync($"all-{Guid.NewGuid():N}", "ingest:*", null, "test", Ct)).Value!.Secret;
+        searchKey = (await keys.CreateAsync($"search-{Guid.NewGuid():N}", "ingest:search", null, AccessScope.System.WithActor("test"), Ct)).Value!.Secret;
+        otherSearchKey = (await keys.CreateAsync($"search2-{Guid.NewGuid():N}", "ingest:search", null, AccessScope.System.WithActor("test"), Ct)).Value!.Secret;
+        allKey = (await keys.CreateAsync($"all-{Guid.NewGuid():N}", "ingest:*", null, AccessScope.System.WithActor("test"), Ct)).Value!.Secret;
     }
 
     public async ValueTask DisposeAsync() => await app.DisposeAsync();
