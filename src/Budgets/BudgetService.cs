@@ -160,6 +160,12 @@ public sealed class BudgetService(IDbContextFactory<QuotaDbContext> dbFactory, A
     private static async Task<(FieldErrors, List<decimal>)> ValidateAsync(QuotaDbContext db, BudgetInput input, CancellationToken ct)
     {
         var errors = new FieldErrors().Require("name", input.Name, 120);
+        if (!Enum.IsDefined(input.Metric))
+            errors.Add("metric", $"'metric' must be one of: {string.Join(", ", Enum.GetNames<BudgetMetric>())}.");
+        if (!Enum.IsDefined(input.Period))
+            errors.Add("period", $"'period' must be one of: {string.Join(", ", Enum.GetNames<BudgetPeriod>())}.");
+        if (!Enum.IsDefined(input.Enforcement))
+            errors.Add("enforcement", $"'enforcement' must be one of: {string.Join(", ", Enum.GetNames<EnforcementMode>())}.");
         if (input.Limit <= 0)
             errors.Add("limit", "'limit' must be greater than 0.");
         if (input.Metric != BudgetMetric.Cost && input.Limit != decimal.Truncate(input.Limit))

@@ -225,8 +225,8 @@ public static class QuotaPortalServices
         services.AddHostedService<Budgets.EvaluationService>();
         services.AddHostedService(sp => sp.GetRequiredService<Notifications.NotificationDispatcher>());
         services.AddHostedService(sp => sp.GetRequiredService<QuotaPortal.Analytics.ReportMailer>());
-        // Enums travel as their names ("Monthly", "Block"), in and out.
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        // Enums travel as their names only: a number ("period": 99) would bind to a value no code handles.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(allowIntegerValues: false)));
         services.AddProblemDetails();
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {

@@ -25,7 +25,8 @@ public sealed class TrendsTests : BunitContext, IClassFixture<PortalFactory>
         this.factory = factory;
         foreach (var type in new[] { typeof(TrendsService), typeof(TeamService), typeof(TimeProvider), typeof(QuotaPortal.Infrastructure.IAccessScopeResolver) })
             Services.AddSingleton(type, factory.Services.GetRequiredService(type));
-        AddAuthorization().SetAuthorized(PortalFactory.ViewerEmail).SetRoles(Roles.Viewer);
+        AddAuthorization().SetAuthorized(PortalFactory.ViewerEmail).SetRoles(Roles.Viewer)
+            .SetClaims(new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, "bunit-viewer"));
         this.AddTestServices();
     }
 

@@ -200,6 +200,6 @@ public sealed class HostileInputTests(PortalFactory factory) : IClassFixture<Por
         Assert.Equal(before.Budgets, after.Budgets);
         Assert.Equal(before.Keys, after.Keys);
         Assert.Equal(before.Prices, after.Prices);
-        TestContext.Current.SendDiagnosticMessage($"hostile suite: {sent} requests over {targets.Length} endpoints; statuses {string.Join(", ", byStatus.Select(s => $"{s.Key}×{s.Value}"))}");
+        TestContext.Current.TestOutputHelper?.WriteLine($"hostile suite: {sent} requests over {targets.Length} endpoints; statuses {string.Join(", ", byStatus.Select(s => $"{s.Key}×{s.Value}"))}");
     }
 }
