@@ -126,7 +126,7 @@ public static class PortalCli
                 return 1;
             }
             var summary = await sp.GetRequiredService<Usage.UsageImporter>().ImportAsync(() => path.OpenRead(),
-                Usage.UsageImporter.IsJsonLines(path.Name), "cli", null, token);
+                Usage.UsageImporter.IsJsonLines(path.Name), AccessScope.System.WithActor("cli"), null, token);
             if (!summary.Succeeded)
             {
                 await stderr.WriteLineAsync($"error: nothing imported from {path.Name}; fix these and run again:");

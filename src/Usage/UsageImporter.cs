@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 
+using QuotaPortal.Infrastructure;
+
 namespace QuotaPortal.Usage;
 
 public sealed record ImportProgress(long RecordsRead, long RecordsWritten, string Phase);
@@ -23,9 +25,12 @@ public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time, IEn
         || fileName.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
 
     /// <param name="open">Opens the file from the start; it is read twice (check, then write).</param>
-    public async Task<ImportSummary> ImportAsync(Func<Stream> open, bool jsonLines, string actor, IProgress<ImportProgress>? progress = null,
+    public async Task<ImportSummary> ImportAsync(Func<Stream> open, bool jsonLines, AccessScope who, IProgress<ImportProgress>? progress = null,
         CancellationToken ct = default)
     {
+        if (!who.IsAdmin)
+            throw new UnauthorizedAccessException("Only an admin may import usage.");
+        var actor = who.Actor;
         var started = time.GetTimestamp();
         string fileHash;
         await using (var s = open())

@@ -38,7 +38,7 @@ public sealed class AnomalyServiceTests(PortalFactory factory) : IClassFixture<P
     private async Task ImportAsync(string csv)
     {
         var bytes = Encoding.UTF8.GetBytes(csv);
-        var summary = await factory.Service<UsageImporter>().ImportAsync(() => new MemoryStream(bytes), false, "test", null, Ct);
+        var summary = await factory.Service<UsageImporter>().ImportAsync(() => new MemoryStream(bytes), false, AccessScope.System.WithActor("test"), null, Ct);
         Assert.True(summary.Succeeded, string.Join("; ", summary.Errors));
     }
 

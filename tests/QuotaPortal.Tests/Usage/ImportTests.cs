@@ -30,7 +30,7 @@ public sealed class ImportTests(PortalFactory factory) : IClassFixture<PortalFac
     private Task<ImportSummary> ImportAsync(string content, bool jsonLines = false)
     {
         var bytes = Encoding.UTF8.GetBytes(content);
-        return factory.Service<UsageImporter>().ImportAsync(() => new MemoryStream(bytes), jsonLines, "admin@example.com", null, Ct);
+        return factory.Service<UsageImporter>().ImportAsync(() => new MemoryStream(bytes), jsonLines, AccessScope.System.WithActor("admin@example.com"), null, Ct);
     }
 
     private static string Csv(int rows, int start = 0)
