@@ -36,12 +36,12 @@ public sealed class TeamLimitTests(PortalServer server) : E2ETest(server), IClas
         // 2. Signed in as that viewer, every page shows the Search team only.
         await Context.ClearCookiesAsync();
         await SignInAsync(LeadEmail);
-        await Expect(Page.Locator("[data-testid=team-table], main").First).ToContainTextAsync("Search");
+        await Expect(Page.Locator(".mud-main-content")).ToContainTextAsync("Search");
         await Shots("dashboard-limited");
         foreach (var path in new[] { "/", "/usage", "/budgets", "/trends", "/reports", "/teams" })
         {
             await GoToAsync(path);
-            var text = await Page.Locator("main").InnerTextAsync();
+            var text = await Page.Locator(".mud-main-content").InnerTextAsync();
             foreach (var other in new[] { "Support Bots", "Code Assist", "Legal Review", "Marketing Content" })
                 Assert.DoesNotContain(other, text);
         }
@@ -58,9 +58,13 @@ public sealed class TeamLimitTests(PortalServer server) : E2ETest(server), IClas
             await ScreenshotAsync($"{name}-{size}-light");
             if (Environment.GetEnvironmentVariable("QP_SCREENSHOTS") is not null)
             {
-                await Page.Locator("[data-testid=theme-toggle]").ClickAsync();
+                // Clicked from script: an open dialog's overlay covers the app bar.
+                const string toggle = "document.querySelector('[data-testid=theme-toggle]').click()";
+                await Page.EvaluateAsync(toggle);
+                await Page.WaitForTimeoutAsync(300);
                 await ScreenshotAsync($"{name}-{size}-dark");
-                await Page.Locator("[data-testid=theme-toggle]").ClickAsync();
+                await Page.EvaluateAsync(toggle);
+                await Page.WaitForTimeoutAsync(300);
             }
         }
         await Page.SetViewportSizeAsync(1280, 800);

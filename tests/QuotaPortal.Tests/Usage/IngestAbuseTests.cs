@@ -18,7 +18,7 @@ public sealed class IngestAbuseTests(PortalFactory factory) : IClassFixture<Port
 {
     private const int MaxBody = 64 * 1024;
     private WebApplicationFactory<Program> app = default!;
-    private string searchKey = "", otherSearchKey = "", allKey = "";
+    private string searchKey = "", otherSearchKey = "", allKey = "", readKey = "";
 
     public async ValueTask InitializeAsync()
     {
@@ -32,6 +32,8 @@ public sealed class IngestAbuseTests(PortalFactory factory) : IClassFixture<Port
         searchKey = (await keys.CreateAsync($"search-{Guid.NewGuid():N}", "ingest:search", null, AccessScope.System.WithActor("test"), Ct)).Value!.Secret;
         otherSearchKey = (await keys.CreateAsync($"search2-{Guid.NewGuid():N}", "ingest:search", null, AccessScope.System.WithActor("test"), Ct)).Value!.Secret;
         allKey = (await keys.CreateAsync($"all-{Guid.NewGuid():N}", "ingest:*", null, AccessScope.System.WithActor("test"), Ct)).Value!.Secret;
+        // ingest:* writes for every team but reads no spend; reads go through a read:* key.
+        readKey = (await keys.CreateAsync($"read-{Guid.NewGuid():N}", "read:*", null, AccessScope.System.WithActor("test"), Ct)).Value!.Secret;
     }
 
     public async ValueTask DisposeAsync() => await app.DisposeAsync();
@@ -268,7 +270,7 @@ public sealed class IngestAbuseTests(PortalFactory factory) : IClassFixture<Port
     [InlineData("page=2147483647&pageSize=2147483647")]
     public async Task Page_beyond_the_offset_limit_is_a_400_naming_page(string query)
     {
-        var response = await Client(allKey).GetAsync("/api/v1/usage?" + query, Ct);
+        var response = await Client(readKey).GetAsync("/api/v1/usage?" + query, Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors");
@@ -278,7 +280,7 @@ public sealed class IngestAbuseTests(PortalFactory factory) : IClassFixture<Port
     [Fact]
     public async Task Deep_page_within_the_limit_answers_an_empty_page()
     {
-        var response = await Client(allKey).GetFromJsonAsync<JsonElement>("/api/v1/usage?page=999&pageSize=1000", Ct);
+        var response = await Client(readKey).GetFromJsonAsync<JsonElement>("/api/v1/usage?page=999&pageSize=1000", Ct);
         Assert.Empty(response.GetProperty("items").EnumerateArray());
     }
 
@@ -300,8 +302,8 @@ public sealed class IngestAbuseTests(PortalFactory factory) : IClassFixture<Port
             new[] { At(h1, true), At(h1, true), At(h1, false, "500", 2), At(h2, false, "429", 3), At(h2, true) }, Ct);
         Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
 
-        var failed = await Client(allKey).GetFromJsonAsync<JsonElement[]>("/api/v1/usage/summary?team=summary-team&success=false&groupBy=hour", Ct);
-        var succeeded = await Client(allKey).GetFromJsonAsync<JsonElement[]>("/api/v1/usage/summary?team=summary-team&success=true&groupBy=team", Ct);
+        var failed = await Client(readKey).GetFromJsonAsync<JsonElement[]>("/api/v1/usage/summary?team=summary-team&success=false&groupBy=hour", Ct);
+        var succeeded = await Client(readKey).GetFromJsonAsync<JsonElement[]>("/api/v1/usage/summary?team=summary-team&success=true&groupBy=team", Ct);
 
         Assert.Equal([(h1.ToString("yyyy-MM-ddTHH:00Z", System.Globalization.CultureInfo.InvariantCulture), 2L, 2L, 0L),
                 (h2.ToString("yyyy-MM-ddTHH:00Z", System.Globalization.CultureInfo.InvariantCulture), 3L, 3L, 3L)],
