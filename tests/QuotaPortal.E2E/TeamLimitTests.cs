@@ -37,6 +37,7 @@ public sealed class TeamLimitTests(PortalServer server) : E2ETest(server), IClas
         await Context.ClearCookiesAsync();
         await SignInAsync(LeadEmail);
         await Expect(Page.Locator(".mud-main-content")).ToContainTextAsync("Search");
+        await Expect(Page.Locator("[data-testid=user-role]")).ToHaveTextAsync("Viewer · 1 team");
         await Shots("dashboard-limited");
         foreach (var path in new[] { "/", "/usage", "/budgets", "/trends", "/reports", "/teams" })
         {
