@@ -41,9 +41,10 @@ public sealed class DatabaseInitializer(IServiceScopeFactory scopes, TimeProvide
         }
 
         var b = bootstrap.Value;
-        if (!string.IsNullOrWhiteSpace(b.AdminEmail) && !string.IsNullOrEmpty(b.AdminPassword) && !await db.Users.AnyAsync(ct))
+        var setup = scope.ServiceProvider.GetRequiredService<SetupService>();
+        // Until an Admin exists (viewers alone do not count), as for the setup page.
+        if (!string.IsNullOrWhiteSpace(b.AdminEmail) && !string.IsNullOrEmpty(b.AdminPassword) && !await setup.IsCompleteAsync(ct))
         {
-            var setup = scope.ServiceProvider.GetRequiredService<SetupService>();
             var result = await setup.CreateFirstAdminAsync(b.AdminEmail, null, b.AdminPassword, Actor.System, ct);
             if (!result.Succeeded)
                 throw new InvalidOperationException($"Bootstrap admin could not be created: {result.ErrorText}");
