@@ -140,7 +140,8 @@ public static class BudgetsApi
         if (r.EstimatedOutputTokens is < 0) errors.Add("estimatedOutputTokens", "'estimatedOutputTokens' cannot be negative.");
         if (errors.Any)
             return TypedResults.ValidationProblem(errors.ToDictionary());
-        if (!scope.IsOrgWide && (await teams.FindTeamAsync(r.Team, ct) is not { } known || !scope.CanSeeTeam(known.Id)))
+        // By slug only: FindTeamAsync also takes an id, and "7" may be team 7 while the check below is for the team whose slug is "7".
+        if (!scope.IsOrgWide && (await teams.FindTeamAsync(r.Team, ct) is not { } known || known.Slug != r.Team || !scope.CanSeeTeam(known.Id)))
             return TypedResults.Problem(statusCode: 403, title: "Team not in your scope");
         var result = await quotas.CheckAsync(r.Team, r.Provider, r.Model, r.EstimatedInputTokens ?? 0, r.EstimatedOutputTokens ?? 0, r.AgentId, ct);
         return result is null

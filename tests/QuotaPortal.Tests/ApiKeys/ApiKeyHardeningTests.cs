@@ -44,6 +44,23 @@ public sealed class ApiKeyHardeningTests(PortalFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_team_key_cannot_ask_about_a_team_whose_slug_is_its_own_teams_id()
+    {
+        var teams = factory.Service<TeamService>();
+        var own = (await teams.CreateTeamAsync(new TeamInput("Numbers", "numbers", null, null, null), System, Ct)).Value!;
+        var lookalike = own.Id.ToString(global::System.Globalization.CultureInfo.InvariantCulture);
+        if (await teams.FindTeamAsync(lookalike, Ct) is not { Slug: var slug } || slug != lookalike)
+            await teams.CreateTeamAsync(new TeamInput("Lookalike", lookalike, null, null, null), System, Ct);
+        var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync("numbers", "read:numbers", null, System, Ct)).Value!.Secret);
+
+        var check = await client.PostAsJsonAsync("/api/v1/quota/check", new { team = lookalike, provider = "openai", model = "gpt-4o" }, Ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, check.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/v1/quota/check", new { team = "numbers", provider = "openai", model = "gpt-4o" }, Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task Malformed_and_unknown_keys_are_refused_without_growing_the_key_cache()
     {
         var keys = factory.Service<ApiKeyService>();
