@@ -154,8 +154,7 @@ public sealed class UserService(IServiceScopeFactory scopes, AuditLog audit, Tim
         db.UserTeamLimits.RemoveRange(existing);
         db.UserTeamLimits.AddRange(teamIds.Distinct().Select(id => new UserTeamLimit { UserId = userId, TeamId = id }));
         db.UserTeamLimits.AddRange(departmentIds.Distinct().Select(id => new UserTeamLimit { UserId = userId, DepartmentId = id }));
-        var after = teamIds.Count == 0 && departmentIds.Count == 0 ? "every team"
-            : string.Join(", ", teamNames.Values.Order().Select(n => $"team {n}").Concat(departmentNames.Values.Order().Select(n => $"department {n}")));
+        var after = DescribeLimits(teamNames.Values, departmentNames.Values);
         audit.Record(db, who.Actor, "user.team-limits", "User", user.Id, $"{user.Email} now sees {after}", new { sees = before }, new { sees = after });
         await db.SaveChangesAsync(ct);
         return ServiceResult<UserView>.Ok((await ListAsync(ct)).Single(u => u.Id == userId));
@@ -163,13 +162,17 @@ public sealed class UserService(IServiceScopeFactory scopes, AuditLog audit, Tim
 
     private static async Task<string> DescribeLimitsAsync(QuotaDbContext db, List<UserTeamLimit> limits, CancellationToken ct)
     {
-        if (limits.Count == 0)
-            return "every team";
         var teamIds = limits.Where(l => l.TeamId is not null).Select(l => l.TeamId!.Value).ToList();
         var departmentIds = limits.Where(l => l.DepartmentId is not null).Select(l => l.DepartmentId!.Value).ToList();
-        var teams = await db.Teams.AsNoTracking().Where(t => teamIds.Contains(t.Id)).Select(t => t.Slug).OrderBy(s => s).ToListAsync(ct);
-        var departments = await db.Departments.AsNoTracking().Where(d => departmentIds.Contains(d.Id)).Select(d => d.Slug).OrderBy(s => s).ToListAsync(ct);
-        return string.Join(", ", teams.Select(n => $"team {n}").Concat(departments.Select(n => $"department {n}")));
+        return DescribeLimits(await db.Teams.AsNoTracking().Where(t => teamIds.Contains(t.Id)).Select(t => t.Slug).ToListAsync(ct),
+            await db.Departments.AsNoTracking().Where(d => departmentIds.Contains(d.Id)).Select(d => d.Slug).ToListAsync(ct));
+    }
+
+    /// <summary>"team a, team b, department c", or "every team" when there are no limits.</summary>
+    private static string DescribeLimits(IEnumerable<string> teamSlugs, IEnumerable<string> departmentSlugs)
+    {
+        var parts = teamSlugs.Order().Select(n => $"team {n}").Concat(departmentSlugs.Order().Select(n => $"department {n}")).ToList();
+        return parts.Count == 0 ? "every team" : string.Join(", ", parts);
     }
 
     public async Task<ServiceResult<UserView>> SetLockedAsync(string userId, bool locked, AccessScope who, CancellationToken ct = default)
