@@ -1,6 +1,6 @@
 using QuotaPortal.Cli;
 using QuotaPortal.Data;
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Composition;
 
 // `dotnet run -- users add …`, `-- migrate`, `-- demo`: the same binary, configuration and database as the portal.
 if (PortalCli.Handles(args))

@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Audit;
 using QuotaPortal.Data;
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 
 namespace QuotaPortal.Alerts;
 

@@ -4,7 +4,7 @@ using System.Text.Encodings.Web;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using QuotaPortal.Users;
 
 namespace QuotaPortal.ApiKeys;

@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Audit;
 using QuotaPortal.Data;
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using QuotaPortal.Teams;
 
 namespace QuotaPortal.ApiKeys;

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 
 namespace QuotaPortal.ApiKeys;
 

@@ -5,6 +5,8 @@ using QuotaPortal.Alerts;
 using QuotaPortal.Data;
 using QuotaPortal.Usage;
 
+using QuotaPortal.Kernel;
+
 namespace QuotaPortal.Budgets;
 
 public sealed record EvaluationReport(int Budgets, int Raised, int Updated, int Resolved, IReadOnlyList<string> Errors);
@@ -15,7 +17,7 @@ public sealed record EvaluationReport(int Budgets, int Raised, int Updated, int 
 /// New alerts and their notifications are written in one transaction. One failing budget never stops the others.
 /// </summary>
 public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, AlertNotifier notifier, ILogger<BudgetEvaluator> log,
-    Microsoft.Extensions.Options.IOptions<EvaluationOptions> options, Analytics.IDashboardInsights insights)
+    Microsoft.Extensions.Options.IOptions<EvaluationOptions> options)
 {
     public async Task<EvaluationReport> EvaluateAsync(IReadOnlyCollection<int>? onlyBudgets = null, CancellationToken ct = default)
     {
@@ -43,7 +45,7 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
             try
             {
                 await using var budgetDb = await dbFactory.CreateDbContextAsync(ct);
-                var r = await EvaluateBudgetAsync(budgetDb, budget, names, now, insights, ct);
+                var r = await EvaluateBudgetAsync(budgetDb, budget, names, now, ct);
                 raised += r.Raised.Count;
                 updated += r.Updated;
                 resolved += r.Resolved;
@@ -68,7 +70,7 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
     private sealed record BudgetOutcome(List<Alert> Raised, int Updated, int Resolved, List<long> Changed);
 
     private static async Task<BudgetOutcome> EvaluateBudgetAsync(QuotaDbContext db, Budget b, BudgetService.ScopeNames names, DateTime now,
-        Analytics.IDashboardInsights insights, CancellationToken ct)
+        CancellationToken ct)
     {
         var window = BudgetPeriods.Current(b.Period, b.TimeZone, now, b.RollingWindowMinutes);
         var spent = await SpendCalculator.SpendAsync(db, b, window, ct);
@@ -149,7 +151,7 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
             var length = window.Length.TotalSeconds;
             if (elapsed >= length * 0.1 && spent < b.Limit)
             {
-                var projection = await ProjectAsync(db, b, window, spent, now, insights, ct);
+                var projection = await ProjectAsync(db, b, window, spent, now, ct);
                 var projected = projection.Projected;
                 var projectedPct = projected / b.Limit * 100;
                 var dedup = $"forecast:{b.Id}:{periodKey}";
@@ -195,12 +197,12 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
         return outcome with { Updated = updated, Resolved = resolvedCount };
     }
 
-    private static async Task<Analytics.PeriodProjection> ProjectAsync(QuotaDbContext db, Budget b, PeriodWindow window, decimal spent, DateTime now,
-        Analytics.IDashboardInsights insights, CancellationToken ct)
+    private static async Task<Forecasting.PeriodProjection> ProjectAsync(QuotaDbContext db, Budget b, PeriodWindow window, decimal spent, DateTime now,
+        CancellationToken ct)
     {
         if (b.Metric != BudgetMetric.Cost || b.Period is BudgetPeriod.Daily or BudgetPeriod.Rolling || b.Provider is not null || b.Model is not null || b.AgentId is not null)
-            return Analytics.IDashboardInsights.RunRate(spent, window.StartUtc, window.EndUtc, now, b.Limit);
-        var from = now.Date.AddDays(-(insights.HistoryDays + 31));
+            return Forecasting.SpendProjection.RunRate(spent, window.StartUtc, window.EndUtc, now, b.Limit);
+        var from = now.Date.AddDays(-(Forecasting.SpendProjection.HistoryDays + 31));
         var q = db.UsageDaily.AsNoTracking().Where(r => r.BucketStart >= from);
         if (b.TeamId is { } team)
             q = q.Where(r => r.TeamId == team);
@@ -208,7 +210,7 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
             q = q.Where(r => db.Teams.Any(t => t.Id == r.TeamId && t.DepartmentId == dept));
         var daily = (await q.GroupBy(r => r.BucketStart).Select(g => new { g.Key, Cost = g.Sum(r => r.CostNanos) }).ToListAsync(ct))
             .ToDictionary(x => DateOnly.FromDateTime(x.Key), x => Money.FromNanos(x.Cost));
-        return insights.ProjectPeriod(daily, spent, DateOnly.FromDateTime(now), DateOnly.FromDateTime(window.StartUtc),
+        return Forecasting.SpendProjection.ProjectPeriod(daily, spent, DateOnly.FromDateTime(now), DateOnly.FromDateTime(window.StartUtc),
             DateOnly.FromDateTime(window.EndUtc.AddTicks(-1)), b.Limit);
     }
 

@@ -5,6 +5,8 @@ using QuotaPortal.Data;
 using QuotaPortal.Pricing;
 using QuotaPortal.Usage;
 
+using QuotaPortal.Kernel;
+
 namespace QuotaPortal.Budgets;
 
 public enum QuotaDecision { Allow, Warn, Block }

@@ -2,6 +2,8 @@ using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
 using QuotaPortal.Usage;
 
+using QuotaPortal.Kernel;
+
 namespace QuotaPortal.Budgets;
 
 /// <summary>

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using QuotaPortal.Data;
 using QuotaPortal.Demo;
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Composition;
+using QuotaPortal.Kernel;
 using QuotaPortal.Users;
 
 namespace QuotaPortal.Cli;
@@ -12,7 +13,7 @@ namespace QuotaPortal.Cli;
 /// </summary>
 public static class PortalCli
 {
-    private static readonly string[] Commands = ["users", "migrate", "demo", "keys", "import", "analyze", "bench"];
+    private static readonly string[] Commands = ["users", "migrate", "demo", "keys", "import", "analyze"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Commands.Contains(args[0], StringComparer.OrdinalIgnoreCase);
 
@@ -155,37 +156,16 @@ public static class PortalCli
                 await stderr.WriteLineAsync("error: --to must be after --from.");
                 return 1;
             }
-            var report = await sp.GetRequiredService<Analytics.Anomalies.AnomalyService>().BackfillAsync(teams, from, to, token);
+            var report = await sp.GetRequiredService<QuotaPortal.Anomalies.AnomalyService>().BackfillAsync(teams, from, to, token);
             await stdout.WriteLineAsync($"Analyzed {report.Teams} team(s), {report.Series} series: {report.Found} anomaly episode(s).");
-            var list = await sp.GetRequiredService<Analytics.Anomalies.AnomalyQueries>().ListAsync(
-                new Analytics.Anomalies.AnomalyFilter(teams.Length == 1 ? teams[0] : null, from, to), AccessScope.System, token);
+            var list = await sp.GetRequiredService<QuotaPortal.Anomalies.AnomalyQueries>().ListAsync(
+                new QuotaPortal.Anomalies.AnomalyFilter(teams.Length == 1 ? teams[0] : null, from, to), AccessScope.System, token);
             foreach (var a in list.Where(a => teams.Length <= 1 || teams.Contains(a.TeamSlug)))
                 await stdout.WriteLineAsync($"{a.StartUtc:yyyy-MM-dd HH:mm}  {a.Team,-18} {a.Granularity,-4} {a.Model ?? "(all models)",-20} " +
                     $"actual {a.ActualUsd,10:N2}  expected {a.ExpectedUsd,10:N2}  {a.Deviation,5:N1} sd  +${a.ImpactUsd:N2}  {a.RootCause}");
             return 0;
         }, ct));
         root.Subcommands.Add(analyze);
-
-        var records = new Option<int>("--records") { Description = "Records to ingest.", DefaultValueFactory = _ => 100_000 };
-        var clients = new Option<int>("--clients") { Description = "Concurrent HTTP clients (a gateway fleet).", DefaultValueFactory = _ => 8 };
-        var singles = new Option<int>("--singles") { Description = "Single-record POSTs for the latency run (at 200/s).", DefaultValueFactory = _ => 2000 };
-        var ingestBench = new Command("ingest", "Ingestion throughput vs raw SQLite inserts into the same schema, and single-POST latency.") { records, clients, singles };
-        ingestBench.SetAction((parse, ct) => Benchmarks.IngestBenchmark.RunAsync(
-            new Benchmarks.IngestBenchmarkOptions(parse.GetValue(records), parse.GetValue(clients), Singles: parse.GetValue(singles)), stdout, ct));
-        var quotaTeams = new Option<int>("--teams") { Description = "Teams (two budgets each).", DefaultValueFactory = _ => 200 };
-        var quotaCalls = new Option<int>("--calls") { Description = "Sequential calls per measure.", DefaultValueFactory = _ => 5000 };
-        var quotaBench = new Command("quota", "Quota-check latency over HTTP vs the HTTP floor (GET /healthz) and the in-process view.") { quotaTeams, quotaCalls };
-        quotaBench.SetAction((parse, ct) => Benchmarks.QuotaBenchmark.RunAsync(parse.GetValue(quotaTeams), parse.GetValue(quotaCalls), stdout, ct));
-        var forecastData = new Option<string?>("--data") { Description = "An hourly TimeStamp,Value,Label CSV (e.g. ../shared/data/anomaly-dev/api-01.csv) to score too." };
-        var forecastDays = new Option<int>("--demo-days") { Description = "Days of demo data to score.", DefaultValueFactory = _ => 365 };
-        var forecastBench = new Command("forecast", "Month-end forecast MAPE on day 5/10/20: Holt-Winters vs the plain run-rate.") { forecastData, forecastDays };
-        forecastBench.SetAction(parse => Benchmarks.ForecastAccuracy.Run(parse.GetValue(forecastData), parse.GetValue(forecastDays), stdout));
-        var analyticsTeams = new Option<int>("--teams") { Description = "Teams.", DefaultValueFactory = _ => 200 };
-        var analyticsDays = new Option<int>("--days") { Description = "Days of hourly usage.", DefaultValueFactory = _ => 365 };
-        var analyticsRuns = new Option<int>("--runs") { Description = "Repetitions per measure.", DefaultValueFactory = _ => 20 };
-        var analyticsBench = new Command("analytics", "Dashboard query and evaluation tick on a year of data vs plain SQL over the same rollups.") { analyticsTeams, analyticsDays, analyticsRuns };
-        analyticsBench.SetAction((parse, ct) => Benchmarks.AnalyticsBenchmark.RunAsync(parse.GetValue(analyticsTeams), parse.GetValue(analyticsDays), parse.GetValue(analyticsRuns), stdout, ct));
-        root.Subcommands.Add(new Command("bench", "Benchmarks that print figures next to a baseline measured in the same run.") { ingestBench, quotaBench, forecastBench, analyticsBench });
 
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         return root.Parse(args).InvokeAsync(config);

@@ -8,6 +8,7 @@ using QuotaPortal.Pricing;
 using QuotaPortal.Recommendations;
 using QuotaPortal.Teams;
 using QuotaPortal.Usage;
+using QuotaPortal.Outcomes;
 
 namespace QuotaPortal.Data;
 
@@ -29,7 +30,7 @@ public class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : Identity
     public DbSet<Users.UserTeamLimit> UserTeamLimits => Set<Users.UserTeamLimit>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<AppSetting> AppSettings => Set<AppSetting>();
-    public DbSet<Analytics.Anomalies.Anomaly> Anomalies => Set<Analytics.Anomalies.Anomaly>();
+    public DbSet<QuotaPortal.Anomalies.Anomaly> Anomalies => Set<QuotaPortal.Anomalies.Anomaly>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder builder)
     {
@@ -73,7 +74,7 @@ public class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : Identity
             e.HasIndex(x => new { x.TeamId, x.IdempotencyKey }).IsUnique().HasFilter("\"IdempotencyKey\" IS NOT NULL");
         });
 
-        b.Entity<Analytics.Anomalies.Anomaly>(e =>
+        b.Entity<QuotaPortal.Anomalies.Anomaly>(e =>
         {
             e.Property(x => x.Model).HasMaxLength(128);
             e.Property(x => x.Granularity).HasMaxLength(8);

@@ -1,6 +1,8 @@
 using QuotaPortal.Pricing;
 using QuotaPortal.Usage;
 
+using QuotaPortal.Kernel;
+
 namespace QuotaPortal.Demo;
 
 public sealed record DemoTeam(string Name, string Slug, string Department, string OwnerEmail, double BaseRequestsPerHour,

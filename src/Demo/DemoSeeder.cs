@@ -6,6 +6,8 @@ using QuotaPortal.Pricing;
 using QuotaPortal.Teams;
 using QuotaPortal.Usage;
 
+using QuotaPortal.Kernel;
+
 namespace QuotaPortal.Demo;
 
 public sealed class DemoOptions
@@ -22,7 +24,7 @@ public sealed class DemoOptions
 public sealed record DemoResult(int Teams, int Records, decimal TotalCost, TimeSpan Took);
 
 public sealed class DemoSeeder(IDbContextFactory<QuotaDbContext> dbFactory, PriceCatalog catalog, AuditLog audit, TimeProvider time,
-    IHostEnvironment env, Microsoft.Extensions.Options.IOptions<DemoOptions> options, Analytics.DailySpendCache spendCache)
+    IHostEnvironment env, Microsoft.Extensions.Options.IOptions<DemoOptions> options, QuotaPortal.Usage.DailySpendCache spendCache)
 {
     /// <summary>Demo data is for trying the portal out; it must never land in a production database.</summary>
     public bool IsOffered => options.Value.Enabled && !env.IsProduction();

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Alerts;
 using QuotaPortal.Audit;
 using QuotaPortal.Data;
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 
 namespace QuotaPortal.Notifications;
 

@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Audit;
 using QuotaPortal.Data;
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using QuotaPortal.Usage;
 
 namespace QuotaPortal.Pricing;
@@ -24,7 +24,7 @@ public sealed record RecomputePreview(long Records, long Changed, decimal OldTot
 /// correction — raw records and both rollups change together, in one transaction.
 /// </summary>
 public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, SqliteConnections connections, PriceCatalog catalog,
-    AuditLog audit, TimeProvider time, Analytics.DailySpendCache spendCache)
+    AuditLog audit, TimeProvider time, QuotaPortal.Usage.DailySpendCache spendCache)
 {
     private const int Chunk = 5000;
 

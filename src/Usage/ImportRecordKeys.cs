@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
+using QuotaPortal.Kernel;
+
 namespace QuotaPortal.Usage;
 
 /// <summary>

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 
 namespace QuotaPortal.Usage;
 

@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using QuotaPortal.ApiKeys;
 using QuotaPortal.Data;
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using QuotaPortal.Pricing;
 using QuotaPortal.Teams;
 

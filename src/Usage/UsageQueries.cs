@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
 
+using QuotaPortal.Kernel;
+
 namespace QuotaPortal.Usage;
 
 /// <param name="TeamIds">The caller's visible teams (its access scope); null when every team is visible.</param>

@@ -1,3 +1,5 @@
+using QuotaPortal.Kernel;
+
 namespace QuotaPortal.Usage;
 
 /// <summary>
@@ -78,15 +80,4 @@ public class IngestBatch
     public DateTime CreatedAt { get; set; }
     public int RecordCount { get; set; }
     public required string ResultJson { get; set; }
-}
-
-/// <summary>A business outcome a team reports (tickets solved, documents processed) for cost-per-outcome.</summary>
-public class Outcome
-{
-    public long Id { get; set; }
-    public int TeamId { get; set; }
-    public required string Name { get; set; }
-    public decimal Value { get; set; }
-    public decimal? ValueUsd { get; set; }
-    public DateTime Timestamp { get; set; }
 }

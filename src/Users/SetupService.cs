@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Audit;
 using QuotaPortal.Data;
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 
 namespace QuotaPortal.Users;
 

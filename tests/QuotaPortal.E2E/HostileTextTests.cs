@@ -4,7 +4,7 @@ using Microsoft.Playwright;
 using QuotaPortal.Alerts;
 using QuotaPortal.ApiKeys;
 using QuotaPortal.Budgets;
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using QuotaPortal.Teams;
 using static Microsoft.Playwright.Assertions;
 

@@ -1,4 +1,4 @@
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;

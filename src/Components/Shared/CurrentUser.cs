@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using QuotaPortal.Users;
 
 namespace QuotaPortal.Components.Shared;
@@ -24,7 +24,7 @@ public abstract class PortalPage : ComponentBase
         if (AuthState is not null)
         {
             var user = (await AuthState).User;
-            ActorName = Infrastructure.Actor.Name(user);
+            ActorName = Kernel.Actor.Name(user);
             IsAdmin = user.IsInRole(Roles.Admin);
             Scope = await ScopeResolver.ResolveAsync(user);
         }

@@ -803,7 +803,7 @@ namespace QuotaPortal.src.Data.Migrations
                     b.ToTable("IngestBatches");
                 });
 
-            modelBuilder.Entity("QuotaPortal.Usage.Outcome", b =>
+            modelBuilder.Entity("QuotaPortal.Outcomes.Outcome", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()

@@ -305,7 +305,7 @@ namespace QuotaPortal.src.Data.Migrations
                     b.ToTable("NotificationOutbox");
                 });
 
-            modelBuilder.Entity("QuotaPortal.Analytics.Anomalies.Anomaly", b =>
+            modelBuilder.Entity("QuotaPortal.Anomalies.Anomaly", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -873,7 +873,7 @@ namespace QuotaPortal.src.Data.Migrations
                     b.ToTable("IngestBatches");
                 });
 
-            modelBuilder.Entity("QuotaPortal.Usage.Outcome", b =>
+            modelBuilder.Entity("QuotaPortal.Outcomes.Outcome", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -1191,7 +1191,7 @@ namespace QuotaPortal.src.Data.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("QuotaPortal.Analytics.Anomalies.Anomaly", b =>
+            modelBuilder.Entity("QuotaPortal.Anomalies.Anomaly", b =>
                 {
                     b.HasOne("QuotaPortal.Teams.Team", null)
                         .WithMany()

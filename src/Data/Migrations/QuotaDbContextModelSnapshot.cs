@@ -302,7 +302,7 @@ namespace QuotaPortal.src.Data.Migrations
                     b.ToTable("NotificationOutbox");
                 });
 
-            modelBuilder.Entity("QuotaPortal.Analytics.Anomalies.Anomaly", b =>
+            modelBuilder.Entity("QuotaPortal.Anomalies.Anomaly", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -883,7 +883,7 @@ namespace QuotaPortal.src.Data.Migrations
                     b.ToTable("IngestBatches");
                 });
 
-            modelBuilder.Entity("QuotaPortal.Usage.Outcome", b =>
+            modelBuilder.Entity("QuotaPortal.Outcomes.Outcome", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -1231,7 +1231,7 @@ namespace QuotaPortal.src.Data.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("QuotaPortal.Analytics.Anomalies.Anomaly", b =>
+            modelBuilder.Entity("QuotaPortal.Anomalies.Anomaly", b =>
                 {
                     b.HasOne("QuotaPortal.Teams.Team", null)
                         .WithMany()

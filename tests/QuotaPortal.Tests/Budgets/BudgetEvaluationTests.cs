@@ -1,4 +1,4 @@
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Alerts;

@@ -1,4 +1,4 @@
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using AngleSharp.Dom;
 using Bunit;
 using Bunit.TestDoubles;
@@ -21,9 +21,9 @@ public sealed class PortalComponentTests : BunitContext, IClassFixture<PortalFac
     public PortalComponentTests(PortalFactory factory)
     {
         this.factory = factory;
-        foreach (var type in new[] { typeof(PricingService), typeof(UsageQueries), typeof(UsageNotifier), typeof(TeamService), typeof(UsageImporter), typeof(TimeProvider), typeof(QuotaPortal.Infrastructure.IAccessScopeResolver),
+        foreach (var type in new[] { typeof(PricingService), typeof(UsageQueries), typeof(UsageNotifier), typeof(TeamService), typeof(UsageImporter), typeof(TimeProvider), typeof(QuotaPortal.Kernel.IAccessScopeResolver),
                      typeof(QuotaPortal.Budgets.BudgetService), typeof(QuotaPortal.Alerts.AlertService), typeof(QuotaPortal.Alerts.AlertNotifier),
-                     typeof(Microsoft.Extensions.Options.IOptions<QuotaPortal.Infrastructure.PortalOptions>) })
+                     typeof(Microsoft.Extensions.Options.IOptions<QuotaPortal.Kernel.PortalOptions>) })
             Services.AddSingleton(type, factory.Services.GetRequiredService(type));
         AddAuthorization().SetAuthorized(PortalFactory.AdminEmail).SetRoles(Roles.Admin);
         this.AddTestServices();

@@ -1,3 +1,4 @@
+using QuotaPortal.Kernel;
 using Bunit;
 using Bunit.TestDoubles;
 using QuotaPortal.Components.Layout;

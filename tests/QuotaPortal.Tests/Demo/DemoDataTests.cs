@@ -75,7 +75,7 @@ public sealed class DemoSeederTests(PortalFactory factory) : IClassFixture<Porta
         Assert.Equal(raw.Requests, daily.Requests);
         Assert.Equal(raw.Input, daily.Input);
         Assert.Equal(raw.Errors, hourly.Errors);
-        Assert.Equal(QuotaPortal.Usage.Money.FromNanos(raw.Cost), result.TotalCost);
+        Assert.Equal(QuotaPortal.Kernel.Money.FromNanos(raw.Cost), result.TotalCost);
         Assert.Contains(await db.AuditEntries.ToListAsync(ct), a => a.Action == "demo.load");
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => seeder.LoadAsync("test", DemoSpec.Default with { Days = 1 }, ct));

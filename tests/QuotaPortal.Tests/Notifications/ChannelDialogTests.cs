@@ -1,4 +1,4 @@
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;

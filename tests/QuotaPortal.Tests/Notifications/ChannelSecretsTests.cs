@@ -1,4 +1,4 @@
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;

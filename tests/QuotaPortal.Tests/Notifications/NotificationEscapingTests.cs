@@ -1,4 +1,4 @@
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using System.Text;
 using System.Text.Json;
 using QuotaPortal.Alerts;

@@ -1,4 +1,4 @@
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
@@ -77,9 +77,9 @@ public sealed class PricingServiceTests(PortalFactory factory) : IClassFixture<P
     private async Task<(decimal Raw, decimal Hourly, decimal Daily)> TotalsAsync()
     {
         await using var db = await factory.Service<IDbContextFactory<QuotaDbContext>>().CreateDbContextAsync(Ct);
-        return (QuotaPortal.Usage.Money.FromNanos(await db.UsageRecords.SumAsync(r => r.CostNanos, Ct)),
-            QuotaPortal.Usage.Money.FromNanos(await db.UsageHourly.SumAsync(r => r.CostNanos, Ct)),
-            QuotaPortal.Usage.Money.FromNanos(await db.UsageDaily.SumAsync(r => r.CostNanos, Ct)));
+        return (QuotaPortal.Kernel.Money.FromNanos(await db.UsageRecords.SumAsync(r => r.CostNanos, Ct)),
+            QuotaPortal.Kernel.Money.FromNanos(await db.UsageHourly.SumAsync(r => r.CostNanos, Ct)),
+            QuotaPortal.Kernel.Money.FromNanos(await db.UsageDaily.SumAsync(r => r.CostNanos, Ct)));
     }
 }
 

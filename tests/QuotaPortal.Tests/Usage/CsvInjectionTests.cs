@@ -1,4 +1,4 @@
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using System.Globalization;
 using System.Net.Http.Json;
 using CsvHelper;

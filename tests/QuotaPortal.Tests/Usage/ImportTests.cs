@@ -1,4 +1,4 @@
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;

@@ -1,4 +1,4 @@
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using QuotaPortal.Infrastructure;
+using QuotaPortal.Kernel;
 using QuotaPortal.Users;
 
 namespace QuotaPortal.Tests.Users;

@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using QuotaPortal.Dashboard;
+using QuotaPortal.Budgets;
+using QuotaPortal.Demo;
+using QuotaPortal.Pricing;
+using QuotaPortal.Teams;
+using QuotaPortal.Usage;
+
+using QuotaPortal.Kernel;
+
+namespace QuotaPortal.Bench;
+
+/// <summary>
+/// A year of hourly usage for many teams (the demo generator), then: the dashboard's data query (p50/p95; cold, and with closed days
+/// in the <see cref="DailySpendCache"/>) next to a plain
+/// SQL SUM … GROUP BY over the same daily rollups, and one full evaluation tick (thresholds and forecasts for every budget,
+/// anomaly detection for every team) next to plain SQL reading the same rollups the tick reads.
+/// The rollups are written directly (the dashboard and the evaluator read nothing else); raw records are not generated.
+/// </summary>
+public static class AnalyticsBenchmark
+{
+    public static async Task<int> RunAsync(int teams, int days, int runs, TextWriter output, CancellationToken ct)
+    {
+        var dir = Directory.CreateTempSubdirectory("qp-bench-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "analytics.db");
+            await using var app = await BenchHost.StartAsync(path, ct, new Dictionary<string, string?>
+            {
+                // The tick is run by hand; the timers would run it concurrently.
+                ["Evaluation:Enabled"] = "false",
+                ["Notifications:DispatcherEnabled"] = "false",
+            });
+            var services = app.Services;
+            var now = DateTime.UtcNow;
+            output.WriteLine($"QuotaPortal analytics benchmark — {teams} teams × {days} days of hourly usage, {Environment.ProcessorCount} cores");
+
+            var seed = Stopwatch.StartNew();
+            var spec = DemoSpec.Default with { Days = days, TeamCount = teams };
+            var teamService = services.GetRequiredService<TeamService>();
+            var departments = new List<int>();
+            for (var d = 0; d < Math.Max(1, teams / 20); d++)
+                departments.Add((await teamService.CreateDepartmentAsync(new DepartmentInput($"Department {d + 1}", null, null), AccessScope.System.WithActor("bench"), ct)).Value!.Id);
+            var ids = new Dictionary<string, int>();
+            var demoTeams = DemoDataGenerator.Teams(spec);
+            for (var t = 0; t < demoTeams.Count; t++)
+            {
+                var team = (await teamService.CreateTeamAsync(new TeamInput(demoTeams[t].Name, demoTeams[t].Slug, departments[t % departments.Count], null, null), AccessScope.System.WithActor("bench"), ct)).Value!;
+                ids[team.Slug] = team.Id;
+            }
+            var rows = await WriteRollupsAsync(path, DemoDataGenerator.Generate(spec, ids, DefaultPrices.Create(now).ToList(), now), ct);
+            var budgets = services.GetRequiredService<BudgetService>();
+            foreach (var (slug, id) in ids)
+                await budgets.SaveAsync(null, new BudgetInput($"{slug} monthly", null, id, null, null, null, BudgetMetric.Cost, 2_000, BudgetPeriod.Monthly, null, "UTC",
+                    "50,80,100", 100, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("bench"), ct);
+            foreach (var d in departments)
+                await budgets.SaveAsync(null, new BudgetInput($"Department {d} monthly", d, null, null, null, null, BudgetMetric.Cost, 30_000, BudgetPeriod.Monthly, null, "UTC",
+                    "80,100", 100, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("bench"), ct);
+            await budgets.SaveAsync(null, new BudgetInput("Company monthly", null, null, null, null, null, BudgetMetric.Cost, 300_000, BudgetPeriod.Monthly, null, "UTC",
+                "80,100", 100, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("bench"), ct);
+            var budgetCount = ids.Count + departments.Count + 1;
+            output.WriteLine($"Seeded {rows.Hourly:N0} hourly and {rows.Daily:N0} daily rollup rows and {budgetCount} budgets in {seed.Elapsed.TotalSeconds:N1} s.");
+            output.WriteLine();
+
+            // Dashboard: the service the landing page calls, vs one GROUP BY over the same rows.
+            var dashboard = services.GetRequiredService<DashboardService>();
+            await using var raw = new SqliteConnection($"Data Source={path}");
+            await raw.OpenAsync(ct);
+            var results = new List<(string Measure, double P50, double P95, string Target)>();
+            foreach (var window in new[] { 30, 90, 365 })
+            {
+                var query = DashboardQuery.LastDays(now, window);
+                var cache = services.GetRequiredService<DailySpendCache>();
+                var cold = await MeasureAsync(Math.Max(3, runs / 4), () =>
+                {
+                    cache.InvalidateAll();
+                    return dashboard.GetAsync(query, AccessScope.System, ct);
+                });
+                var service = await MeasureAsync(runs, () => dashboard.GetAsync(query, AccessScope.System, ct));
+                var from = query.From.AddDays(-window).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+                var sql = await MeasureAsync(runs, () => PlainGroupByAsync(raw,
+                    "SELECT TeamId, BucketStart, Provider, Model, SUM(CostNanos) FROM UsageDaily WHERE BucketStart >= $from GROUP BY TeamId, BucketStart, Provider, Model", from, ct));
+                results.Add(($"dashboard, {window} days, cold (daily cache emptied before each call)", cold.P50, cold.P95, "—"));
+                results.Add(($"dashboard, {window} days (closed days cached)", service.P50, service.P95, "p95 < 150 ms"));
+                results.Add(($"  baseline: SUM … GROUP BY over UsageDaily ({window} + {window} days)", sql.P50, sql.P95, $"ratio {service.P95 / sql.P95:N1}×"));
+            }
+
+            // One tick = what EvaluationService.RunOnceAsync does. The first one raises this year's alerts and anomalies; later ones are steady state.
+            var evaluation = services.GetServices<IHostedService>().OfType<EvaluationService>().Single();
+            var ticks = new List<double>();
+            var status = services.GetRequiredService<EvaluationStatus>();
+            string? firstSteps = null;
+            for (var i = 0; i < Math.Max(3, runs / 5); i++)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                await evaluation.RunOnceAsync(ct);
+                ticks.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                firstSteps ??= $"{status.LastReport?.Raised} alerts raised; " + string.Join("; ", status.Steps.Select(s => $"{s.Key}: {s.Value}"));
+            }
+            var baseline = await MeasureAsync(5, async () =>
+            {
+                var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
+                await PlainGroupByAsync(raw, "SELECT TeamId, SUM(CostNanos) FROM UsageHourly WHERE BucketStart >= $from GROUP BY TeamId", monthStart, ct);
+                await PlainGroupByAsync(raw, "SELECT TeamId, BucketStart, SUM(CostNanos) FROM UsageHourly WHERE BucketStart >= $from GROUP BY TeamId, BucketStart", now.AddDays(-35), ct);
+                await PlainGroupByAsync(raw, "SELECT TeamId, Model, BucketStart, SUM(CostNanos) FROM UsageDaily WHERE BucketStart >= $from GROUP BY TeamId, Model, BucketStart", now.AddDays(-120), ct);
+            });
+            var steady = ticks.Skip(1).ToList();
+            results.Add(("evaluation tick, first (raises the backlog)", ticks[0], ticks[0], "< 2 s"));
+            results.Add(("evaluation tick, steady state", Percentile(steady, 0.5), Percentile(steady, 0.95), "< 2 s"));
+            results.Add(("  baseline: plain SQL reading the same rollups", baseline.P50, baseline.P95, $"ratio {Percentile(steady, 0.95) / baseline.P95:N1}×"));
+
+            output.WriteLine("| measure | p50 | p95 | target / ratio |");
+            output.WriteLine("| --- | --- | --- | --- |");
+            foreach (var r in results)
+                output.WriteLine($"| {r.Measure} | {r.P50:N1} ms | {r.P95:N1} ms | {r.Target} |");
+            output.WriteLine();
+            output.WriteLine($"First tick: {firstSteps}.");
+            output.WriteLine($"Last tick: {status.LastReport?.Budgets} budgets, {string.Join("; ", status.Steps.Select(s => $"{s.Key}: {s.Value}"))}; errors: {status.LastError ?? "none"}.");
+            return 0;
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            try { dir.Delete(recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static async Task<(long Hourly, long Daily)> WriteRollupsAsync(string path, IEnumerable<UsageRecord> records, CancellationToken ct)
+    {
+        await using var db = new SqliteConnection($"Data Source={path}");
+        await db.OpenAsync(ct);
+        await using var tx = (SqliteTransaction)await db.BeginTransactionAsync(ct);
+        const string columns = "TeamId, Provider, Model, ApiMethod, BucketStart, Requests, InputTokens, OutputTokens, CachedInputTokens, ReasoningTokens, CostNanos, Errors, RateLimited, DurationMsTotal, RecordCount";
+        SqliteCommand Insert(string table)
+        {
+            var cmd = db.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = $"INSERT INTO {table} ({columns}) VALUES ($t, $p, $m, $a, $b, $r, $i, $o, $c, $rs, $cost, $e, $rl, $d, $n)";
+            foreach (var name in new[] { "$t", "$p", "$m", "$a", "$b", "$r", "$i", "$o", "$c", "$rs", "$cost", "$e", "$rl", "$d", "$n" })
+                cmd.Parameters.Add(new SqliteParameter(name, null));
+            cmd.Prepare();
+            return cmd;
+        }
+        static void Bind(SqliteCommand cmd, UsageRollup r)
+        {
+            var p = cmd.Parameters;
+            p[0].Value = r.TeamId; p[1].Value = r.Provider; p[2].Value = r.Model; p[3].Value = r.ApiMethod;
+            p[4].Value = r.BucketStart.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+            p[5].Value = r.Requests; p[6].Value = r.InputTokens; p[7].Value = r.OutputTokens; p[8].Value = r.CachedInputTokens; p[9].Value = r.ReasoningTokens;
+            p[10].Value = r.CostNanos; p[11].Value = r.Errors; p[12].Value = r.RateLimited; p[13].Value = r.DurationMsTotal; p[14].Value = r.RecordCount;
+        }
+        await using var hourly = Insert("UsageHourly");
+        var daily = new Dictionary<(int, string, string, string, DateTime), UsageDaily>();
+        long hourlyRows = 0;
+        foreach (var r in records)
+        {
+            var row = new UsageHourly
+            {
+                TeamId = r.TeamId, Provider = r.Provider, Model = r.Model, ApiMethod = r.ApiMethod, BucketStart = UsageStore.HourStart(r.Timestamp),
+                Requests = r.Requests, InputTokens = r.InputTokens, OutputTokens = r.OutputTokens, CachedInputTokens = r.CachedInputTokens,
+                ReasoningTokens = r.ReasoningTokens, CostNanos = r.CostNanos, Errors = r.Success ? 0 : r.Requests, RateLimited = r.ErrorCode == "429" ? r.Requests : 0,
+                DurationMsTotal = r.DurationMs ?? 0, RecordCount = 1,
+            };
+            Bind(hourly, row);
+            await hourly.ExecuteNonQueryAsync(ct);
+            hourlyRows++;
+            var key = (r.TeamId, r.Provider, r.Model, r.ApiMethod, r.Timestamp.Date);
+            if (!daily.TryGetValue(key, out var d))
+                daily[key] = d = new UsageDaily { TeamId = r.TeamId, Provider = r.Provider, Model = r.Model, ApiMethod = r.ApiMethod, BucketStart = DateTime.SpecifyKind(r.Timestamp.Date, DateTimeKind.Utc) };
+            d.Requests += row.Requests; d.InputTokens += row.InputTokens; d.OutputTokens += row.OutputTokens; d.CachedInputTokens += row.CachedInputTokens;
+            d.ReasoningTokens += row.ReasoningTokens; d.CostNanos += row.CostNanos; d.Errors += row.Errors; d.RateLimited += row.RateLimited;
+            d.DurationMsTotal += row.DurationMsTotal; d.RecordCount++;
+        }
+        await using var dailyCmd = Insert("UsageDaily");
+        foreach (var d in daily.Values)
+        {
+            Bind(dailyCmd, d);
+            await dailyCmd.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        await using var analyze = db.CreateCommand();
+        analyze.CommandText = "ANALYZE";
+        await analyze.ExecuteNonQueryAsync(ct);
+        return (hourlyRows, daily.Count);
+    }
+
+    private static async Task PlainGroupByAsync(SqliteConnection db, string sql, DateTime from, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Parameters.AddWithValue("$from", from.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+        }
+    }
+
+    private static async Task<(double P50, double P95)> MeasureAsync(int runs, Func<Task> call)
+    {
+        var samples = new List<double>(runs);
+        for (var i = 0; i < runs; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            await call();
+            samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        return (Percentile(samples, 0.5), Percentile(samples, 0.95));
+    }
+
+    private static double Percentile(List<double> samples, double q)
+    {
+        if (samples.Count == 0)
+            return 0;
+        var sorted = samples.Order().ToList();
+        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
+    }
+}

@@ -1,0 +1,40 @@
+using System.CommandLine;
+
+namespace QuotaPortal.Bench;
+
+internal static class BenchProgram
+{
+    private static async Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("QuotaPortal benchmarks: each prints its figures next to a baseline measured in the same run.");
+
+        var records = new Option<int>("--records") { Description = "Records to ingest.", DefaultValueFactory = _ => 100_000 };
+        var clients = new Option<int>("--clients") { Description = "Concurrent HTTP clients (a gateway fleet).", DefaultValueFactory = _ => 8 };
+        var singles = new Option<int>("--singles") { Description = "Single-record POSTs for the latency run (at 200/s).", DefaultValueFactory = _ => 2000 };
+        var ingest = new Command("ingest", "Ingestion throughput vs raw SQLite inserts into the same schema, and single-POST latency.") { records, clients, singles };
+        ingest.SetAction((parse, ct) => IngestBenchmark.RunAsync(
+            new IngestBenchmarkOptions(parse.GetValue(records), parse.GetValue(clients), Singles: parse.GetValue(singles)), Console.Out, ct));
+        root.Subcommands.Add(ingest);
+
+        var quotaTeams = new Option<int>("--teams") { Description = "Teams (two budgets each).", DefaultValueFactory = _ => 200 };
+        var quotaCalls = new Option<int>("--calls") { Description = "Sequential calls per measure.", DefaultValueFactory = _ => 5000 };
+        var quota = new Command("quota", "Quota-check latency over HTTP vs the HTTP floor (GET /healthz) and the in-process view.") { quotaTeams, quotaCalls };
+        quota.SetAction((parse, ct) => QuotaBenchmark.RunAsync(parse.GetValue(quotaTeams), parse.GetValue(quotaCalls), Console.Out, ct));
+        root.Subcommands.Add(quota);
+
+        var forecastData = new Option<string?>("--data") { Description = "An hourly TimeStamp,Value,Label CSV (e.g. ../shared/data/anomaly-dev/api-01.csv) to score too." };
+        var forecastDays = new Option<int>("--demo-days") { Description = "Days of demo data to score.", DefaultValueFactory = _ => 365 };
+        var forecast = new Command("forecast", "Month-end forecast MAPE on day 5/10/20: Holt-Winters vs the plain run-rate.") { forecastData, forecastDays };
+        forecast.SetAction(parse => ForecastAccuracy.Run(parse.GetValue(forecastData), parse.GetValue(forecastDays), Console.Out));
+        root.Subcommands.Add(forecast);
+
+        var analyticsTeams = new Option<int>("--teams") { Description = "Teams.", DefaultValueFactory = _ => 200 };
+        var analyticsDays = new Option<int>("--days") { Description = "Days of hourly usage.", DefaultValueFactory = _ => 365 };
+        var analyticsRuns = new Option<int>("--runs") { Description = "Repetitions per measure.", DefaultValueFactory = _ => 20 };
+        var analytics = new Command("analytics", "Dashboard query and evaluation tick on a year of data vs plain SQL over the same rollups.") { analyticsTeams, analyticsDays, analyticsRuns };
+        analytics.SetAction((parse, ct) => AnalyticsBenchmark.RunAsync(parse.GetValue(analyticsTeams), parse.GetValue(analyticsDays), parse.GetValue(analyticsRuns), Console.Out, ct));
+        root.Subcommands.Add(analytics);
+
+        return await root.Parse(args).InvokeAsync();
+    }
+}

@@ -1,0 +1,54 @@
+using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Forecasting;
+using QuotaPortal.Data;
+using QuotaPortal.Kernel;
+using QuotaPortal.Usage;
+
+namespace QuotaPortal.Budgets;
+
+/// <summary>
+/// Budget risk: where each calendar budget's period will end, and LOW / MEDIUM / HIGH. Cost budgets on everything, a department or
+/// a team are projected from their own daily history (see <see cref="SpendProjection.ProjectPeriod"/>); other budgets use the run-rate.
+/// </summary>
+public sealed class BudgetRiskService(IDbContextFactory<QuotaDbContext> dbFactory, BudgetService budgets, TimeProvider time)
+{
+    public async Task<IReadOnlyList<BudgetRiskLine>> ListAsync(AccessScope scope, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var today = DateOnly.FromDateTime(now);
+        var views = (await budgets.ListAsync(scope, ct)).Where(b => b.IsActive && b.Period != BudgetPeriod.Rolling && b.Limit > 0).ToList();
+        if (views.Count == 0)
+            return [];
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var historyFrom = today.AddDays(-SpendProjection.HistoryDays).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var teamDepartments = await db.Teams.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.DepartmentId, ct);
+        var daily = await db.UsageDaily.AsNoTracking().Where(r => r.BucketStart >= historyFrom)
+            .GroupBy(r => new { r.TeamId, r.BucketStart })
+            .Select(g => new { g.Key.TeamId, g.Key.BucketStart, Cost = g.Sum(r => r.CostNanos) })
+            .ToListAsync(ct);
+        var result = new List<BudgetRiskLine>(views.Count);
+        foreach (var b in views)
+        {
+            var periodStart = DateOnly.FromDateTime(b.PeriodStartUtc);
+            var periodEnd = DateOnly.FromDateTime(b.PeriodEndUtc.AddTicks(-1));
+            PeriodProjection projection;
+            if (b.Metric == BudgetMetric.Cost && b.Provider is null && b.Model is null && b.AgentId is null)
+            {
+                var series = daily.Where(d => b.TeamId is { } t ? d.TeamId == t
+                        : b.DepartmentId is not { } dept || teamDepartments.GetValueOrDefault(d.TeamId) == dept)
+                    .GroupBy(d => DateOnly.FromDateTime(d.BucketStart))
+                    .ToDictionary(g => g.Key, g => Money.FromNanos(g.Sum(x => x.Cost)));
+                projection = SpendProjection.ProjectPeriod(series, b.Spent, today, periodStart, periodEnd, b.Limit);
+            }
+            else
+            {
+                projection = SpendProjection.RunRate(b.Spent, b.PeriodStartUtc, b.PeriodEndUtc, now, b.Limit);
+            }
+            result.Add(new BudgetRiskLine(b.Id, b.Name, b.Scope, b.Limit, b.Spent, decimal.Round(projection.Projected, 2), projection.Risk, projection.ExceedsOn));
+        }
+        return result.OrderByDescending(r => r.Risk).ThenByDescending(r => r.Projected / r.Limit).ToList();
+    }
+}
+
+/// <summary>Where one budget's period is heading, as the Budgets page and the reports show it.</summary>
+public sealed record BudgetRiskLine(int BudgetId, string Budget, string Scope, decimal Limit, decimal Spent, decimal Projected, Forecasting.BudgetRisk Risk, DateOnly? ExceedsOn);

@@ -1,0 +1,320 @@
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+using QuotaPortal.ApiKeys;
+using QuotaPortal.Usage;
+using QuotaPortal.Audit;
+using QuotaPortal.Components.Account;
+using QuotaPortal.Data;
+using QuotaPortal.Demo;
+using QuotaPortal.Pricing;
+using QuotaPortal.Teams;
+using QuotaPortal.Users;
+
+using QuotaPortal.Kernel;
+
+namespace QuotaPortal.Composition;
+
+public static class QuotaPortalServices
+{
+    public const string ConnectionStringName = "Default";
+
+    /// <summary>Everything the portal and its command line need; the CLI builds the same container.</summary>
+    public static IHostApplicationBuilder AddQuotaPortal(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        // Identity's tokens and cookies, and the notification channels' stored credentials. The key ring is a folder (App_Data/keys
+        // unless DataProtection:KeysPath says otherwise): without it a restart could no longer decrypt them. Several instances must share it.
+        var keysPath = Path.Combine(builder.Environment.ContentRootPath, builder.Configuration["DataProtection:KeysPath"] ?? Path.Combine("App_Data", "keys"));
+        services.AddDataProtection().SetApplicationName("QuotaPortal").PersistKeysToFileSystem(new DirectoryInfo(keysPath));
+
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
+        services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Budgets.EvaluationOptions>().BindConfiguration(Budgets.EvaluationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Notifications.NotificationOptions>().BindConfiguration(Notifications.NotificationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        var connectionString = ResolveConnectionString(builder);
+        services.AddDbContextFactory<QuotaDbContext>(o => o
+            .UseSqlite(connectionString)
+            .AddInterceptors(new SqlitePragmas()));
+
+        services.AddIdentityCore<ApplicationUser>(o =>
+            {
+                // Admins create accounts, so there is no e-mail confirmation step to wait for.
+                o.SignIn.RequireConfirmedAccount = false;
+                o.User.RequireUniqueEmail = true;
+                o.Password.RequiredLength = 12;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireLowercase = false;
+                o.Password.RequireDigit = false;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                o.Lockout.AllowedForNewUsers = true;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<QuotaDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+
+        // Identity's SignInManager needs the cookie schemes, in the CLI host too.
+        services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = IdentityConstants.ApplicationScheme;
+                o.DefaultSignInScheme = IdentityConstants.ExternalScheme;
+            })
+            .AddIdentityCookies();
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<AuditQueries>();
+        services.AddSingleton<TeamService>();
+        services.AddSingleton<UserService>();
+        services.AddSingleton<SetupService>();
+        services.AddSingleton<PriceCatalog>();
+        services.AddSingleton<ApiKeyService>();
+        services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ApiKeyFailureLimiter>();
+        services.AddSingleton<IAccessScopeResolver, AccessScopeResolver>();
+        services.AddSingleton<PricingService>();
+        services.AddSingleton(new SqliteConnections(connectionString));
+        services.AddSingleton<UsageIngestor>();
+        services.AddSingleton<UsageNotifier>();
+        services.AddSingleton<UsageQueries>();
+        services.AddSingleton<UsageImporter>();
+        services.AddSingleton<Budgets.BudgetService>();
+        services.AddSingleton<Budgets.BudgetEvaluator>();
+        services.AddSingleton<Budgets.EvaluationStatus>();
+        services.AddSingleton<Budgets.QuotaView>();
+        services.AddSingleton<Alerts.AlertService>();
+        services.AddSingleton<Alerts.AlertNotifier>();
+        services.AddSingleton<Notifications.NotificationSecrets>();
+        services.AddSingleton<Notifications.NotificationChannels>();
+        services.AddSingleton<Notifications.NotificationSender>();
+        services.AddSingleton<Notifications.NotificationDispatcher>();
+        // Quick in-request retries; the outbox retries across minutes and hours. No request logging: a Slack or webhook URL
+        // is a credential. Connections go through the private-address guard, and redirects are not followed.
+        services.AddHttpClient(Notifications.NotificationSender.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(sp => Notifications.NotificationTargets.CreateHandler(
+                sp.GetRequiredService<IOptions<Notifications.NotificationOptions>>().Value.AllowPrivateTargets))
+            .RemoveAllLoggers()
+            .AddStandardResilienceHandler(o =>
+            {
+                o.Retry.MaxRetryAttempts = 2;
+                // No in-request wait (the outbox backs off across minutes); Polly would wait on the injected TimeProvider.
+                o.Retry.Delay = TimeSpan.Zero;
+                o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
+            });
+        services.AddSingleton<DemoSeeder>();
+        services.AddSingleton<DatabaseInitializer>();
+        services.AddSingleton<QuotaPortal.Usage.DailySpendCache>();
+        services.AddSingleton<QuotaPortal.Dashboard.DashboardService>();
+        services.AddSingleton<QuotaPortal.Budgets.BudgetRiskService>();
+        services.AddSingleton<QuotaPortal.Trends.TrendsService>();
+        services.AddOptions<QuotaPortal.Anomalies.AnomalyOptions>().BindConfiguration(QuotaPortal.Anomalies.AnomalyOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<QuotaPortal.Anomalies.AnomalyService>();
+        services.AddSingleton<QuotaPortal.Anomalies.AnomalyQueries>();
+        services.AddSingleton<QuotaPortal.Anomalies.AnomalySeries>();
+        services.AddSingleton<Budgets.IEvaluationStep>(sp => sp.GetRequiredService<QuotaPortal.Anomalies.AnomalyService>());
+        services.AddSingleton<IHistoryAnalyzer>(sp => sp.GetRequiredService<QuotaPortal.Anomalies.AnomalyService>());
+        services.AddSingleton<QuotaPortal.Reports.ReportService>();
+        services.AddSingleton<QuotaPortal.Reports.ReportSchedule>();
+        services.AddSingleton<QuotaPortal.Reports.ReportMailer>();
+        services.AddScoped<UserPreferences>();
+        return builder;
+    }
+
+    /// <summary>The web-only half: Blazor, cookies, authorization, health, OpenAPI.</summary>
+    public static WebApplicationBuilder AddQuotaPortalWeb(this WebApplicationBuilder builder)
+    {
+        builder.AddQuotaPortal();
+        var services = builder.Services;
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<IdentityRedirectManager>();
+        services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
+
+        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
+        services.AddOptions<SetupOptions>().BindConfiguration(SetupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<SetupAnnouncer>();
+        AddReverseProxySupport(services);
+        services.AddOptions<SignInLimitOptions>().BindConfiguration(SignInLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        // Outside Development cookies travel over TLS only (directly or through the reverse proxy's X-Forwarded-Proto);
+        // plain `dotnet run` on http://localhost keeps working because Development sends them as the request came.
+        var securePolicy = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+        services.ConfigureAll<CookieAuthenticationOptions>(o =>
+        {
+            o.Cookie.SecurePolicy = securePolicy;
+            o.Cookie.HttpOnly = true;
+        });
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.SecurePolicy = securePolicy;
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+        });
+        services.ConfigureApplicationCookie(o =>
+        {
+            // Lax, not Strict: a link to an alert in an e-mail or Slack message should open signed in.
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.LoginPath = "/Account/Login";
+            o.AccessDeniedPath = "/Account/AccessDenied";
+            o.Cookie.Name = "QuotaPortal.Auth";
+            o.SlidingExpiration = true;
+            o.ExpireTimeSpan = TimeSpan.FromHours(12);
+            // APIs answer with status codes, never with a redirect to an HTML page.
+            o.Events.OnRedirectToLogin = ctx => ApiAwareRedirect(ctx, StatusCodes.Status401Unauthorized);
+            o.Events.OnRedirectToAccessDenied = ctx => ApiAwareRedirect(ctx, StatusCodes.Status403Forbidden);
+        });
+        // API policies accept both a signed-in user (cookie) and an API key.
+        string[] both = [IdentityConstants.ApplicationScheme, ApiKeyAuthenticationHandler.SchemeName];
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Admin, p => p.AddAuthenticationSchemes(both).RequireAuthenticatedUser().RequireRole(Roles.Admin))
+            // Reading spend: users (Admin, Viewer) and keys that may read (admin, read:*, read:<team>, ingest:<team>); not ingest:*.
+            .AddPolicy(Policies.Reader, p => p.AddAuthenticationSchemes(both).RequireAuthenticatedUser().RequireAssertion(ctx =>
+                ctx.User.FindFirst(AccessClaims.KeyScope)?.Value is not { } scope
+                    ? ctx.User.IsInRole(Roles.Admin) || ctx.User.IsInRole(Roles.Viewer)
+                    : scope != ApiKeyScopes.IngestAll))
+            // Quota questions (status, quota check): every reader, and a gateway's ingest:* key.
+            .AddPolicy(Policies.Quota, p => p.AddAuthenticationSchemes(both).RequireAuthenticatedUser().RequireAssertion(ctx =>
+                ctx.User.FindFirst(AccessClaims.KeyScope) is not null || ctx.User.IsInRole(Roles.Admin) || ctx.User.IsInRole(Roles.Viewer)))
+            .AddPolicy(Policies.Ingest, p => p.AddAuthenticationSchemes(both).RequireAssertion(ctx =>
+                ctx.User.FindFirst(ApiKeyAuthenticationHandler.ScopeClaim)?.Value is { } scope
+                && (scope.StartsWith(ApiKeyScopes.IngestPrefix, StringComparison.Ordinal) || scope == ApiKeyScopes.Admin)));
+
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy(UsageApi.IngestRateLimit, ctx =>
+            {
+                var perSecond = ctx.RequestServices.GetRequiredService<IOptions<IngestOptions>>().Value.RequestsPerSecondPerKey;
+                var key = ctx.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value ?? "anonymous";
+                return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = perSecond * 2,
+                    TokensPerPeriod = perSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                });
+            });
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(SignInLimitPartition);
+            o.OnRejected = (ctx, ct) =>
+            {
+                if (IsSignInPost(ctx.HttpContext.Request))
+                    return WriteTooManySignInsAsync(ctx, ct);
+                ctx.HttpContext.Response.Headers.RetryAfter = "1";
+                return ValueTask.CompletedTask;
+            };
+        });
+
+        services.AddHostedService<Budgets.EvaluationService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Notifications.NotificationDispatcher>());
+        services.AddHostedService(sp => sp.GetRequiredService<QuotaPortal.Reports.ReportMailer>());
+        // Enums travel as their names only: a number ("period": 99) would bind to a value no code handles.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(allowIntegerValues: false)));
+        services.AddProblemDetails();
+        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "QuotaPortal API";
+            doc.Info.Description = """
+                Usage ingestion and the automation API. Machines authenticate with an API key: `Authorization: Bearer qp_…` or `X-Api-Key: qp_…`
+                (create keys on the API keys page or with `dotnet run -- keys create`). Example ingest body:
+                `[{"team":"search","provider":"openai","model":"gpt-4o","apiMethod":"chat.completions","inputTokens":1200,"outputTokens":300,"cachedInputTokens":200,"idempotencyKey":"req-8c1f"}]`.
+                Errors are RFC 7807 problem details; validation errors name the field (`[3].inputTokens`).
+                """;
+            return Task.CompletedTask;
+        }));
+        services.AddHealthChecks()
+            .AddDbContextCheck<QuotaDbContext>("database", tags: ["ready"])
+            .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
+        return builder;
+    }
+
+    /// <summary>X-Forwarded-For/-Proto/-Host are believed from loopback and the configured proxies only.</summary>
+    private static void AddReverseProxySupport(IServiceCollection services)
+    {
+        services.AddOptions<ReverseProxyOptions>().BindConfiguration(ReverseProxyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ReverseProxyOptions>>((o, proxy) =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            foreach (var address in proxy.Value.ProxyAddresses())
+                o.KnownProxies.Add(address);
+            foreach (var network in proxy.Value.Networks())
+                o.KnownIPNetworks.Add(network);
+        });
+    }
+
+    // Sign-in and setup form posts, per client address (the real one: this runs after the forwarded headers).
+    private static bool IsSignInPost(HttpRequest request) =>
+        HttpMethods.IsPost(request.Method) && (request.Path.Equals("/Account/Login") || request.Path.Equals("/setup"));
+
+    private static RateLimitPartition<string> SignInLimitPartition(HttpContext ctx)
+    {
+        if (!IsSignInPost(ctx.Request))
+            return RateLimitPartition.GetNoLimiter("");
+        var perMinute = ctx.RequestServices.GetRequiredService<IOptions<SignInLimitOptions>>().Value.AttemptsPerMinute;
+        return RateLimitPartition.GetFixedWindowLimiter(ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = perMinute,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        });
+    }
+
+    private static async ValueTask WriteTooManySignInsAsync(OnRejectedContext rejected, CancellationToken ct)
+    {
+        var response = rejected.HttpContext.Response;
+        var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
+        response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.ContentType = "text/html; charset=utf-8";
+        await response.WriteAsync("""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Too many sign-in attempts · QuotaPortal</title></head>
+            <body><h1>Too many sign-in attempts</h1>
+            <p>Too many sign-in attempts came from your address in the last minute. Wait a minute, then <a href="/Account/Login">try again</a>.</p>
+            </body></html>
+            """, ct);
+    }
+
+    private static Task ApiAwareRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> ctx, int status)
+    {
+        if (ctx.Request.Path.StartsWithSegments("/api"))
+        {
+            ctx.Response.StatusCode = status;
+            return Task.CompletedTask;
+        }
+        ctx.Response.Redirect(ctx.RedirectUri);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A relative SQLite path is taken from the content root (the repo root under `dotnet run`), and its folder is created.</summary>
+    private static string ResolveConnectionString(IHostApplicationBuilder builder)
+    {
+        var raw = builder.Configuration.GetConnectionString(ConnectionStringName)
+            ?? throw new InvalidOperationException($"Connection string '{ConnectionStringName}' is missing (ConnectionStrings:{ConnectionStringName}).");
+        var csb = new SqliteConnectionStringBuilder(raw);
+        if (!string.IsNullOrEmpty(csb.DataSource) && csb.DataSource != ":memory:" && csb.Mode != SqliteOpenMode.Memory)
+        {
+            if (!Path.IsPathRooted(csb.DataSource))
+                csb.DataSource = Path.Combine(builder.Environment.ContentRootPath, csb.DataSource);
+            Directory.CreateDirectory(Path.GetDirectoryName(csb.DataSource)!);
+        }
+        return csb.ToString();
+    }
+}

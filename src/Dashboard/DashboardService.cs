@@ -1,0 +1,218 @@
+using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Alerts;
+using QuotaPortal.Budgets;
+using QuotaPortal.Data;
+using QuotaPortal.Kernel;
+using QuotaPortal.Usage;
+using QuotaPortal.Anomalies;
+using QuotaPortal.Forecasting;
+
+namespace QuotaPortal.Dashboard;
+
+public enum SpendGrouping { Team, Provider, Model }
+
+/// <param name="From">First day shown (UTC date).</param>
+/// <param name="To">Last day shown, inclusive (UTC date).</param>
+public sealed record DashboardQuery(DateOnly From, DateOnly To, int? DepartmentId = null, SpendGrouping GroupBy = SpendGrouping.Team)
+{
+    public int Days => To.DayNumber - From.DayNumber + 1;
+
+    public static DashboardQuery LastDays(DateTime nowUtc, int days, int? departmentId = null, SpendGrouping groupBy = SpendGrouping.Team)
+    {
+        var today = DateOnly.FromDateTime(nowUtc);
+        return new DashboardQuery(today.AddDays(1 - days), today, departmentId, groupBy);
+    }
+}
+
+public sealed record DailySpend(DateOnly Day, string Key, decimal Cost);
+
+public sealed record TeamSpend(int TeamId, string Team, decimal Cost, decimal PreviousCost)
+{
+    /// <summary>This team's month-end forecast (Holt-Winters on its own daily spend).</summary>
+    public decimal? MonthEndForecast { get; init; }
+    public Forecasting.TrendDirection Trend { get; init; } = Forecasting.TrendDirection.Stable;
+    public double? WeekOverWeekPercent { get; init; }
+
+    /// <summary>Change against the previous period of the same length, in percent; null when there was nothing before.</summary>
+    public double? ChangePercent => PreviousCost == 0 ? null : (double)((Cost - PreviousCost) / PreviousCost * 100);
+}
+
+public sealed record CostDriver(string Team, string Model, decimal Cost, double SharePercent);
+
+public sealed record DashboardSummary(
+    DashboardQuery Query, DateTime AsOfUtc,
+    decimal SpendToday, long RequestsToday, decimal SpendMonthToDate, decimal SpendLastMonthSameDays,
+    decimal PeriodTotal, decimal PreviousPeriodTotal, int ActiveTeams, int OpenCriticalAlerts,
+    decimal? MonthlyBudget, MonthForecast Forecast,
+    IReadOnlyList<string> Keys, IReadOnlyList<DailySpend> Daily, IReadOnlyList<TeamSpend> Teams, IReadOnlyList<CostDriver> TopDrivers,
+    IReadOnlyList<AnomalyMarker> Anomalies)
+{
+    public double? MonthChangePercent => SpendLastMonthSameDays == 0 ? null
+        : (double)((SpendMonthToDate - SpendLastMonthSameDays) / SpendLastMonthSameDays * 100);
+
+    public double? PeriodChangePercent => PreviousPeriodTotal == 0 ? null
+        : (double)((PeriodTotal - PreviousPeriodTotal) / PreviousPeriodTotal * 100);
+
+    public bool IsEmpty => PeriodTotal == 0 && SpendMonthToDate == 0;
+}
+
+/// <summary>
+/// Landing-page figures, read from the daily/hourly rollups only (never raw records) so it stays fast on a year of data.
+/// Days are UTC days; the month is the UTC calendar month.
+/// </summary>
+public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, AnomalyQueries anomalyQueries, DailySpendCache cache)
+{
+    public Task<DashboardSummary> GetAsync(int days, AccessScope scope, CancellationToken ct = default) =>
+        GetAsync(DashboardQuery.LastDays(time.GetUtcNow().UtcDateTime, days), scope, ct);
+
+    /// <summary>
+    /// The figures over the teams the caller may see: a team-limited viewer or key gets the same dashboard computed on its teams only
+    /// (totals, forecast, budget and alerts), never org-wide numbers.
+    /// </summary>
+    public async Task<DashboardSummary> GetAsync(DashboardQuery query, AccessScope scope, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var today = DateOnly.FromDateTime(now);
+        var from = query.From.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var toExclusive = query.To.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var previousFrom = from.AddDays(-query.Days);
+        var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
+        var lastMonthStart = monthStart.AddMonths(-1);
+        var lastMonthSameDay = lastMonthStart.AddDays(Math.Min((now - monthStart).TotalDays, DateTime.DaysInMonth(lastMonthStart.Year, lastMonthStart.Month)));
+        var historyStart = monthStart.AddDays(-SpendProjection.HistoryDays);
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var teamQuery = db.Teams.AsNoTracking();
+        if (query.DepartmentId is { } dept)
+            teamQuery = teamQuery.Where(t => t.DepartmentId == dept);
+        if (scope.TeamIdList is { } visible)
+            teamQuery = teamQuery.Where(t => visible.Contains(t.Id));
+        var teams = await teamQuery.ToDictionaryAsync(t => t.Id, t => t.Name, ct);
+        var teamIds = teams.Keys.ToList();
+        var filtered = query.DepartmentId is not null || !scope.IsOrgWide;
+        var teamSet = teamIds.ToHashSet();
+
+        // Closed days come from the in-memory daily cache; only today is read from the database.
+        var firstDay = new[] { DateOnly.FromDateTime(previousFrom), DateOnly.FromDateTime(historyStart), DateOnly.FromDateTime(lastMonthStart) }.Min();
+        var lastDay = query.To > today ? query.To : today;
+        var cube = await cache.GetAsync(firstDay, lastDay, ct);
+        // One pass over the days, adding into dictionaries: a year of 200 teams is ~180 k rows, so no LINQ grouping here.
+        var seriesAcc = new Dictionary<(DateOnly Day, string Key, int TeamId), long>();
+        var teamCurrent = new Dictionary<int, long>();
+        var teamPrevious = new Dictionary<int, long>();
+        var driverAcc = new Dictionary<(int TeamId, string Model), long>();
+        var dayNanos = new Dictionary<DateOnly, long>();
+        var teamDayNanos = new Dictionary<int, Dictionary<DateOnly, long>>();
+        var previousStartDay = DateOnly.FromDateTime(previousFrom);
+        for (var d = firstDay; d <= lastDay; d = d.AddDays(1))
+        {
+            if (!cube.TryGetValue(d, out var rows))
+                continue;
+            var inCurrent = d >= query.From && d <= query.To;
+            var inPrevious = d >= previousStartDay && d < query.From;
+            var inHistory = d <= today;
+            foreach (var r in rows)
+            {
+                if (filtered && !teamSet.Contains(r.TeamId))
+                    continue;
+                if (inCurrent)
+                {
+                    var key = query.GroupBy switch { SpendGrouping.Provider => r.Provider, SpendGrouping.Model => r.Model, _ => "" };
+                    var k = (d, key, query.GroupBy == SpendGrouping.Team ? r.TeamId : 0);
+                    seriesAcc[k] = seriesAcc.GetValueOrDefault(k) + r.CostNanos;
+                    teamCurrent[r.TeamId] = teamCurrent.GetValueOrDefault(r.TeamId) + r.CostNanos;
+                    driverAcc[(r.TeamId, r.Model)] = driverAcc.GetValueOrDefault((r.TeamId, r.Model)) + r.CostNanos;
+                }
+                if (inPrevious)
+                    teamPrevious[r.TeamId] = teamPrevious.GetValueOrDefault(r.TeamId) + r.CostNanos;
+                if (inHistory)
+                {
+                    dayNanos[d] = dayNanos.GetValueOrDefault(d) + r.CostNanos;
+                    if (!teamDayNanos.TryGetValue(r.TeamId, out var perDay))
+                        teamDayNanos[r.TeamId] = perDay = [];
+                    perDay[d] = perDay.GetValueOrDefault(d) + r.CostNanos;
+                }
+            }
+        }
+        // Day totals for the month figures and the forecast history.
+        var dayTotals = dayNanos.ToDictionary(x => x.Key, x => Money.FromNanos(x.Value));
+        var todayStart = today.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var hourly = filtered ? db.UsageHourly.AsNoTracking().Where(r => teamIds.Contains(r.TeamId)) : db.UsageHourly.AsNoTracking();
+        var hourlyToday = (await hourly.Where(r => r.BucketStart >= todayStart && r.BucketStart <= now).GroupBy(r => 1)
+            .Select(g => new TodayRow(g.Sum(r => r.CostNanos), g.Sum(r => r.Requests))).ToListAsync(ct)).FirstOrDefault();
+        var openCritical = await db.Alerts.AsNoTracking()
+            .CountAsync(a => a.State != AlertState.Resolved && a.Severity == AlertSeverity.Critical
+                && (a.TeamId == null ? scope.IsOrgWide : teamIds.Contains(a.TeamId.Value)), ct);
+        var monthlyBudget = await MonthlyBudgetAsync(db, query.DepartmentId, teamIds, scope, ct);
+
+        // Per team: month-end forecast and week-over-week trend from its own daily spend (already in memory).
+        var teamDays = teamDayNanos.ToDictionary(x => x.Key, x => x.Value.ToDictionary(d => d.Key, d => Money.FromNanos(d.Value)));
+        var teamSpend = teamCurrent
+            .Select(r =>
+            {
+                var history = teamDays.GetValueOrDefault(r.Key) ?? [];
+                var complete = Enumerable.Range(0, 14).Select(i => history.GetValueOrDefault(today.AddDays(i - 14))).ToList();
+                var (direction, wow) = Forecasting.SpendForecaster.Trend(complete);
+                return new TeamSpend(r.Key, teams.GetValueOrDefault(r.Key, $"#{r.Key}"), Money.FromNanos(r.Value), Money.FromNanos(teamPrevious.GetValueOrDefault(r.Key)))
+                {
+                    MonthEndForecast = decimal.Round(SpendProjection.ForecastMonth(history, today).Projected, 2),
+                    Trend = direction,
+                    WeekOverWeekPercent = wow,
+                };
+            })
+            .OrderByDescending(t => t.Cost)
+            .ToList();
+        var series = seriesAcc
+            .Select(x => new DailySpend(x.Key.Day, query.GroupBy == SpendGrouping.Team ? teams.GetValueOrDefault(x.Key.TeamId, $"#{x.Key.TeamId}") : x.Key.Key,
+                Money.FromNanos(x.Value)))
+            .ToList();
+        var keys = series.GroupBy(s => s.Key).OrderByDescending(g => g.Sum(s => s.Cost)).Select(g => g.Key).ToList();
+        var periodNanos = teamCurrent.Values.Sum();
+        var periodTotal = Money.FromNanos(periodNanos);
+        var drivers = driverAcc.OrderByDescending(x => x.Value).Take(5)
+            .Select(x => new CostDriver(teams.GetValueOrDefault(x.Key.TeamId, $"#{x.Key.TeamId}"), x.Key.Model, Money.FromNanos(x.Value),
+                periodNanos == 0 ? 0 : x.Value * 100.0 / periodNanos))
+            .ToList();
+
+        var monthToDate = dayTotals.Where(d => d.Key >= DateOnly.FromDateTime(monthStart)).Sum(d => d.Value);
+        var forecast = SpendProjection.ForecastMonth(dayTotals, today);
+        var anomalies = await anomalyQueries.MarkersAsync(query.From, query.To, teamIds, ct);
+
+        return new DashboardSummary(
+            query, now,
+            SpendToday: Money.FromNanos(hourlyToday?.Cost ?? 0),
+            RequestsToday: hourlyToday?.Requests ?? 0,
+            SpendMonthToDate: monthToDate,
+            SpendLastMonthSameDays: dayTotals.Where(d => d.Key >= DateOnly.FromDateTime(lastMonthStart) && d.Key < DateOnly.FromDateTime(lastMonthSameDay)).Sum(d => d.Value),
+            PeriodTotal: periodTotal,
+            PreviousPeriodTotal: Money.FromNanos(teamPrevious.Values.Sum()),
+            ActiveTeams: teamSpend.Count,
+            OpenCriticalAlerts: openCritical,
+            MonthlyBudget: monthlyBudget,
+            Forecast: forecast,
+            Keys: keys, Daily: series, Teams: teamSpend, TopDrivers: drivers, Anomalies: anomalies);
+    }
+
+    private sealed record TodayRow(long Cost, long Requests);
+
+    /// <summary>
+    /// "Total budget" for the month: the global monthly cost budget when there is one; otherwise the sum of the monthly cost budgets of
+    /// departments and teams (without provider/model/agent narrowing, which would count the same money twice). Null when none.
+    /// </summary>
+    private static async Task<decimal?> MonthlyBudgetAsync(QuotaDbContext db, int? departmentId, List<int> teamIds, AccessScope scope, CancellationToken ct)
+    {
+        var monthly = await db.Budgets.AsNoTracking()
+            .Where(b => b.IsActive && b.Metric == BudgetMetric.Cost && b.Period == BudgetPeriod.Monthly
+                && b.Provider == null && b.Model == null && b.AgentId == null)
+            .ToListAsync(ct);
+        monthly = monthly.Where(b => scope.CanSee(b.TeamId, b.DepartmentId)).ToList();
+        if (departmentId is null && monthly.FirstOrDefault(b => b.TeamId == null && b.DepartmentId == null) is { } global)
+            return global.Limit;
+        var departmentBudgets = monthly.Where(b => b.DepartmentId is not null && b.TeamId == null && (departmentId is null || b.DepartmentId == departmentId)).ToList();
+        var pooledDepartments = departmentBudgets.Select(b => b.DepartmentId).ToHashSet();
+        var teamDepartments = await db.Teams.AsNoTracking().Where(t => teamIds.Contains(t.Id)).ToDictionaryAsync(t => t.Id, t => t.DepartmentId, ct);
+        var teamBudgets = monthly.Where(b => b.TeamId is { } t && teamIds.Contains(t) && !pooledDepartments.Contains(teamDepartments.GetValueOrDefault(t)));
+        var sum = departmentBudgets.Sum(b => b.Limit) + teamBudgets.Sum(b => b.Limit);
+        return sum == 0 ? null : sum;
+    }
+}

@@ -1,0 +1,158 @@
+using QuotaPortal.Forecasting;
+using QuotaPortal.Budgets;
+using System.Globalization;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Data;
+using QuotaPortal.Kernel;
+using QuotaPortal.Usage;
+
+namespace QuotaPortal.Reports;
+
+public enum ReportKind { Daily, Weekly, Monthly }
+
+public sealed record ReportLine(string Name, decimal Cost, double SharePercent, long Requests, long Tokens);
+
+public sealed record ReportAnomaly(DateTime StartUtc, string Team, string? Model, decimal ActualUsd, decimal ExpectedUsd, decimal ImpactUsd, double Deviation, string? RootCause);
+
+/// <summary>A period's summary for executives: totals, mix, trend, anomalies, forecast and budget risk.</summary>
+public sealed record SpendReport(
+    ReportKind Kind, DateOnly From, DateOnly To, DateTime GeneratedAtUtc,
+    decimal Total, decimal PreviousTotal, decimal DailyAverage, long Requests, long Tokens,
+    string Trend, double? ChangePercent,
+    IReadOnlyList<ReportLine> TopTeams, IReadOnlyList<ReportLine> ModelMix, IReadOnlyList<ReportAnomaly> Anomalies,
+    decimal MonthForecast, decimal MonthForecastLow, decimal MonthForecastHigh, string ForecastMethod,
+    IReadOnlyList<BudgetRiskLine> BudgetRisks)
+{
+    public int Days => To.DayNumber - From.DayNumber + 1;
+    public string Title => Kind switch
+    {
+        ReportKind.Daily => $"Daily report · {From:yyyy-MM-dd}",
+        ReportKind.Weekly => $"Weekly report · {From:yyyy-MM-dd} – {To:yyyy-MM-dd}",
+        _ => $"Monthly report · {From:MMMM yyyy}",
+    };
+}
+
+/// <summary>
+/// Builds daily / weekly / monthly reports from the rollups. A report covers complete UTC days: "daily" is the given day,
+/// "weekly" the Monday–Sunday week containing it, "monthly" its calendar month (cut at today when the month is not over).
+/// </summary>
+public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, BudgetRiskService risks)
+{
+    public static (DateOnly From, DateOnly To) PeriodOf(ReportKind kind, DateOnly day) => kind switch
+    {
+        ReportKind.Daily => (day, day),
+        ReportKind.Weekly => (day.AddDays(-(((int)day.DayOfWeek + 6) % 7)), day.AddDays(-(((int)day.DayOfWeek + 6) % 7) + 6)),
+        _ => (new DateOnly(day.Year, day.Month, 1), new DateOnly(day.Year, day.Month, 1).AddMonths(1).AddDays(-1)),
+    };
+
+    /// <summary>The default report day: yesterday for a daily report (today is not over), today otherwise.</summary>
+    public DateOnly DefaultDay(ReportKind kind)
+    {
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        return kind == ReportKind.Daily ? today.AddDays(-1) : today;
+    }
+
+    /// <summary>The report over the teams the caller may see; the scheduled e-mail uses <see cref="AccessScope.System"/> (every team).</summary>
+    public async Task<SpendReport> BuildAsync(ReportKind kind, AccessScope scope, DateOnly? day = null, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var today = DateOnly.FromDateTime(now);
+        var (from, to) = PeriodOf(kind, day ?? DefaultDay(kind));
+        if (to > today)
+            to = today;
+        var days = Math.Max(1, to.DayNumber - from.DayNumber + 1);
+        var start = from.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var end = to.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var previousStart = kind == ReportKind.Monthly ? start.AddMonths(-1) : start.AddDays(-days);
+        var previousEnd = kind == ReportKind.Monthly ? previousStart.AddDays(days) : start;
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var teams = await db.Teams.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.Name, ct);
+        var visible = scope.TeamIdList;
+        var daily = visible is null ? db.UsageDaily.AsNoTracking() : db.UsageDaily.AsNoTracking().Where(r => visible.Contains(r.TeamId));
+        var rows = await daily
+            .Where(r => r.BucketStart >= start && r.BucketStart < end)
+            .GroupBy(r => new { r.TeamId, r.Model })
+            .Select(g => new { g.Key.TeamId, g.Key.Model, Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) })
+            .ToListAsync(ct);
+        var previous = Money.FromNanos(await daily
+            .Where(r => r.BucketStart >= previousStart && r.BucketStart < previousEnd).SumAsync(r => r.CostNanos, ct));
+        var totalNanos = rows.Sum(r => r.Cost);
+        var total = Money.FromNanos(totalNanos);
+        double Share(long nanos) => totalNanos == 0 ? 0 : Math.Round(nanos * 100.0 / totalNanos, 1);
+        var topTeams = rows.GroupBy(r => r.TeamId)
+            .Select(g => new ReportLine(teams.GetValueOrDefault(g.Key, $"#{g.Key}"), Money.FromNanos(g.Sum(x => x.Cost)), Share(g.Sum(x => x.Cost)),
+                g.Sum(x => x.Requests), g.Sum(x => x.Tokens)))
+            .OrderByDescending(l => l.Cost).Take(5).ToList();
+        var modelMix = rows.GroupBy(r => r.Model)
+            .Select(g => new ReportLine(g.Key, Money.FromNanos(g.Sum(x => x.Cost)), Share(g.Sum(x => x.Cost)), g.Sum(x => x.Requests), g.Sum(x => x.Tokens)))
+            .OrderByDescending(l => l.Cost).ToList();
+        var anomalies = (await db.Anomalies.AsNoTracking().Where(a => a.StartUtc >= start && a.StartUtc < end && (visible == null || visible.Contains(a.TeamId)))
+                .ToListAsync(ct))
+            .OrderByDescending(a => a.ImpactUsd).Take(20)
+            .Select(a => new ReportAnomaly(a.StartUtc, teams.GetValueOrDefault(a.TeamId, $"#{a.TeamId}"), a.Model, a.ActualUsd, a.ExpectedUsd, a.ImpactUsd, a.Deviation, a.RootCause))
+            .ToList();
+
+        var totalsFrom = today.AddDays(-SpendProjection.HistoryDays - 31).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var dayTotals = (await daily.Where(r => r.BucketStart >= totalsFrom)
+                .GroupBy(r => r.BucketStart).Select(g => new { g.Key, Cost = g.Sum(r => r.CostNanos) }).ToListAsync(ct))
+            .ToDictionary(d => DateOnly.FromDateTime(d.Key), d => Money.FromNanos(d.Cost));
+        var forecast = SpendProjection.ForecastMonth(dayTotals, today);
+        double? change = previous == 0 ? null : (double)((total - previous) / previous * 100);
+        var trend = change switch { null => "new", > 5 => "increasing", < -5 => "decreasing", _ => "stable" };
+
+        return new SpendReport(kind, from, to, now, total, previous, total / days,
+            rows.Sum(r => r.Requests), rows.Sum(r => r.Tokens), trend, change, topTeams, modelMix, anomalies,
+            forecast.Projected, forecast.Low, forecast.High, forecast.Method, await risks.ListAsync(scope, ct));
+    }
+
+    public static string ToCsv(SpendReport r)
+    {
+        static string N(decimal v) => v.ToString("0.00", CultureInfo.InvariantCulture);
+        static string P(double v) => v.ToString(CultureInfo.InvariantCulture);
+        static string L(long v) => v.ToString(CultureInfo.InvariantCulture);
+        var rows = new List<string?[]>
+        {
+            new[] { "section", "name", "value", "share_percent", "requests", "tokens" },
+            new[] { "summary", "period", $"{r.From:yyyy-MM-dd}..{r.To:yyyy-MM-dd}", null, null, null },
+            new[] { "summary", "total_usd", N(r.Total), null, L(r.Requests), L(r.Tokens) },
+            new[] { "summary", "previous_period_usd", N(r.PreviousTotal), null, null, null },
+            new[] { "summary", "daily_average_usd", N(r.DailyAverage), null, null, null },
+            new[] { "summary", "trend", r.Trend, r.ChangePercent?.ToString("0.0", CultureInfo.InvariantCulture), null, null },
+            new[] { "forecast", "month_end_usd", N(r.MonthForecast), null, null, null },
+            new[] { "forecast", "month_end_low_usd", N(r.MonthForecastLow), null, null, null },
+            new[] { "forecast", "month_end_high_usd", N(r.MonthForecastHigh), null, null, null },
+        };
+        rows.AddRange(r.TopTeams.Select(t => new[] { "top_team", t.Name, N(t.Cost), P(t.SharePercent), L(t.Requests), L(t.Tokens) }));
+        rows.AddRange(r.ModelMix.Select(m => new[] { "model", m.Name, N(m.Cost), P(m.SharePercent), L(m.Requests), L(m.Tokens) }));
+        rows.AddRange(r.Anomalies.Select(a => new[] { "anomaly", $"{a.StartUtc:yyyy-MM-dd HH:mm} {a.Team}{(a.Model is null ? "" : " " + a.Model)}", N(a.ImpactUsd), null, null, null }));
+        rows.AddRange(r.BudgetRisks.Select(b => new[] { "budget_risk", b.Budget, b.Risk.ToString(), null, null, null }));
+        return UsageCsv.Write(rows);
+    }
+
+    /// <summary>The report as plain text, for e-mail.</summary>
+    public static string ToText(SpendReport r)
+    {
+        var text = new StringBuilder();
+        string U(decimal v) => v.ToString("$#,0.00", CultureInfo.InvariantCulture);
+        text.AppendLine(r.Title).AppendLine();
+        text.AppendLine($"Total: {U(r.Total)} ({r.Trend}{(r.ChangePercent is { } c ? $", {c:+0.0;-0.0}% vs previous period" : "")})");
+        text.AppendLine($"Daily average: {U(r.DailyAverage)} · {r.Requests:N0} requests · {r.Tokens:N0} tokens");
+        text.AppendLine($"Month-end forecast: {U(r.MonthForecast)} (80%: {U(r.MonthForecastLow)}–{U(r.MonthForecastHigh)}, {r.ForecastMethod})").AppendLine();
+        text.AppendLine("Top teams:");
+        foreach (var t in r.TopTeams)
+            text.AppendLine($"  {t.Name,-24} {U(t.Cost),12} {t.SharePercent,5:0.0}%");
+        text.AppendLine("Model mix:");
+        foreach (var m in r.ModelMix.Take(8))
+            text.AppendLine($"  {m.Name,-24} {U(m.Cost),12} {m.SharePercent,5:0.0}%");
+        text.AppendLine($"Anomalies: {r.Anomalies.Count}");
+        foreach (var a in r.Anomalies.Take(5))
+            text.AppendLine($"  {a.StartUtc:yyyy-MM-dd HH:mm} UTC {a.Team}: {U(a.ActualUsd)} vs {U(a.ExpectedUsd)} expected (+{U(a.ImpactUsd)}){(a.RootCause is null ? "" : " — " + a.RootCause)}");
+        var risky = r.BudgetRisks.Where(b => b.Risk != Forecasting.BudgetRisk.Low).ToList();
+        text.AppendLine($"Budgets at risk: {risky.Count}");
+        foreach (var b in risky)
+            text.AppendLine($"  {b.Budget}: {b.Risk} — projected {U(b.Projected)} of {U(b.Limit)}{(b.ExceedsOn is { } d ? $", exceeds on {d:yyyy-MM-dd}" : "")}");
+        return text.ToString();
+    }
+}

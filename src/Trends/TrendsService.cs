@@ -1,0 +1,131 @@
+using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Data;
+using QuotaPortal.Kernel;
+using QuotaPortal.Usage;
+
+namespace QuotaPortal.Trends;
+
+public enum BreakdownBy { Model, Provider, ApiMethod }
+
+public sealed record PeriodTotals(DateOnly From, DateOnly To, decimal Cost, long Requests, long Tokens);
+
+/// <summary>This period against the one before it, over the same number of elapsed days.</summary>
+public sealed record PeriodComparison(string Name, PeriodTotals Current, PeriodTotals Previous)
+{
+    public double? CostChangePercent => Change(Current.Cost, Previous.Cost);
+    public double? RequestsChangePercent => Change(Current.Requests, Previous.Requests);
+    public double? TokensChangePercent => Change(Current.Tokens, Previous.Tokens);
+    private static double? Change(decimal now, decimal before) => before == 0 ? null : (double)((now - before) / before * 100);
+}
+
+public sealed record BreakdownLine(string Name, decimal Cost, double SharePercent, long Requests, long Tokens);
+
+/// <summary>A team's efficiency: cost per 1K tokens, per request, error rate, and cost per reported outcome.</summary>
+public sealed record TeamEfficiency(string Team, decimal Cost, long Requests, long Tokens, long Errors, decimal? OutcomeValue, string? OutcomeName,
+    decimal? OutcomeUsd = null)
+{
+    /// <summary>Return on AI spend: (business value reported in USD − spend) ÷ spend, in percent.</summary>
+    public double? RoiPercent => OutcomeUsd is { } usd && Cost > 0 ? (double)((usd - Cost) / Cost * 100) : null;
+    public decimal? CostPer1KTokens => Tokens == 0 ? null : Cost / Tokens * 1000;
+    public decimal? CostPerRequest => Requests == 0 ? null : Cost / Requests;
+    public double ErrorRatePercent => Requests == 0 ? 0 : Errors * 100.0 / Requests;
+    /// <summary>Spend per unit of outcome (e.g. $ per ticket solved).</summary>
+    public decimal? CostPerOutcome => OutcomeValue is > 0 ? Cost / OutcomeValue : null;
+}
+
+public sealed record TrendsView(DateOnly From, DateOnly To, DateTime AsOfUtc, IReadOnlyList<PeriodComparison> Comparisons,
+    IReadOnlyList<BreakdownLine> Breakdown, double[,] Heatmap, IReadOnlyList<TeamEfficiency> Teams)
+{
+    public bool IsEmpty => Breakdown.Count == 0;
+}
+
+/// <summary>The Trends page's figures, from the rollups (and reported outcomes).</summary>
+public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time)
+{
+    /// <summary>Computed over the teams the caller may see (a team-limited caller: its teams only).</summary>
+    public async Task<TrendsView> GetAsync(int days, BreakdownBy by, AccessScope scope, int? departmentId = null, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var today = DateOnly.FromDateTime(now);
+        var from = today.AddDays(1 - days);
+        var start = from.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var end = today.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var teamQuery = db.Teams.AsNoTracking();
+        if (departmentId is { } dept)
+            teamQuery = teamQuery.Where(t => t.DepartmentId == dept);
+        if (scope.TeamIdList is { } visible)
+            teamQuery = teamQuery.Where(t => visible.Contains(t.Id));
+        var teams = await teamQuery.ToDictionaryAsync(t => t.Id, t => t.Name, ct);
+        var ids = teams.Keys.ToList();
+        var daily = db.UsageDaily.AsNoTracking().Where(r => ids.Contains(r.TeamId));
+
+        // Week (Monday start) and month so far against the same elapsed time before them, to the hour (hourly rollups), so a Monday
+        // morning is compared with last Monday morning, not with all of last week.
+        var weekStart = today.AddDays(-(((int)today.DayOfWeek + 6) % 7)).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
+        var lastMonthStart = monthStart.AddMonths(-1);
+        var lastMonthSameTime = lastMonthStart + TimeSpan.FromTicks(Math.Min((now - monthStart).Ticks, (monthStart - lastMonthStart).Ticks));
+        var hourlyScope = db.UsageHourly.AsNoTracking().Where(r => ids.Contains(r.TeamId));
+        async Task<PeriodTotals> TotalsAsync(DateTime a, DateTime b)
+        {
+            var t = (await hourlyScope.Where(r => r.BucketStart >= a && r.BucketStart < b).GroupBy(r => 1)
+                .Select(g => new { Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) })
+                .ToListAsync(ct)).FirstOrDefault();
+            return new PeriodTotals(DateOnly.FromDateTime(a), DateOnly.FromDateTime(b.AddTicks(-1)), Money.FromNanos(t?.Cost ?? 0), t?.Requests ?? 0, t?.Tokens ?? 0);
+        }
+        var comparisons = new List<PeriodComparison>
+        {
+            new("This week vs last week", await TotalsAsync(weekStart, now), await TotalsAsync(weekStart.AddDays(-7), now.AddDays(-7))),
+            new("This month vs last month", await TotalsAsync(monthStart, now), await TotalsAsync(lastMonthStart, lastMonthSameTime)),
+            new($"Last {days} days vs the {days} before", await TotalsAsync(start, end), await TotalsAsync(start.AddDays(-days), start)),
+        };
+
+        var grouped = by switch
+        {
+            BreakdownBy.Provider => daily.Where(r => r.BucketStart >= start && r.BucketStart < end).GroupBy(r => r.Provider)
+                .Select(g => new { Name = g.Key, Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) }),
+            BreakdownBy.ApiMethod => daily.Where(r => r.BucketStart >= start && r.BucketStart < end).GroupBy(r => r.ApiMethod)
+                .Select(g => new { Name = g.Key, Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) }),
+            _ => daily.Where(r => r.BucketStart >= start && r.BucketStart < end).GroupBy(r => r.Model)
+                .Select(g => new { Name = g.Key, Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) }),
+        };
+        var lines = await grouped.ToListAsync(ct);
+        var total = lines.Sum(l => l.Cost);
+        var breakdown = lines.OrderByDescending(l => l.Cost)
+            .Select(l => new BreakdownLine(l.Name, Money.FromNanos(l.Cost), total == 0 ? 0 : Math.Round(l.Cost * 100.0 / total, 1), l.Requests, l.Tokens))
+            .ToList();
+
+        // Peak usage: average spend per day-of-week × hour-of-day (UTC) over the period.
+        var hours = await db.UsageHourly.AsNoTracking().Where(r => ids.Contains(r.TeamId) && r.BucketStart >= start && r.BucketStart < end)
+            .GroupBy(r => r.BucketStart).Select(g => new { g.Key, Cost = g.Sum(r => r.CostNanos) }).ToListAsync(ct);
+        var heat = new double[7, 24];
+        var counts = new int[7];
+        for (var d = from; d <= today; d = d.AddDays(1))
+            counts[((int)d.DayOfWeek + 6) % 7]++;
+        foreach (var h in hours)
+            heat[((int)h.Key.DayOfWeek + 6) % 7, h.Key.Hour] += (double)Money.FromNanos(h.Cost);
+        for (var d = 0; d < 7; d++)
+            for (var h = 0; h < 24; h++)
+                heat[d, h] = counts[d] == 0 ? 0 : Math.Round(heat[d, h] / counts[d], 4);
+
+        var perTeam = await daily.Where(r => r.BucketStart >= start && r.BucketStart < end)
+            .GroupBy(r => r.TeamId)
+            .Select(g => new { TeamId = g.Key, Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens), Errors = g.Sum(r => r.Errors) })
+            .ToListAsync(ct);
+        var outcomes = (await db.Outcomes.AsNoTracking().Where(o => ids.Contains(o.TeamId) && o.Timestamp >= start && o.Timestamp < end)
+                .Select(o => new { o.TeamId, o.Name, o.Value, o.ValueUsd }).ToListAsync(ct))
+            .GroupBy(o => o.TeamId)
+            .ToDictionary(g => g.Key, g => (Main: g.GroupBy(o => o.Name).Select(n => (Name: n.Key, Value: n.Sum(o => o.Value))).MaxBy(n => n.Value),
+                Usd: g.Any(o => o.ValueUsd != null) ? g.Sum(o => o.ValueUsd ?? 0) : (decimal?)null));
+        var efficiency = perTeam
+            .Select(t => new TeamEfficiency(teams[t.TeamId], Money.FromNanos(t.Cost), t.Requests, t.Tokens, t.Errors,
+                outcomes.TryGetValue(t.TeamId, out var o) ? o.Main.Value : null, outcomes.TryGetValue(t.TeamId, out var n) ? n.Main.Name : null,
+                outcomes.TryGetValue(t.TeamId, out var u) ? u.Usd : null))
+            .OrderByDescending(t => t.Cost)
+            .ToList();
+
+        return new TrendsView(from, today, now, comparisons, breakdown, heat, efficiency);
+    }
+}

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Data;
+using QuotaPortal.Usage;
+
+namespace QuotaPortal.Usage;
+
+/// <summary>One day's spend at team × provider × model grain.</summary>
+public readonly record struct DaySpendRow(int TeamId, string Provider, string Model, long CostNanos);
+
+/// <summary>
+/// The daily rollups of closed days (before today, UTC) kept in memory, so the dashboard adds up a year without a table scan.
+/// A day leaves the cache when ingestion writes into it (late or backfilled records) or prices are recomputed; a load that overlaps
+/// such a change is not kept; entries older than <see cref="MaxAge"/> are read again. Today is always read fresh. About 40 bytes a row: a year for 200 teams is under 10 MB.
+/// </summary>
+public sealed class DailySpendCache : IDisposable
+{
+    private readonly IDbContextFactory<QuotaDbContext> dbFactory;
+    private readonly TimeProvider time;
+    private readonly ConcurrentDictionary<DateOnly, (DaySpendRow[] Rows, long LoadedAt)> days = new();
+    /// <summary>Writes by another process (the CLI's import or demo) are not announced here; entries older than this are read again.</summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
+    private readonly IDisposable subscription;
+    private long version;
+
+    public DailySpendCache(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, UsageNotifier usage)
+    {
+        this.dbFactory = dbFactory;
+        this.time = time;
+        // Inline, so a caller that ingests and then reads the dashboard sees its records.
+        subscription = usage.SubscribeInline(records =>
+        {
+            foreach (var day in records.Select(r => DateOnly.FromDateTime(r.Timestamp)).Distinct())
+                Invalidate(day);
+        });
+    }
+
+    public void Invalidate(DateOnly day)
+    {
+        Interlocked.Increment(ref version);
+        days.TryRemove(day, out _);
+    }
+
+    public void InvalidateAll()
+    {
+        Interlocked.Increment(ref version);
+        days.Clear();
+    }
+
+    /// <summary>Rows of every day in [from, to] (inclusive), from memory for closed days and from the database for the rest.</summary>
+    public async Task<IReadOnlyDictionary<DateOnly, DaySpendRow[]>> GetAsync(DateOnly from, DateOnly to, CancellationToken ct)
+    {
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var result = new Dictionary<DateOnly, DaySpendRow[]>();
+        var missing = new List<DateOnly>();
+        for (var d = from; d <= to; d = d.AddDays(1))
+        {
+            if (d < today && days.TryGetValue(d, out var cached) && time.GetElapsedTime(cached.LoadedAt) < MaxAge)
+                result[d] = cached.Rows;
+            else
+                missing.Add(d);
+        }
+        if (missing.Count == 0)
+            return result;
+        var seen = Interlocked.Read(ref version);
+        var loadedAt = time.GetTimestamp();
+        var start = missing[0].ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var end = missing[^1].AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var loaded = await db.UsageDaily.AsNoTracking()
+            .Where(r => r.BucketStart >= start && r.BucketStart < end)
+            .GroupBy(r => new { r.BucketStart, r.TeamId, r.Provider, r.Model })
+            .Select(g => new { g.Key.BucketStart, g.Key.TeamId, g.Key.Provider, g.Key.Model, Cost = g.Sum(r => r.CostNanos) })
+            .ToListAsync(ct);
+        var byDay = loaded.GroupBy(r => DateOnly.FromDateTime(r.BucketStart))
+            .ToDictionary(g => g.Key, g => g.Select(r => new DaySpendRow(r.TeamId, string.Intern(r.Provider), string.Intern(r.Model), r.Cost)).ToArray());
+        // Only keep what no write touched while it was being read.
+        var keep = Interlocked.Read(ref version) == seen;
+        foreach (var d in missing)
+        {
+            var rows = byDay.GetValueOrDefault(d) ?? [];
+            result[d] = rows;
+            if (keep && d < today)
+                days[d] = (rows, loadedAt);
+        }
+        // A write that landed between the check and the stores above: drop what was stored.
+        if (keep && Interlocked.Read(ref version) != seen)
+            foreach (var d in missing)
+                days.TryRemove(d, out _);
+        return result;
+    }
+
+    public void Dispose() => subscription.Dispose();
+}

@@ -1,8 +1,0 @@
-namespace QuotaPortal.Users;
-
-public static class Roles
-{
-    public const string Admin = "Admin";
-    public const string Viewer = "Viewer";
-    public static readonly string[] All = [Admin, Viewer];
-}

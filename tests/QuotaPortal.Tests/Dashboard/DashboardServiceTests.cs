@@ -1,0 +1,48 @@
+using QuotaPortal.Kernel;
+using System.Net.Http.Json;
+using QuotaPortal.Dashboard;
+using QuotaPortal.Forecasting;
+using QuotaPortal.ApiKeys;
+using QuotaPortal.Budgets;
+using QuotaPortal.Teams;
+
+namespace QuotaPortal.Tests.Dashboard;
+
+public sealed class DashboardServiceTests(PortalFactory factory) : IClassFixture<PortalFactory>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Late_records_for_a_closed_day_show_at_once_and_department_grouping_and_budget_add_up()
+    {
+        await factory.EnsureUsersAsync();
+        var teams = factory.Service<TeamService>();
+        var dept = (await teams.CreateDepartmentAsync(new DepartmentInput("Platform", null, null), AccessScope.System.WithActor("t"), Ct)).Value!;
+        var api = (await teams.CreateTeamAsync(new TeamInput("Api", "api", dept.Id, null, null), AccessScope.System.WithActor("t"), Ct)).Value!;
+        await teams.CreateTeamAsync(new TeamInput("Web", "web", null, null, null), AccessScope.System.WithActor("t"), Ct);
+        await factory.Service<BudgetService>().SaveAsync(null, new BudgetInput("Platform monthly", dept.Id, null, null, null, null, BudgetMetric.Cost, 300,
+            BudgetPeriod.Monthly, null, "UTC", "80,100", null, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("t"), Ct);
+        await factory.Service<BudgetService>().SaveAsync(null, new BudgetInput("Api monthly", null, api.Id, null, null, null, BudgetMetric.Cost, 100,
+            BudgetPeriod.Monthly, null, "UTC", "80,100", null, EnforcementMode.AlertOnly, null), AccessScope.System.WithActor("t"), Ct);
+        var client = await factory.IngestClientAsync("ingest:*");
+        var yesterday = factory.Time.GetUtcNow().AddDays(-1);
+        async Task SpendAsync(string team, string model, decimal cost) =>
+            (await client.PostAsJsonAsync("/api/v1/usage", new { team, provider = "openai", model, apiMethod = "chat.completions", inputTokens = 1, outputTokens = 1, cost, timestamp = yesterday }, Ct)).EnsureSuccessStatusCode();
+        await SpendAsync("api", "gpt-4o", 5m);
+        await SpendAsync("web", "gpt-4o-mini", 1m);
+        var dashboard = factory.Service<DashboardService>();
+
+        var first = await dashboard.GetAsync(7, AccessScope.System, Ct);
+        await SpendAsync("api", "gpt-4o", 2m);          // a late record for the (cached) closed day
+        var second = await dashboard.GetAsync(7, AccessScope.System, Ct);
+
+        Assert.Equal(6m, first.PeriodTotal);
+        Assert.Equal(8m, second.PeriodTotal);
+        Assert.Equal(new CostDriver("Api", "gpt-4o", 7m, 87.5), second.TopDrivers[0]);
+        var platform = await dashboard.GetAsync(DashboardQuery.LastDays(factory.Time.GetUtcNow().UtcDateTime, 7, dept.Id, SpendGrouping.Model), AccessScope.System, Ct);
+        Assert.Equal(7m, platform.PeriodTotal);
+        Assert.Equal(["gpt-4o"], platform.Keys);
+        // The department budget covers its team's, so the month's total budget is not 400.
+        Assert.Equal(300m, platform.MonthlyBudget);
+    }
+}
