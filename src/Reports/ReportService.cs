@@ -128,7 +128,7 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         rows.AddRange(r.ModelMix.Select(m => new[] { "model", m.Name, N(m.Cost), P(m.SharePercent), L(m.Requests), L(m.Tokens) }));
         rows.AddRange(r.Anomalies.Select(a => new[] { "anomaly", $"{a.StartUtc:yyyy-MM-dd HH:mm} {a.Team}{(a.Model is null ? "" : " " + a.Model)}", N(a.ImpactUsd), null, null, null }));
         rows.AddRange(r.BudgetRisks.Select(b => new[] { "budget_risk", b.Budget, b.Risk.ToString(), null, null, null }));
-        return UsageCsv.Write(rows);
+        return CsvExport.Write(rows);
     }
 
     /// <summary>The report as plain text, for e-mail.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using CsvHelper;
 using CsvHelper.Configuration;
+using QuotaPortal.Kernel;
 
 namespace QuotaPortal.Usage;
 
@@ -114,40 +115,9 @@ public static class UsageCsv
         "requests", "cost", "catalogCost", "costSupplied", "success", "errorCode", "durationMs", "agentId", "taskId", "workspaceId", "tags",
     ];
 
-    /// <summary>
-    /// Every download: a cell that a spreadsheet would run as a formula (starts with =, +, -, @, tab or CR) gets a leading
-    /// <c>'</c>, so data ingested from gateways and agents cannot run commands on the reader's machine.
-    /// </summary>
-    private static readonly CsvConfiguration Export = new(CultureInfo.InvariantCulture) { InjectionOptions = InjectionOptions.Escape };
-
-    /// <summary>CsvHelper escapes "-12.5" too; a plain number is never a formula, so it stays readable (and sortable) as a number.</summary>
-    private sealed class ExportWriter(TextWriter text) : CsvWriter(text, Export, leaveOpen: true)
-    {
-        protected override string? SanitizeForInjection(string? field) => field is not null && IsPlainNumber(field) ? field : base.SanitizeForInjection(field);
-
-        private static bool IsPlainNumber(string field) =>
-            field.StartsWith('-') && decimal.TryParse(field, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out _);
-    }
-
-    /// <summary>Rows of already formatted fields as CSV text, quoted where a field needs it (charts' and reports' downloads).</summary>
-    public static string Write(IEnumerable<IEnumerable<string?>> rows)
-    {
-        using var text = new StringWriter(CultureInfo.InvariantCulture);
-        using (var csv = new ExportWriter(text))
-        {
-            foreach (var row in rows)
-            {
-                foreach (var field in row)
-                    csv.WriteField(field);
-                csv.NextRecord();
-            }
-        }
-        return text.ToString();
-    }
-
     public static async Task WriteCsvAsync(IAsyncEnumerable<UsageRow> rows, TextWriter text, CancellationToken ct = default)
     {
-        await using var csv = new ExportWriter(text);
+        await using var csv = CsvExport.Writer(text);
         foreach (var c in ExportColumns)
             csv.WriteField(c);
         await csv.NextRecordAsync();

@@ -2,7 +2,7 @@ using QuotaPortal.Kernel;
 using Bunit;
 using Bunit.TestDoubles;
 using QuotaPortal.Components.Layout;
-using QuotaPortal.Components.Shared;
+using QuotaPortal.Kernel.Components;
 using QuotaPortal.Users;
 
 namespace QuotaPortal.Tests.Components;

@@ -48,7 +48,7 @@ public sealed class CsvInjectionTests(PortalFactory factory) : IClassFixture<Por
     [Fact]
     public void Chart_and_report_csv_escape_formulas_but_keep_negative_numbers_readable()
     {
-        var text = UsageCsv.Write([
+        var text = CsvExport.Write([
             ["Name", "Change %", "Cost (USD)"],
             [Payload, "-12.5", "3.00"],
             ["@evil", "-7", "-0.25"],

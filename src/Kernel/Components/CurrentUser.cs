@@ -1,9 +1,8 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using QuotaPortal.Kernel;
-using QuotaPortal.Users;
 
-namespace QuotaPortal.Components.Shared;
+namespace QuotaPortal.Kernel.Components;
 
 /// <summary>
 /// Base for interactive pages: who is looking, what they may see (<see cref="Scope"/>, resolved on each page visit so a changed team limit

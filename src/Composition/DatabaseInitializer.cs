@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using QuotaPortal.Data;
 using QuotaPortal.Kernel;
 using QuotaPortal.Pricing;
 using QuotaPortal.Users;
 
-namespace QuotaPortal.Data;
+namespace QuotaPortal.Composition;
 
 /// <summary>Brings a database to a usable state: schema, WAL, roles, default prices, and the optional bootstrap admin.</summary>
 public sealed class DatabaseInitializer(IServiceScopeFactory scopes, TimeProvider time,
