@@ -64,21 +64,7 @@ public static class AnomalyDetector
         var scaleWindow = g == Granularity.Hour ? 14 * 24 : 28;
         var rescaleEvery = g == Granularity.Hour ? 24 : 7;
         var n = series.Count;
-        var values = new double[n];
-        var usable = new bool[n];
-        for (var i = 0; i < n; i++)
-        {
-            values[i] = (double)series[i].Value;
-            usable[i] = !series[i].Expected;
-        }
-        // Prefix sums of usable values and counts make the level factor O(1) per bucket.
-        var sum = new double[n + 1];
-        var cnt = new int[n + 1];
-        for (var i = 0; i < n; i++)
-        {
-            sum[i + 1] = sum[i] + (usable[i] ? values[i] : 0);
-            cnt[i + 1] = cnt[i] + (usable[i] ? 1 : 0);
-        }
+        var (values, usable, sum, cnt) = Prepare(series);
         // Buckets judged anomalous stay out of the scale and the "recent high": one spike must not hide the next.
         var normal = (bool[])usable.Clone();
         var residuals = new double[n];
@@ -119,6 +105,25 @@ public static class AnomalyDetector
             scores.Add(new BucketScore(series[i].StartUtc, series[i].Value, (decimal)Math.Round(expected, 6), Math.Round(deviation, 2), anomalous, false));
         }
         return scores;
+    }
+
+    /// <summary>Values as doubles, which buckets may be learnt from (not marked expected), and prefix sums of usable values and counts,
+    /// which make the level factor O(1) per bucket.</summary>
+    private static (double[] Values, bool[] Usable, double[] Sum, int[] Count) Prepare(IReadOnlyList<SeriesPoint> series)
+    {
+        var n = series.Count;
+        var values = new double[n];
+        var usable = new bool[n];
+        var sum = new double[n + 1];
+        var cnt = new int[n + 1];
+        for (var i = 0; i < n; i++)
+        {
+            values[i] = (double)series[i].Value;
+            usable[i] = !series[i].Expected;
+            sum[i + 1] = sum[i] + (usable[i] ? values[i] : 0);
+            cnt[i + 1] = cnt[i] + (usable[i] ? 1 : 0);
+        }
+        return (values, usable, sum, cnt);
     }
 
     /// <summary>Causal episodes: consecutive anomalous buckets form one; a cooldown after each keeps a flapping series to one alert.</summary>

@@ -73,124 +73,60 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
     {
         var now = time.GetUtcNow().UtcDateTime;
         var today = DateOnly.FromDateTime(now);
-        var from = query.From.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var toExclusive = query.To.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var previousFrom = from.AddDays(-query.Days);
-        var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
-        var lastMonthStart = monthStart.AddMonths(-1);
-        var lastMonthSameDay = lastMonthStart.AddDays(Math.Min((now - monthStart).TotalDays, DateTime.DaysInMonth(lastMonthStart.Year, lastMonthStart.Month)));
-        var historyStart = monthStart.AddDays(-SpendProjection.HistoryDays);
+        var window = DashboardWindow.For(query, now);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var teamQuery = db.Teams.AsNoTracking();
-        if (query.DepartmentId is { } dept)
-            teamQuery = teamQuery.Where(t => t.DepartmentId == dept);
-        if (scope.TeamIdList is { } visible)
-            teamQuery = teamQuery.Where(t => visible.Contains(t.Id));
-        var teams = await teamQuery.ToDictionaryAsync(t => t.Id, t => t.Name, ct);
+        var teams = await VisibleTeamsAsync(db, query, scope, ct);
         var teamIds = teams.Keys.ToList();
         var filtered = query.DepartmentId is not null || !scope.IsOrgWide;
-        var teamSet = teamIds.ToHashSet();
 
         // Closed days come from the in-memory daily cache; only today is read from the database.
-        var firstDay = new[] { DateOnly.FromDateTime(previousFrom), DateOnly.FromDateTime(historyStart), DateOnly.FromDateTime(lastMonthStart) }.Min();
         var lastDay = query.To > today ? query.To : today;
-        var cube = await cache.GetAsync(firstDay, lastDay, ct);
-        // One pass over the days, adding into dictionaries: a year of 200 teams is ~180 k rows, so no LINQ grouping here.
-        var seriesAcc = new Dictionary<(DateOnly Day, string Key, int TeamId), long>();
-        var teamCurrent = new Dictionary<int, long>();
-        var teamPrevious = new Dictionary<int, long>();
-        var driverAcc = new Dictionary<(int TeamId, string Model), long>();
-        var dayNanos = new Dictionary<DateOnly, long>();
-        var teamDayNanos = new Dictionary<int, Dictionary<DateOnly, long>>();
-        var previousStartDay = DateOnly.FromDateTime(previousFrom);
-        for (var d = firstDay; d <= lastDay; d = d.AddDays(1))
-        {
-            if (!cube.TryGetValue(d, out var rows))
-                continue;
-            var inCurrent = d >= query.From && d <= query.To;
-            var inPrevious = d >= previousStartDay && d < query.From;
-            var inHistory = d <= today;
-            foreach (var r in rows)
-            {
-                if (filtered && !teamSet.Contains(r.TeamId))
-                    continue;
-                if (inCurrent)
-                {
-                    var key = query.GroupBy switch { SpendGrouping.Provider => r.Provider, SpendGrouping.Model => r.Model, _ => "" };
-                    var k = (d, key, query.GroupBy == SpendGrouping.Team ? r.TeamId : 0);
-                    seriesAcc[k] = seriesAcc.GetValueOrDefault(k) + r.CostNanos;
-                    teamCurrent[r.TeamId] = teamCurrent.GetValueOrDefault(r.TeamId) + r.CostNanos;
-                    driverAcc[(r.TeamId, r.Model)] = driverAcc.GetValueOrDefault((r.TeamId, r.Model)) + r.CostNanos;
-                }
-                if (inPrevious)
-                    teamPrevious[r.TeamId] = teamPrevious.GetValueOrDefault(r.TeamId) + r.CostNanos;
-                if (inHistory)
-                {
-                    dayNanos[d] = dayNanos.GetValueOrDefault(d) + r.CostNanos;
-                    if (!teamDayNanos.TryGetValue(r.TeamId, out var perDay))
-                        teamDayNanos[r.TeamId] = perDay = [];
-                    perDay[d] = perDay.GetValueOrDefault(d) + r.CostNanos;
-                }
-            }
-        }
-        // Day totals for the month figures and the forecast history.
-        var dayTotals = dayNanos.ToDictionary(x => x.Key, x => Money.FromNanos(x.Value));
-        var todayStart = today.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var hourly = filtered ? db.UsageHourly.AsNoTracking().Where(r => teamIds.Contains(r.TeamId)) : db.UsageHourly.AsNoTracking();
-        var hourlyToday = (await hourly.Where(r => r.BucketStart >= todayStart && r.BucketStart <= now).GroupBy(r => 1)
-            .Select(g => new TodayRow(g.Sum(r => r.CostNanos), g.Sum(r => r.Requests))).ToListAsync(ct)).FirstOrDefault();
+        var spend = new SpendAccumulator(query, window, today, filtered ? teamIds.ToHashSet() : null);
+        spend.AddAll(await cache.GetAsync(window.FirstDay, lastDay, ct), lastDay);
+        var dayTotals = spend.DayTotals();
+
+        var hourlyToday = await TodayAsync(db, filtered, teamIds, today, now, ct);
         var openCritical = await db.Alerts.AsNoTracking()
             .CountAsync(a => a.State != AlertState.Resolved && a.Severity == AlertSeverity.Critical
                 && (a.TeamId == null ? scope.IsOrgWide : teamIds.Contains(a.TeamId.Value)), ct);
         var monthlyBudget = await MonthlyBudgetAsync(db, query.DepartmentId, teamIds, scope, ct);
-
-        // Per team: month-end forecast and week-over-week trend from its own daily spend (already in memory).
-        var teamDays = teamDayNanos.ToDictionary(x => x.Key, x => x.Value.ToDictionary(d => d.Key, d => Money.FromNanos(d.Value)));
-        var teamSpend = teamCurrent
-            .Select(r =>
-            {
-                var history = teamDays.GetValueOrDefault(r.Key) ?? [];
-                var complete = Enumerable.Range(0, 14).Select(i => history.GetValueOrDefault(today.AddDays(i - 14))).ToList();
-                var (direction, wow) = Forecasting.SpendForecaster.Trend(complete);
-                return new TeamSpend(r.Key, teams.GetValueOrDefault(r.Key, $"#{r.Key}"), Money.FromNanos(r.Value), Money.FromNanos(teamPrevious.GetValueOrDefault(r.Key)))
-                {
-                    MonthEndForecast = decimal.Round(SpendProjection.ForecastMonth(history, today).Projected, 2),
-                    Trend = direction,
-                    WeekOverWeekPercent = wow,
-                };
-            })
-            .OrderByDescending(t => t.Cost)
-            .ToList();
-        var series = seriesAcc
-            .Select(x => new DailySpend(x.Key.Day, query.GroupBy == SpendGrouping.Team ? teams.GetValueOrDefault(x.Key.TeamId, $"#{x.Key.TeamId}") : x.Key.Key,
-                Money.FromNanos(x.Value)))
-            .ToList();
-        var keys = series.GroupBy(s => s.Key).OrderByDescending(g => g.Sum(s => s.Cost)).Select(g => g.Key).ToList();
-        var periodNanos = teamCurrent.Values.Sum();
-        var periodTotal = Money.FromNanos(periodNanos);
-        var drivers = driverAcc.OrderByDescending(x => x.Value).Take(5)
-            .Select(x => new CostDriver(teams.GetValueOrDefault(x.Key.TeamId, $"#{x.Key.TeamId}"), x.Key.Model, Money.FromNanos(x.Value),
-                periodNanos == 0 ? 0 : x.Value * 100.0 / periodNanos))
-            .ToList();
-
-        var monthToDate = dayTotals.Where(d => d.Key >= DateOnly.FromDateTime(monthStart)).Sum(d => d.Value);
-        var forecast = SpendProjection.ForecastMonth(dayTotals, today);
+        var teamSpend = spend.Teams(teams);
+        var series = spend.Series(teams);
         var anomalies = await anomalyQueries.MarkersAsync(query.From, query.To, teamIds, ct);
 
         return new DashboardSummary(
             query, now,
             SpendToday: Money.FromNanos(hourlyToday?.Cost ?? 0),
             RequestsToday: hourlyToday?.Requests ?? 0,
-            SpendMonthToDate: monthToDate,
-            SpendLastMonthSameDays: dayTotals.Where(d => d.Key >= DateOnly.FromDateTime(lastMonthStart) && d.Key < DateOnly.FromDateTime(lastMonthSameDay)).Sum(d => d.Value),
-            PeriodTotal: periodTotal,
-            PreviousPeriodTotal: Money.FromNanos(teamPrevious.Values.Sum()),
+            SpendMonthToDate: dayTotals.Where(d => d.Key >= window.MonthStart).Sum(d => d.Value),
+            SpendLastMonthSameDays: dayTotals.Where(d => d.Key >= window.LastMonthStart && d.Key < window.LastMonthSameDay).Sum(d => d.Value),
+            PeriodTotal: Money.FromNanos(spend.PeriodNanos),
+            PreviousPeriodTotal: Money.FromNanos(spend.PreviousNanos),
             ActiveTeams: teamSpend.Count,
             OpenCriticalAlerts: openCritical,
             MonthlyBudget: monthlyBudget,
-            Forecast: forecast,
-            Keys: keys, Daily: series, Teams: teamSpend, TopDrivers: drivers, Anomalies: anomalies);
+            Forecast: SpendProjection.ForecastMonth(dayTotals, today),
+            Keys: series.GroupBy(s => s.Key).OrderByDescending(g => g.Sum(s => s.Cost)).Select(g => g.Key).ToList(),
+            Daily: series, Teams: teamSpend, TopDrivers: spend.Drivers(teams), Anomalies: anomalies);
+    }
+
+    private static async Task<Dictionary<int, string>> VisibleTeamsAsync(QuotaDbContext db, DashboardQuery query, AccessScope scope, CancellationToken ct)
+    {
+        var teamQuery = db.Teams.AsNoTracking();
+        if (query.DepartmentId is { } dept)
+            teamQuery = teamQuery.Where(t => t.DepartmentId == dept);
+        if (scope.TeamIdList is { } visible)
+            teamQuery = teamQuery.Where(t => visible.Contains(t.Id));
+        return await teamQuery.ToDictionaryAsync(t => t.Id, t => t.Name, ct);
+    }
+
+    private static async Task<TodayRow?> TodayAsync(QuotaDbContext db, bool filtered, List<int> teamIds, DateOnly today, DateTime now, CancellationToken ct)
+    {
+        var todayStart = today.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var hourly = filtered ? db.UsageHourly.AsNoTracking().Where(r => teamIds.Contains(r.TeamId)) : db.UsageHourly.AsNoTracking();
+        return (await hourly.Where(r => r.BucketStart >= todayStart && r.BucketStart <= now).GroupBy(r => 1)
+            .Select(g => new TodayRow(g.Sum(r => r.CostNanos), g.Sum(r => r.Requests))).ToListAsync(ct)).FirstOrDefault();
     }
 
     private sealed record TodayRow(long Cost, long Requests);
@@ -215,4 +151,107 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
         var sum = departmentBudgets.Sum(b => b.Limit) + teamBudgets.Sum(b => b.Limit);
         return sum == 0 ? null : sum;
     }
+}
+
+/// <summary>The days one dashboard reads: the shown period, the one before it, the month so far, last month and the forecast history.</summary>
+internal sealed record DashboardWindow(DateOnly PreviousFrom, DateOnly MonthStart, DateOnly LastMonthStart, DateOnly LastMonthSameDay, DateOnly FirstDay)
+{
+    public static DashboardWindow For(DashboardQuery query, DateTime now)
+    {
+        var from = query.From.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var previousFrom = from.AddDays(-query.Days);
+        var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
+        var lastMonthStart = monthStart.AddMonths(-1);
+        var lastMonthSameDay = lastMonthStart.AddDays(Math.Min((now - monthStart).TotalDays, DateTime.DaysInMonth(lastMonthStart.Year, lastMonthStart.Month)));
+        var historyStart = monthStart.AddDays(-SpendProjection.HistoryDays);
+        var firstDay = new[] { DateOnly.FromDateTime(previousFrom), DateOnly.FromDateTime(historyStart), DateOnly.FromDateTime(lastMonthStart) }.Min();
+        return new DashboardWindow(DateOnly.FromDateTime(previousFrom), DateOnly.FromDateTime(monthStart), DateOnly.FromDateTime(lastMonthStart),
+            DateOnly.FromDateTime(lastMonthSameDay), firstDay);
+    }
+}
+
+/// <summary>
+/// One pass over the cached days, adding into dictionaries: a year of 200 teams is ~180 k rows, so no LINQ grouping here.
+/// </summary>
+internal sealed class SpendAccumulator(DashboardQuery query, DashboardWindow window, DateOnly today, HashSet<int>? onlyTeams)
+{
+    private readonly Dictionary<(DateOnly Day, string Key, int TeamId), long> series = [];
+    private readonly Dictionary<int, long> teamCurrent = [];
+    private readonly Dictionary<int, long> teamPrevious = [];
+    private readonly Dictionary<(int TeamId, string Model), long> drivers = [];
+    private readonly Dictionary<DateOnly, long> dayNanos = [];
+    private readonly Dictionary<int, Dictionary<DateOnly, long>> teamDayNanos = [];
+
+    public long PeriodNanos => teamCurrent.Values.Sum();
+    public long PreviousNanos => teamPrevious.Values.Sum();
+
+    public void AddAll(IReadOnlyDictionary<DateOnly, DaySpendRow[]> cube, DateOnly lastDay)
+    {
+        for (var d = window.FirstDay; d <= lastDay; d = d.AddDays(1))
+            if (cube.TryGetValue(d, out var rows))
+                AddDay(d, rows);
+    }
+
+    private void AddDay(DateOnly d, DaySpendRow[] rows)
+    {
+        var inCurrent = d >= query.From && d <= query.To;
+        var inPrevious = d >= window.PreviousFrom && d < query.From;
+        var inHistory = d <= today;
+        foreach (var r in rows)
+        {
+            if (onlyTeams is not null && !onlyTeams.Contains(r.TeamId))
+                continue;
+            if (inCurrent)
+            {
+                var key = query.GroupBy switch { SpendGrouping.Provider => r.Provider, SpendGrouping.Model => r.Model, _ => "" };
+                var k = (d, key, query.GroupBy == SpendGrouping.Team ? r.TeamId : 0);
+                series[k] = series.GetValueOrDefault(k) + r.CostNanos;
+                teamCurrent[r.TeamId] = teamCurrent.GetValueOrDefault(r.TeamId) + r.CostNanos;
+                drivers[(r.TeamId, r.Model)] = drivers.GetValueOrDefault((r.TeamId, r.Model)) + r.CostNanos;
+            }
+            if (inPrevious)
+                teamPrevious[r.TeamId] = teamPrevious.GetValueOrDefault(r.TeamId) + r.CostNanos;
+            if (inHistory)
+            {
+                dayNanos[d] = dayNanos.GetValueOrDefault(d) + r.CostNanos;
+                if (!teamDayNanos.TryGetValue(r.TeamId, out var perDay))
+                    teamDayNanos[r.TeamId] = perDay = [];
+                perDay[d] = perDay.GetValueOrDefault(d) + r.CostNanos;
+            }
+        }
+    }
+
+    /// <summary>Day totals up to today: the month figures and the forecast history.</summary>
+    public Dictionary<DateOnly, decimal> DayTotals() => dayNanos.ToDictionary(x => x.Key, x => Money.FromNanos(x.Value));
+
+    /// <summary>Per team: spend, the period before, and month-end forecast and week-over-week trend from its own daily spend.</summary>
+    public List<TeamSpend> Teams(IReadOnlyDictionary<int, string> names) => teamCurrent
+        .Select(r =>
+        {
+            var history = teamDayNanos.GetValueOrDefault(r.Key)?.ToDictionary(d => d.Key, d => Money.FromNanos(d.Value)) ?? [];
+            var complete = Enumerable.Range(0, 14).Select(i => history.GetValueOrDefault(today.AddDays(i - 14))).ToList();
+            var (direction, wow) = SpendForecaster.Trend(complete);
+            return new TeamSpend(r.Key, Name(names, r.Key), Money.FromNanos(r.Value), Money.FromNanos(teamPrevious.GetValueOrDefault(r.Key)))
+            {
+                MonthEndForecast = decimal.Round(SpendProjection.ForecastMonth(history, today).Projected, 2),
+                Trend = direction,
+                WeekOverWeekPercent = wow,
+            };
+        })
+        .OrderByDescending(t => t.Cost)
+        .ToList();
+
+    public List<DailySpend> Series(IReadOnlyDictionary<int, string> names) => series
+        .Select(x => new DailySpend(x.Key.Day, query.GroupBy == SpendGrouping.Team ? Name(names, x.Key.TeamId) : x.Key.Key, Money.FromNanos(x.Value)))
+        .ToList();
+
+    public List<CostDriver> Drivers(IReadOnlyDictionary<int, string> names)
+    {
+        var total = PeriodNanos;
+        return drivers.OrderByDescending(x => x.Value).Take(5)
+            .Select(x => new CostDriver(Name(names, x.Key.TeamId), x.Key.Model, Money.FromNanos(x.Value), total == 0 ? 0 : x.Value * 100.0 / total))
+            .ToList();
+    }
+
+    private static string Name(IReadOnlyDictionary<int, string> names, int teamId) => names.GetValueOrDefault(teamId, $"#{teamId}");
 }

@@ -77,46 +77,53 @@ public static class DemoDataGenerator
                 var level = team.BaseRequestsPerHour * Math.Pow(1 + team.DailyGrowth, day) * HourFactor(ts.Hour) * WeekFactor(ts.DayOfWeek);
                 if (spikes.Contains(day) && Math.Abs(ts.Hour - spikeHour) <= 1)
                     level *= 5;
-                foreach (var (provider, model, method, share) in team.Mix)
-                {
-                    var requests = (int)Math.Round(level * share * (0.8 + rng.NextDouble() * 0.4));
-                    if (requests <= 0)
-                        continue;
-                    var embeddings = method == "embeddings";
-                    var inputPer = embeddings ? 350 + rng.Next(200) : 900 + rng.Next(1400);
-                    var outputPer = embeddings ? 0 : 180 + rng.Next(500);
-                    var input = (long)requests * inputPer;
-                    var output = (long)requests * outputPer;
-                    var cached = embeddings ? 0 : (long)(input * (0.1 + rng.NextDouble() * 0.3));
-                    var reasoning = model.StartsWith('o') ? output / 2 : 0;
-                    var rateLimited = rng.NextDouble() < 0.01;
-                    var failed = rateLimited || rng.NextDouble() < 0.015;
-                    var price = PriceCatalog.Resolve(prices, provider, model, ts);
-                    var cost = price is null ? 0m : CostCalculator.Compute(price, new TokenCounts(input, output, cached, reasoning), method == "batch");
-                    var nanos = Money.ToNanos(cost);
-                    yield return new UsageRecord
-                    {
-                        TeamId = teamId,
-                        Provider = provider,
-                        Model = model,
-                        ApiMethod = method,
-                        InputTokens = input,
-                        OutputTokens = output,
-                        CachedInputTokens = cached,
-                        ReasoningTokens = reasoning,
-                        Requests = requests,
-                        CostNanos = nanos,
-                        CatalogCostNanos = nanos,
-                        Success = !failed,
-                        ErrorCode = rateLimited ? "429" : failed ? "500" : null,
-                        DurationMs = (int)(requests * (400 + outputPer * 12)),
-                        AgentId = $"{team.Slug}-agent-{1 + rng.Next(3)}",
-                        Timestamp = ts.AddMinutes(rng.Next(60)),
-                        ReceivedAt = ts.AddMinutes(59),
-                    };
-                }
+                foreach (var mix in team.Mix)
+                    if (Record(rng, team, teamId, mix, level, ts, prices) is { } record)
+                        yield return record;
             }
         }
+    }
+
+    /// <summary>One hour of one model for one team; null when the hour rounds to no requests. The random draws keep their order.</summary>
+    private static UsageRecord? Record(Random rng, DemoTeam team, int teamId, (string Provider, string Model, string Method, double Share) mix,
+        double level, DateTime ts, IReadOnlyList<ModelPrice> prices)
+    {
+        var (provider, model, method, share) = mix;
+        var requests = (int)Math.Round(level * share * (0.8 + rng.NextDouble() * 0.4));
+        if (requests <= 0)
+            return null;
+        var embeddings = method == "embeddings";
+        var inputPer = embeddings ? 350 + rng.Next(200) : 900 + rng.Next(1400);
+        var outputPer = embeddings ? 0 : 180 + rng.Next(500);
+        var input = (long)requests * inputPer;
+        var output = (long)requests * outputPer;
+        var cached = embeddings ? 0 : (long)(input * (0.1 + rng.NextDouble() * 0.3));
+        var reasoning = model.StartsWith('o') ? output / 2 : 0;
+        var rateLimited = rng.NextDouble() < 0.01;
+        var failed = rateLimited || rng.NextDouble() < 0.015;
+        var price = PriceCatalog.Resolve(prices, provider, model, ts);
+        var cost = price is null ? 0m : CostCalculator.Compute(price, new TokenCounts(input, output, cached, reasoning), method == "batch");
+        var nanos = Money.ToNanos(cost);
+        return new UsageRecord
+        {
+            TeamId = teamId,
+            Provider = provider,
+            Model = model,
+            ApiMethod = method,
+            InputTokens = input,
+            OutputTokens = output,
+            CachedInputTokens = cached,
+            ReasoningTokens = reasoning,
+            Requests = requests,
+            CostNanos = nanos,
+            CatalogCostNanos = nanos,
+            Success = !failed,
+            ErrorCode = rateLimited ? "429" : failed ? "500" : null,
+            DurationMs = (int)(requests * (400 + outputPer * 12)),
+            AgentId = $"{team.Slug}-agent-{1 + rng.Next(3)}",
+            Timestamp = ts.AddMinutes(rng.Next(60)),
+            ReceivedAt = ts.AddMinutes(59),
+        };
     }
 
     /// <summary>Business-hours curve (UTC-ish office day), never quite zero at night.</summary>

@@ -34,57 +34,66 @@ public static class UsageCsv
         while (await csv.ReadAsync())
         {
             ct.ThrowIfCancellationRequested();
-            var line = csv.Parser.RawRow;
-            string? Get(string name)
+            yield return new CsvRow(csv, header, csv.Parser.RawRow).ToInput();
+        }
+    }
+
+    /// <summary>One CSV line as a record; a bad field throws <see cref="FormatException"/> naming the line and column.</summary>
+    private sealed class CsvRow(CsvReader csv, string[] header, long line)
+    {
+        public UsageInput ToInput() => new()
+        {
+            Team = Get("team"), Provider = Get("provider"), Model = Get("model"), ApiMethod = Get("apiMethod"),
+            InputTokens = Parse("inputTokens", s => long.Parse(s, CultureInfo.InvariantCulture)),
+            OutputTokens = Parse("outputTokens", s => long.Parse(s, CultureInfo.InvariantCulture)),
+            CachedInputTokens = Parse("cachedInputTokens", s => long.Parse(s, CultureInfo.InvariantCulture)),
+            ReasoningTokens = Parse("reasoningTokens", s => long.Parse(s, CultureInfo.InvariantCulture)),
+            Requests = Parse("requests", s => int.Parse(s, CultureInfo.InvariantCulture)),
+            Cost = Parse("cost", s => decimal.Parse(s, NumberStyles.Number, CultureInfo.InvariantCulture)),
+            Currency = Get("currency"),
+            Success = Parse("success", bool.Parse),
+            ErrorCode = Get("errorCode"),
+            DurationMs = Parse("durationMs", s => int.Parse(s, CultureInfo.InvariantCulture)),
+            AgentId = Get("agentId"), TaskId = Get("taskId"), WorkspaceId = Get("workspaceId"), PromptHash = Get("promptHash"),
+            Timestamp = Parse("timestamp", s => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)),
+            IdempotencyKey = Get("idempotencyKey"),
+            Tags = Tags(),
+        };
+
+        private Dictionary<string, string>? Tags()
+        {
+            if (Get("tags") is not { } tagJson)
+                return null;
+            try
             {
-                var i = Array.FindIndex(header, h => string.Equals(h, name, StringComparison.OrdinalIgnoreCase));
-                var v = i < 0 ? null : csv.GetField(i);
-                return string.IsNullOrWhiteSpace(v) ? null : v;
+                return JsonSerializer.Deserialize<Dictionary<string, string>>(tagJson, Json);
             }
-            T? Parse<T>(string name, Func<string, T> parse) where T : struct
+            catch (JsonException)
             {
-                var v = Get(name);
-                if (v is null)
-                    return null;
-                try
-                {
-                    return parse(v);
-                }
-                catch (Exception ex) when (ex is FormatException or OverflowException)
-                {
-                    throw new FormatException($"Line {line}, column '{name}': '{v}' is not a valid {typeof(T).Name}.");
-                }
+                throw new FormatException($"Line {line}, column 'tags': expected a JSON object of strings such as {{\"env\":\"prod\"}}.");
             }
-            Dictionary<string, string>? tags = null;
-            if (Get("tags") is { } tagJson)
+        }
+
+        private string? Get(string name)
+        {
+            var i = Array.FindIndex(header, h => string.Equals(h, name, StringComparison.OrdinalIgnoreCase));
+            var v = i < 0 ? null : csv.GetField(i);
+            return string.IsNullOrWhiteSpace(v) ? null : v;
+        }
+
+        private T? Parse<T>(string name, Func<string, T> parse) where T : struct
+        {
+            var v = Get(name);
+            if (v is null)
+                return null;
+            try
             {
-                try
-                {
-                    tags = JsonSerializer.Deserialize<Dictionary<string, string>>(tagJson, Json);
-                }
-                catch (JsonException)
-                {
-                    throw new FormatException($"Line {line}, column 'tags': expected a JSON object of strings such as {{\"env\":\"prod\"}}.");
-                }
+                return parse(v);
             }
-            yield return new UsageInput
+            catch (Exception ex) when (ex is FormatException or OverflowException)
             {
-                Team = Get("team"), Provider = Get("provider"), Model = Get("model"), ApiMethod = Get("apiMethod"),
-                InputTokens = Parse("inputTokens", s => long.Parse(s, CultureInfo.InvariantCulture)),
-                OutputTokens = Parse("outputTokens", s => long.Parse(s, CultureInfo.InvariantCulture)),
-                CachedInputTokens = Parse("cachedInputTokens", s => long.Parse(s, CultureInfo.InvariantCulture)),
-                ReasoningTokens = Parse("reasoningTokens", s => long.Parse(s, CultureInfo.InvariantCulture)),
-                Requests = Parse("requests", s => int.Parse(s, CultureInfo.InvariantCulture)),
-                Cost = Parse("cost", s => decimal.Parse(s, NumberStyles.Number, CultureInfo.InvariantCulture)),
-                Currency = Get("currency"),
-                Success = Parse("success", bool.Parse),
-                ErrorCode = Get("errorCode"),
-                DurationMs = Parse("durationMs", s => int.Parse(s, CultureInfo.InvariantCulture)),
-                AgentId = Get("agentId"), TaskId = Get("taskId"), WorkspaceId = Get("workspaceId"), PromptHash = Get("promptHash"),
-                Timestamp = Parse("timestamp", s => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)),
-                IdempotencyKey = Get("idempotencyKey"),
-                Tags = tags,
-            };
+                throw new FormatException($"Line {line}, column '{name}': '{v}' is not a valid {typeof(T).Name}.");
+            }
         }
     }
 

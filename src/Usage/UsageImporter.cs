@@ -37,44 +37,18 @@ public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time, IEn
             fileHash = Convert.ToHexStringLower(await SHA256.HashDataAsync(s, ct))[..16];
 
         var caller = new IngestCaller(actor, null);
-        var errors = new List<string>();
-        long records = 0;
-        decimal cost = 0;
-        var batchNo = 0;
-        await foreach (var batch in BatchesAsync(open, jsonLines, errors, ct))
-        {
-            var check = await ingestor.IngestAsync(batch, caller, null, ct, dryRun: true);
-            var offset = (long)batchNo * BatchSize;
-            Collect(check, offset, errors);
-            records += batch.Count;
-            cost += check.Result?.TotalCost ?? 0;
-            batchNo++;
-            progress?.Report(new ImportProgress(records, 0, "checking"));
-            if (errors.Count >= MaxErrors)
-                break;
-        }
+        var (records, errors) = await CheckAsync(open, jsonLines, caller, progress, ct);
         if (errors.Count > 0)
             return new ImportSummary(false, records, 0, 0, 0, 0, errors.Take(MaxErrors).ToList(), time.GetElapsedTime(started));
 
-        var teams = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        DateTime? first = null, last = null;
+        var span = new ImportSpan();
         long accepted = 0, duplicates = 0, written = 0;
         decimal writtenCost = 0;
-        batchNo = 0;
+        var batchNo = 0;
         var keys = new ImportRecordKeys();
         await foreach (var batch in BatchesAsync(open, jsonLines, errors, ct))
         {
-            foreach (var r in batch)
-            {
-                if (r.Team is { } team)
-                    teams.Add(team);
-                if (r.Timestamp is { } ts)
-                {
-                    var utc = ts.UtcDateTime;
-                    first = first is null || utc < first ? utc : first;
-                    last = last is null || utc > last ? utc : last;
-                }
-            }
+            span.Add(batch);
             keys.Assign(batch);
             var outcome = await ingestor.IngestAsync(batch, caller, $"import:{fileHash}:{batchNo}", ct);
             if (outcome.Status != IngestStatus.Ok)
@@ -91,23 +65,71 @@ public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time, IEn
             batchNo++;
             progress?.Report(new ImportProgress(records, written, "writing"));
         }
-        // Imported history is replayed through the analytics (anomaly backfill) as if they had been watching all along.
-        if (accepted > 0 && first is { } from && last is { } to)
+        if (accepted > 0)
+            await AnalyzeAsync(span, () => progress?.Report(new ImportProgress(records, written, "analyzing")), ct);
+        return new ImportSummary(true, records, accepted, duplicates, writtenCost, batchNo, [], time.GetElapsedTime(started));
+    }
+
+    /// <summary>The dry run over the whole file: records counted and the first <see cref="MaxErrors"/> errors, nothing written.</summary>
+    private async Task<(long Records, List<string> Errors)> CheckAsync(Func<Stream> open, bool jsonLines, IngestCaller caller,
+        IProgress<ImportProgress>? progress, CancellationToken ct)
+    {
+        var errors = new List<string>();
+        long records = 0;
+        var batchNo = 0;
+        await foreach (var batch in BatchesAsync(open, jsonLines, errors, ct))
         {
-            foreach (var analyzer in analyzers)
+            var check = await ingestor.IngestAsync(batch, caller, null, ct, dryRun: true);
+            Collect(check, (long)batchNo * BatchSize, errors);
+            records += batch.Count;
+            batchNo++;
+            progress?.Report(new ImportProgress(records, 0, "checking"));
+            if (errors.Count >= MaxErrors)
+                break;
+        }
+        return (records, errors);
+    }
+
+    /// <summary>Imported history is replayed through the analytics (anomaly backfill) as if they had been watching all along.</summary>
+    private async Task AnalyzeAsync(ImportSpan span, Action reportProgress, CancellationToken ct)
+    {
+        if (span.First is not { } from || span.Last is not { } to)
+            return;
+        foreach (var analyzer in analyzers)
+        {
+            try
             {
-                try
+                reportProgress();
+                await analyzer.AnalyzeAsync(span.Teams, from, to.AddHours(1), ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                log.LogError(ex, "Analyzing imported history failed; run 'analyze' to retry");
+            }
+        }
+    }
+
+    /// <summary>Which teams and which time range a file covered.</summary>
+    private sealed class ImportSpan
+    {
+        public HashSet<string> Teams { get; } = new(StringComparer.OrdinalIgnoreCase);
+        public DateTime? First { get; private set; }
+        public DateTime? Last { get; private set; }
+
+        public void Add(IEnumerable<UsageInput> batch)
+        {
+            foreach (var r in batch)
+            {
+                if (r.Team is { } team)
+                    Teams.Add(team);
+                if (r.Timestamp is { } ts)
                 {
-                    progress?.Report(new ImportProgress(records, written, "analyzing"));
-                    await analyzer.AnalyzeAsync(teams, from, to.AddHours(1), ct);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    log.LogError(ex, "Analyzing imported history failed; run 'analyze' to retry");
+                    var utc = ts.UtcDateTime;
+                    First = First is null || utc < First ? utc : First;
+                    Last = Last is null || utc > Last ? utc : Last;
                 }
             }
         }
-        return new ImportSummary(true, records, accepted, duplicates, writtenCost, batchNo, [], time.GetElapsedTime(started));
     }
 
     private static void Collect(IngestOutcome outcome, long offset, List<string> errors)
