@@ -1,18 +1,18 @@
 using QuotaPortal.Kernel;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Playwright;
+using QuotaPortal.E2E.Pages;
 using static Microsoft.Playwright.Assertions;
 
 namespace QuotaPortal.E2E;
 
-public sealed class AnalyticsTests(PortalServer server) : E2ETest(server), IClassFixture<PortalServer>
+public sealed class AnalyticsTests(PortalServer server, BrowserSession browser) : E2ETest(server, browser), IClassFixture<PortalServer>
 {
     [Fact]
     public async Task An_injected_spike_appears_live_as_an_alert_and_in_the_anomaly_list_with_its_chart()
     {
-        await SignInAsync(PortalServer.AdminEmail);
-        await GoToAsync("/alerts");
+        await SignedInAsAsync(SeededUser.Admin);
+        var alerts = await AlertsPage.OpenAsync(Page);
 
         // A runaway job: $400 of GPT-4 in the last complete hour for Research, which usually spends a few dollars an hour.
         var secret = (await Server.Services.GetRequiredService<QuotaPortal.ApiKeys.ApiKeyService>().CreateAsync("e2e-spike", "ingest:research", null, AccessScope.System.WithActor("e2e"), TestContext.Current.CancellationToken)).Value!.Secret;
@@ -24,40 +24,40 @@ public sealed class AnalyticsTests(PortalServer server) : E2ETest(server), IClas
             agentId = "nightly-backfill", timestamp = DateTimeOffset.UtcNow.AddHours(-1),
         }, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
 
-        var row = Page.Locator("[data-testid=alerts-grid] tbody tr").Filter(new() { HasText = "Research: hourly spend" });
+        var row = alerts.RowsWith("Research: hourly spend");
         await Expect(row.First).ToBeVisibleAsync(new() { Timeout = 20_000 });
         await Expect(row.First).ToContainTextAsync("$400.");
         await ScreenshotAsync("alerts-anomaly");
 
-        await GoToAsync("/anomalies");
-        var anomaly = Page.Locator("[data-testid=anomalies-grid] tbody tr").Filter(new() { HasText = "Research" }).Filter(new() { HasText = "ongoing" });
+        var anomalies = await AnomaliesPage.OpenAsync(Page);
+        var anomaly = anomalies.RowsWith("Research", "ongoing");
         await Expect(anomaly.First).ToContainTextAsync("gpt-4");
         await Expect(anomaly.First).ToContainTextAsync("nightly-backfill");
         await ScreenshotAsync("anomalies");
-        await anomaly.First.Locator("td").First.ClickAsync();
-        await Expect(Page.Locator("[data-testid=anomaly-chart] svg").First).ToBeVisibleAsync();
+        await anomalies.OpenChartAsync(anomaly.First);
+        await Expect(anomalies.ChartSvg).ToBeVisibleAsync();
         await ScreenshotAsync("anomaly-chart");
     }
 
     [Fact]
     public async Task Trends_and_reports_render_with_demo_data_and_export_csv()
     {
-        await SignInAsync(PortalServer.ViewerEmail);
-        await GoToAsync("/trends");
-        await Expect(Page.Locator("[data-testid=trends-breakdown] svg").First).ToBeVisibleAsync();
-        await Expect(Page.Locator("[data-testid=trends-heatmap] svg").First).ToBeVisibleAsync();
-        await Expect(Page.Locator("[data-testid=team-efficiency] tbody tr")).Not.ToHaveCountAsync(0);
-        await Page.Locator("[data-testid=breakdown-by]").GetByText("Provider").ClickAsync();
-        await Expect(Page.Locator("[data-testid=breakdown-table]")).ToContainTextAsync("anthropic");
+        await SignedInAsAsync(SeededUser.Viewer);
+        var trends = await TrendsPage.OpenAsync(Page);
+        await Expect(trends.BreakdownSvg).ToBeVisibleAsync();
+        await Expect(trends.HeatmapSvg).ToBeVisibleAsync();
+        await Expect(trends.TeamEfficiencyRows).Not.ToHaveCountAsync(0);
+        await trends.BreakDownByAsync("Provider");
+        await Expect(trends.BreakdownTable).ToContainTextAsync("anthropic");
         await ScreenshotAsync("trends");
 
-        await GoToAsync("/reports");
-        await Expect(Page.Locator("[data-testid=report-title]")).ToContainTextAsync("Weekly report");
-        await Expect(Page.Locator("[data-testid=report-teams] svg").First).ToBeVisibleAsync();
-        await Page.Locator("[data-testid=report-kind]").GetByText("Daily").ClickAsync();
-        await Expect(Page.Locator("[data-testid=report-title]")).ToContainTextAsync("Daily report");
+        var reports = await ReportsPage.OpenAsync(Page);
+        await Expect(reports.Title).ToContainTextAsync("Weekly report");
+        await Expect(reports.TeamsChartSvg).ToBeVisibleAsync();
+        await reports.PickKindAsync("Daily");
+        await Expect(reports.Title).ToContainTextAsync("Daily report");
         await ScreenshotAsync("reports");
-        var href = await Page.Locator("[data-testid=report-csv]").GetAttributeAsync("href");
+        var href = await reports.CsvHrefAsync();
         var csv = await Page.APIRequest.GetAsync(href!);
         Assert.Equal(200, csv.Status);
         Assert.Contains("summary,total_usd,", await csv.TextAsync());

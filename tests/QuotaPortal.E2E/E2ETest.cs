@@ -1,72 +1,78 @@
 using Microsoft.Playwright;
+using QuotaPortal.E2E.Pages;
 
 namespace QuotaPortal.E2E;
 
 /// <summary>
-/// Base for browser tests: a fresh browser context per test, helpers for signing in and waiting for the
-/// interactive circuit, and a screenshot plus the page HTML kept when a test fails.
+/// Base for browser tests: a fresh browser context per test in the run's one browser, anonymous until the test starts
+/// <see cref="SignedInAsAsync"/> (a context made from the server's saved sign-in, no form), and a screenshot plus the page
+/// HTML kept when a test fails.
 /// </summary>
-public abstract class E2ETest(PortalServer server) : IAsyncLifetime
+public abstract class E2ETest(PortalServer server, BrowserSession browser) : IAsyncLifetime
 {
     private static readonly string ArtifactsDir = Environment.GetEnvironmentVariable("QP_ARTIFACTS")
         ?? Path.Combine(AppContext.BaseDirectory, "artifacts");
     public static readonly string ScreenshotsDir = Environment.GetEnvironmentVariable("QP_SCREENSHOTS")
         ?? Path.Combine(AppContext.BaseDirectory, "screenshots");
 
-    private BrowserSession? browser;
     protected IBrowserContext Context { get; private set; } = default!;
     protected IPage Page { get; private set; } = default!;
     protected PortalServer Server => server;
 
-    public virtual async ValueTask InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         if (string.IsNullOrEmpty(server.BaseUrl))
             await server.StartAsync();
-        browser = await BrowserSession.LaunchAsync();
-        Context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseUrl, ViewportSize = new() { Width = 1280, Height = 800 } });
-        Context.SetDefaultTimeout(20_000);
+        await OpenContextAsync(storageState: null);
+    }
+
+    /// <summary>Called for each new context and its page (the anonymous one, then a signed-in one): hook events here.</summary>
+    protected virtual Task OnPageOpenedAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// Replaces the anonymous context with one that starts signed in as a seeded user, from the storage state this server
+    /// saved at that user's first sign-in. Opens no page yet.
+    /// </summary>
+    protected async Task SignedInAsAsync(SeededUser user)
+    {
+        var state = await server.SignIns.StorageStateAsync(browser, user);
+        await Context.CloseAsync();
+        await OpenContextAsync(state);
+    }
+
+    /// <summary>Signs in through the form (for tests of signing in, and users a test creates or changes itself).</summary>
+    protected Task<DashboardPage> SignInThroughTheFormAsync(string email, string password = PortalServer.Password) =>
+        LoginPage.SignInAsync(Page, email, password);
+
+    private async Task OpenContextAsync(string? storageState)
+    {
+        Context = await browser.NewContextAsync(server, storageState);
         Page = await Context.NewPageAsync();
+        await OnPageOpenedAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
         if (TestContext.Current.TestState?.Result is TestResult.Failed && Page is not null)
-        {
-            Directory.CreateDirectory(ArtifactsDir);
-            var name = string.Concat((TestContext.Current.Test?.TestDisplayName ?? "test").Split(Path.GetInvalidFileNameChars()));
-            try
-            {
-                await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDir, name + ".png"), FullPage = true });
-                await File.WriteAllTextAsync(Path.Combine(ArtifactsDir, name + ".html"), await Page.ContentAsync());
-            }
-            catch (PlaywrightException)
-            {
-                // The page may be gone with the failure; the test result says why.
-            }
-        }
+            await KeepFailureArtifactsAsync();
         if (Context is not null)
             await Context.CloseAsync();
-        if (browser is not null)
-            await browser.DisposeAsync();
         GC.SuppressFinalize(this);
     }
 
-    protected Task WaitForInteractiveAsync() =>
-        Page.Locator("[data-interactive=true]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
-
-    protected async Task SignInAsync(string email, string password = PortalServer.Password)
+    private async Task KeepFailureArtifactsAsync()
     {
-        await Page.GotoAsync("/Account/Login");
-        await Page.Locator("[id='Input.Email']").FillAsync(email);
-        await Page.Locator("[id='Input.Password']").FillAsync(password);
-        await Page.Locator("[data-testid=login-submit]").ClickAsync();
-        await WaitForInteractiveAsync();
-    }
-
-    protected async Task GoToAsync(string path)
-    {
-        await Page.GotoAsync(path);
-        await WaitForInteractiveAsync();
+        Directory.CreateDirectory(ArtifactsDir);
+        var name = string.Concat((TestContext.Current.Test?.TestDisplayName ?? "test").Split(Path.GetInvalidFileNameChars()));
+        try
+        {
+            await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactsDir, name + ".png"), FullPage = true });
+            await File.WriteAllTextAsync(Path.Combine(ArtifactsDir, name + ".html"), await Page.ContentAsync());
+        }
+        catch (PlaywrightException)
+        {
+            // The page may be gone with the failure; the test result says why.
+        }
     }
 
     protected async Task ScreenshotAsync(string name)
@@ -74,6 +80,4 @@ public abstract class E2ETest(PortalServer server) : IAsyncLifetime
         Directory.CreateDirectory(ScreenshotsDir);
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotsDir, name + ".png") });
     }
-
-    protected ILocator Heading => Page.Locator("h1");
 }

@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Playwright;
 using QuotaPortal.Alerts;
 using QuotaPortal.ApiKeys;
 using QuotaPortal.Budgets;
@@ -10,8 +9,11 @@ using static Microsoft.Playwright.Assertions;
 
 namespace QuotaPortal.E2E;
 
+// Inside the namespace, so the page objects win over the app's components of the same name (QuotaPortal.Alerts.AlertsPage …).
+using QuotaPortal.E2E.Pages;
+
 /// <summary>Names that are markup render as text on every page that shows them, with no script run and no CSP violation.</summary>
-public sealed class HostileTextTests(PortalServer server) : E2ETest(server), IClassFixture<PortalServer>
+public sealed class HostileTextTests(PortalServer server, BrowserSession browser) : E2ETest(server, browser), IClassFixture<PortalServer>
 {
     private const string Payload = "<img src=x onerror=alert(1)>";
 
@@ -36,6 +38,7 @@ public sealed class HostileTextTests(PortalServer server) : E2ETest(server), ICl
         var alert = (await services.GetRequiredService<AlertService>().ListAsync(new AlertFilter(BudgetId: budget.Id), AccessScope.System, 10, ct)).First();
         await services.GetRequiredService<AlertService>().AcknowledgeAsync([alert.Id], Payload, system, ct);
 
+        await SignedInAsAsync(SeededUser.Admin);
         var dialogs = new List<string>();
         var problems = new List<string>();
         Page.Dialog += async (_, d) => { dialogs.Add(d.Message); await d.DismissAsync(); };
@@ -46,16 +49,15 @@ public sealed class HostileTextTests(PortalServer server) : E2ETest(server), ICl
         };
         Page.PageError += (_, e) => problems.Add(e);
 
-        await SignInAsync(PortalServer.AdminEmail);
         foreach (var path in new[] { "/teams", "/usage", "/budgets", $"/budgets/{budget.Id}", "/alerts", "/", "/trends", "/reports", "/audit" })
         {
-            await GoToAsync(path);
+            await ShellPage.OpenAsync(Page, path);
             await Expect(Page.Locator("main, body").First).ToContainTextAsync(Payload, new() { Timeout = 15_000 });
             Assert.Equal(0, await Page.Locator("img[src='x']").CountAsync());
         }
         // The alert's detail shows the note and the agent behind it, as text.
-        await GoToAsync($"/alerts?alert={alert.Id}");
-        await Expect(Page.Locator(".mud-dialog")).ToContainTextAsync(Payload);
+        var alerts = await AlertsPage.OpenAsync(Page, alert.Id);
+        await Expect(alerts.Dialog).ToContainTextAsync(Payload);
         Assert.Equal(0, await Page.Locator("img[src='x']").CountAsync());
 
         Assert.Empty(dialogs);

@@ -22,6 +22,11 @@ public class PortalServer : WebApplicationFactory<Program>
 
     public string BaseUrl { get; private set; } = "";
 
+    /// <summary>This server's saved sign-ins: its cookies only open its own data-protection keys, so they are kept per server.</summary>
+    public SavedSignIns SignIns { get; }
+
+    public PortalServer() => SignIns = new SavedSignIns(this);
+
     /// <summary>This start's one-time setup token (the portal prints it to its log).</summary>
     public string SetupToken => Services.GetRequiredService<SetupService>().Token;
 

@@ -1,30 +1,30 @@
-using Microsoft.Playwright;
+using QuotaPortal.E2E.Pages;
 using static Microsoft.Playwright.Assertions;
 
 namespace QuotaPortal.E2E;
 
-public sealed class ShellTests(PortalServer server) : E2ETest(server), IClassFixture<PortalServer>
+public sealed class ShellTests(PortalServer server, BrowserSession browser) : E2ETest(server, browser), IClassFixture<PortalServer>
 {
     [Fact]
     public async Task Theme_choice_is_remembered_after_reload()
     {
-        await SignInAsync(PortalServer.AdminEmail);
-        var toggle = Page.Locator("[data-testid=theme-toggle]");
-        var before = await toggle.GetAttributeAsync("data-theme");
+        await SignedInAsAsync(SeededUser.Admin);
+        var dashboard = await DashboardPage.OpenAsync(Page);
+        var before = await dashboard.ThemeToggle.GetAttributeAsync("data-theme");
         var expected = before == "dark" ? "light" : "dark";
 
-        await toggle.ClickAsync();
-        await Expect(toggle).ToHaveAttributeAsync("data-theme", expected);
+        await dashboard.ToggleThemeAsync();
+        await Expect(dashboard.ThemeToggle).ToHaveAttributeAsync("data-theme", expected);
 
-        await Page.ReloadAsync();
-        await WaitForInteractiveAsync();
-        await Expect(Page.Locator("[data-testid=theme-toggle]")).ToHaveAttributeAsync("data-theme", expected);
+        await dashboard.ReloadAsync();
+        await Expect(dashboard.ThemeToggle).ToHaveAttributeAsync("data-theme", expected);
     }
 
     [Fact]
     public async Task Every_navigation_link_opens_its_page()
     {
-        await SignInAsync(PortalServer.AdminEmail);
+        await SignedInAsAsync(SeededUser.Admin);
+        var shell = await ShellPage.OpenAsync(Page, "/");
         await ScreenshotAsync("dashboard");
         var pages = new (string Link, string Heading, string Shot)[]
         {
@@ -35,8 +35,8 @@ public sealed class ShellTests(PortalServer server) : E2ETest(server), IClassFix
         };
         foreach (var (link, heading, shot) in pages)
         {
-            await Page.Locator("[data-testid=nav-menu]").GetByText(link, new() { Exact = true }).ClickAsync();
-            await Expect(Heading).ToHaveTextAsync(heading);
+            await shell.ClickNavLinkAsync(link);
+            await Expect(shell.Heading).ToHaveTextAsync(heading);
             await ScreenshotAsync(shot);
         }
     }
@@ -44,31 +44,30 @@ public sealed class ShellTests(PortalServer server) : E2ETest(server), IClassFix
     [Fact]
     public async Task Admin_creates_a_team_in_the_browser_and_the_audit_log_shows_it()
     {
-        await SignInAsync(PortalServer.AdminEmail);
-        await GoToAsync("/teams");
-        await Page.Locator("[data-testid=new-team]").ClickAsync();
-        var dialog = Page.Locator(".mud-dialog");
-        await dialog.Locator("[data-testid=team-save]").ClickAsync();
-        await Expect(dialog).ToContainTextAsync("'name' is required.");
+        await SignedInAsAsync(SeededUser.Admin);
+        var teams = await TeamsPage.OpenAsync(Page);
+        await teams.OpenNewTeamDialogAsync();
+        await teams.SaveTeamAsync();
+        await Expect(teams.Dialog).ToContainTextAsync("'name' is required.");
 
-        await dialog.Locator("[data-testid=team-name]").FillAsync("Voice Agents");
-        await dialog.Locator("[data-testid=team-owner]").FillAsync("voice@example.com");
-        await dialog.Locator("[data-testid=team-save]").ClickAsync();
-        await Expect(dialog).ToHaveCountAsync(0);
-        await Expect(Page.Locator("[data-testid=teams-grid]")).ToContainTextAsync("voice-agents");
+        await teams.FillTeamAsync("Voice Agents", "voice@example.com");
+        await teams.SaveTeamAsync();
+        await Expect(teams.Dialog).ToHaveCountAsync(0);
+        await Expect(teams.Grid).ToContainTextAsync("voice-agents");
 
-        await GoToAsync("/audit");
-        await Expect(Page.Locator("[data-testid=audit-grid]")).ToContainTextAsync("Created team Voice Agents (voice-agents)");
+        var audit = await AuditPage.OpenAsync(Page);
+        await Expect(audit.Grid).ToContainTextAsync("Created team Voice Agents (voice-agents)");
     }
 
     [Fact]
     public async Task On_a_phone_the_menu_opens_from_the_app_bar()
     {
+        await SignedInAsAsync(SeededUser.Admin);
         await Page.SetViewportSizeAsync(390, 844);
-        await SignInAsync(PortalServer.AdminEmail);
+        var shell = await ShellPage.OpenAsync(Page, "/");
         await ScreenshotAsync("dashboard-phone");
-        await Page.Locator("[data-testid=nav-toggle]").ClickAsync();
-        await Page.Locator("[data-testid=nav-menu]").GetByText("Teams", new() { Exact = true }).ClickAsync();
-        await Expect(Heading).ToHaveTextAsync("Teams");
+        await shell.NavToggle.ClickAsync();
+        await shell.ClickNavLinkAsync("Teams");
+        await Expect(shell.Heading).ToHaveTextAsync("Teams");
     }
 }

@@ -1,0 +1,54 @@
+using Microsoft.Playwright;
+
+namespace QuotaPortal.E2E.Pages;
+
+/// <summary>What every signed-in page has: the app bar, the navigation menu and the page heading.</summary>
+public abstract class PortalPage(IPage page)
+{
+    public IPage Page { get; } = page;
+
+    public ILocator Heading => Page.Locator("h1");
+    public ILocator NavMenu => Page.Locator("[data-testid=nav-menu]");
+    public ILocator NavToggle => Page.Locator("[data-testid=nav-toggle]");
+    public ILocator ThemeToggle => Page.Locator("[data-testid=theme-toggle]");
+    public ILocator UserMenu => Page.Locator("[data-testid=user-menu]");
+    public ILocator UserRole => Page.Locator("[data-testid=user-role]");
+    public ILocator AlertBadge => Page.Locator("[data-testid=alert-badge]");
+    public ILocator MainContent => Page.Locator(".mud-main-content");
+    public ILocator Dialog => Page.Locator(".mud-dialog");
+    public ILocator NotAuthorized => Page.Locator("[data-testid=not-authorized]");
+
+    /// <summary>The options of the select list that is open right now (MudBlazor renders them in a popover).</summary>
+    public ILocator OpenListItems => Page.Locator(".mud-popover-open .mud-list-item");
+
+    public ILocator NavLink(string text) => NavMenu.GetByText(text, new() { Exact = true });
+
+    public Task ClickNavLinkAsync(string text) => NavLink(text).ClickAsync();
+
+    public Task ToggleThemeAsync() => ThemeToggle.ClickAsync();
+
+    public Task SignOutAsync() => Page.Locator("[data-testid=sign-out]").ClickAsync();
+
+    /// <summary>Picks an option, by its exact text, from the select list that is open.</summary>
+    public Task PickOpenListItemAsync(string text) => OpenListItems.GetByText(text, new() { Exact = true }).ClickAsync();
+
+    /// <summary>Waits until the interactive circuit is up (the layout sets data-interactive then); clicks before it are lost.</summary>
+    public Task WaitForInteractiveAsync() => WaitForInteractiveAsync(Page);
+
+    public static Task WaitForInteractiveAsync(IPage page) =>
+        page.Locator("[data-interactive=true]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
+
+    public async Task ReloadAsync()
+    {
+        await Page.ReloadAsync();
+        await WaitForInteractiveAsync();
+    }
+
+    /// <summary>Opens a page by its address and waits for it to be interactive.</summary>
+    public static async Task<T> OpenAsync<T>(IPage page, string path, Func<IPage, T> create) where T : PortalPage
+    {
+        await page.GotoAsync(path);
+        await WaitForInteractiveAsync(page);
+        return create(page);
+    }
+}
