@@ -11,7 +11,8 @@ public static class BenchHost
 {
     public static async Task<WebApplication> StartAsync(string databasePath, CancellationToken ct, IDictionary<string, string?>? settings = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", Args = [] });
+        // ApplicationName: the static-assets manifest copied beside the benchmark is the portal's (QuotaPortal.staticwebassets.endpoints.json).
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", Args = [], ApplicationName = "QuotaPortal" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Default"] = $"Data Source={databasePath}",
