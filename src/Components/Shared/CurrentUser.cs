@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using QuotaPortal.Kernel;
-using QuotaPortal.Users;
 
 namespace QuotaPortal.Components.Shared;
 
