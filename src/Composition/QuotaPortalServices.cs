@@ -77,6 +77,34 @@ public static class QuotaPortalServices
         AddReverseProxySupport(services);
         services.AddOptions<SignInLimitOptions>().BindConfiguration(SignInLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
+        AddCookieSecurity(builder);
+        AddAuthorizationPolicies(services);
+
+        AddRateLimits(services);
+
+        // Enums travel as their names only: a number ("period": 99) would bind to a value no code handles.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(allowIntegerValues: false)));
+        services.AddProblemDetails();
+        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "QuotaPortal API";
+            doc.Info.Description = """
+                Usage ingestion and the automation API. Machines authenticate with an API key: `Authorization: Bearer qp_…` or `X-Api-Key: qp_…`
+                (create keys on the API keys page or with `dotnet run -- keys create`). Example ingest body:
+                `[{"team":"search","provider":"openai","model":"gpt-4o","apiMethod":"chat.completions","inputTokens":1200,"outputTokens":300,"cachedInputTokens":200,"idempotencyKey":"req-8c1f"}]`.
+                Errors are RFC 7807 problem details; validation errors name the field (`[3].inputTokens`).
+                """;
+            return Task.CompletedTask;
+        }));
+        services.AddHealthChecks()
+            .AddDbContextCheck<QuotaDbContext>("database", tags: ["ready"])
+            .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
+        return builder;
+    }
+
+    private static void AddCookieSecurity(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
         // Outside Development cookies travel over TLS only (directly or through the reverse proxy's X-Forwarded-Proto);
         // plain `dotnet run` on http://localhost keeps working because Development sends them as the request came.
         var securePolicy = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
@@ -104,6 +132,10 @@ public static class QuotaPortalServices
             o.Events.OnRedirectToLogin = ctx => ApiAwareRedirect(ctx, StatusCodes.Status401Unauthorized);
             o.Events.OnRedirectToAccessDenied = ctx => ApiAwareRedirect(ctx, StatusCodes.Status403Forbidden);
         });
+    }
+
+    private static void AddAuthorizationPolicies(IServiceCollection services)
+    {
         // API policies accept both a signed-in user (cookie) and an API key.
         string[] both = [IdentityConstants.ApplicationScheme, ApiKeyAuthenticationHandler.SchemeName];
         services.AddAuthorizationBuilder()
@@ -119,7 +151,11 @@ public static class QuotaPortalServices
             .AddPolicy(Policies.Ingest, p => p.AddAuthenticationSchemes(both).RequireAssertion(ctx =>
                 ctx.User.FindFirst(ApiKeyAuthenticationHandler.ScopeClaim)?.Value is { } scope
                 && (scope.StartsWith(ApiKeyScopes.IngestPrefix, StringComparison.Ordinal) || scope == ApiKeyScopes.Admin)));
+    }
 
+    /// <summary>Per-key limit on ingestion; per-address limit on sign-in and setup posts.</summary>
+    private static void AddRateLimits(IServiceCollection services)
+    {
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -144,25 +180,6 @@ public static class QuotaPortalServices
                 return ValueTask.CompletedTask;
             };
         });
-
-        // Enums travel as their names only: a number ("period": 99) would bind to a value no code handles.
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(allowIntegerValues: false)));
-        services.AddProblemDetails();
-        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
-        {
-            doc.Info.Title = "QuotaPortal API";
-            doc.Info.Description = """
-                Usage ingestion and the automation API. Machines authenticate with an API key: `Authorization: Bearer qp_…` or `X-Api-Key: qp_…`
-                (create keys on the API keys page or with `dotnet run -- keys create`). Example ingest body:
-                `[{"team":"search","provider":"openai","model":"gpt-4o","apiMethod":"chat.completions","inputTokens":1200,"outputTokens":300,"cachedInputTokens":200,"idempotencyKey":"req-8c1f"}]`.
-                Errors are RFC 7807 problem details; validation errors name the field (`[3].inputTokens`).
-                """;
-            return Task.CompletedTask;
-        }));
-        services.AddHealthChecks()
-            .AddDbContextCheck<QuotaDbContext>("database", tags: ["ready"])
-            .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
-        return builder;
     }
 
     /// <summary>X-Forwarded-For/-Proto/-Host are believed from loopback and the configured proxies only.</summary>

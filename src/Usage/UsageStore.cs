@@ -80,31 +80,7 @@ public static class UsageStore
                 if ((i & 1023) == 0)
                     ct.ThrowIfCancellationRequested();
                 var r = records[i];
-                raw.sqlite3_bind_int64(stmt, 1, r.TeamId);
-                raw.sqlite3_bind_text(stmt, 2, r.Provider);
-                raw.sqlite3_bind_text(stmt, 3, r.Model);
-                raw.sqlite3_bind_text(stmt, 4, r.ApiMethod);
-                raw.sqlite3_bind_int64(stmt, 5, r.InputTokens);
-                raw.sqlite3_bind_int64(stmt, 6, r.OutputTokens);
-                raw.sqlite3_bind_int64(stmt, 7, r.CachedInputTokens);
-                raw.sqlite3_bind_int64(stmt, 8, r.ReasoningTokens);
-                raw.sqlite3_bind_int64(stmt, 9, r.Requests);
-                raw.sqlite3_bind_int64(stmt, 10, r.CostNanos);
-                BindInt(stmt, 11, r.CatalogCostNanos);
-                raw.sqlite3_bind_int64(stmt, 12, r.CostSupplied ? 1 : 0);
-                raw.sqlite3_bind_text(stmt, 13, r.Currency);
-                raw.sqlite3_bind_int64(stmt, 14, r.Success ? 1 : 0);
-                BindText(stmt, 15, r.ErrorCode);
-                BindInt(stmt, 16, r.DurationMs);
-                BindText(stmt, 17, r.AgentId);
-                BindText(stmt, 18, r.TaskId);
-                BindText(stmt, 19, r.WorkspaceId);
-                BindText(stmt, 20, r.PromptHash);
-                raw.sqlite3_bind_text(stmt, 21, SqliteDateTime(r.Timestamp));
-                raw.sqlite3_bind_text(stmt, 22, SqliteDateTime(r.ReceivedAt));
-                BindText(stmt, 23, r.IdempotencyKey);
-                BindInt(stmt, 24, r.ApiKeyId);
-                BindText(stmt, 25, r.TagsJson);
+                Bind(stmt, r);
                 rc = raw.sqlite3_step(stmt);
                 raw.sqlite3_reset(stmt);
                 if (rc != raw.SQLITE_DONE)
@@ -122,6 +98,36 @@ public static class UsageStore
         }
 
         return inserted;
+    }
+
+    /// <summary>One record's values in <see cref="RecordColumns"/> order.</summary>
+    private static void Bind(sqlite3_stmt stmt, UsageRecord r)
+    {
+        raw.sqlite3_bind_int64(stmt, 1, r.TeamId);
+        raw.sqlite3_bind_text(stmt, 2, r.Provider);
+        raw.sqlite3_bind_text(stmt, 3, r.Model);
+        raw.sqlite3_bind_text(stmt, 4, r.ApiMethod);
+        raw.sqlite3_bind_int64(stmt, 5, r.InputTokens);
+        raw.sqlite3_bind_int64(stmt, 6, r.OutputTokens);
+        raw.sqlite3_bind_int64(stmt, 7, r.CachedInputTokens);
+        raw.sqlite3_bind_int64(stmt, 8, r.ReasoningTokens);
+        raw.sqlite3_bind_int64(stmt, 9, r.Requests);
+        raw.sqlite3_bind_int64(stmt, 10, r.CostNanos);
+        BindInt(stmt, 11, r.CatalogCostNanos);
+        raw.sqlite3_bind_int64(stmt, 12, r.CostSupplied ? 1 : 0);
+        raw.sqlite3_bind_text(stmt, 13, r.Currency);
+        raw.sqlite3_bind_int64(stmt, 14, r.Success ? 1 : 0);
+        BindText(stmt, 15, r.ErrorCode);
+        BindInt(stmt, 16, r.DurationMs);
+        BindText(stmt, 17, r.AgentId);
+        BindText(stmt, 18, r.TaskId);
+        BindText(stmt, 19, r.WorkspaceId);
+        BindText(stmt, 20, r.PromptHash);
+        raw.sqlite3_bind_text(stmt, 21, SqliteDateTime(r.Timestamp));
+        raw.sqlite3_bind_text(stmt, 22, SqliteDateTime(r.ReceivedAt));
+        BindText(stmt, 23, r.IdempotencyKey);
+        BindInt(stmt, 24, r.ApiKeyId);
+        BindText(stmt, 25, r.TagsJson);
     }
 
     private static void BindInt(sqlite3_stmt stmt, int index, long? value)

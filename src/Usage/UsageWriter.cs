@@ -19,6 +19,7 @@ public sealed class UsageWriter(SqliteConnections connections, IDbContextFactory
 {
     private readonly Channel<UsageWriteJob> writes = Channel.CreateUnbounded<UsageWriteJob>(new UnboundedChannelOptions { SingleReader = true });
     private Task? loop;
+    private int queued;
     private const int GroupRecordLimit = 8000;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -36,13 +37,17 @@ public sealed class UsageWriter(SqliteConnections connections, IDbContextFactory
     }
 
     /// <summary>Batches waiting for the loop (not yet in a transaction).</summary>
-    internal int QueuedBatches => writes.Reader.Count;
+    internal int QueuedBatches => Volatile.Read(ref queued);
 
     /// <summary>Queues the batch; the task ends after its commit.</summary>
     internal Task<UsageWriteResult> WriteAsync(UsageWriteJob job)
     {
+        Interlocked.Increment(ref queued);
         if (!writes.Writer.TryWrite(job))
+        {
+            Interlocked.Decrement(ref queued);
             throw new InvalidOperationException("The portal is shutting down and accepts no more usage; send it again in a moment.");
+        }
         return job.Done.Task;
     }
 
@@ -55,6 +60,7 @@ public sealed class UsageWriter(SqliteConnections connections, IDbContextFactory
             var count = 0;
             while (count < GroupRecordLimit && reader.TryRead(out var job))
             {
+                Interlocked.Decrement(ref queued);
                 group.Add(job);
                 count += job.Records.Count;
             }
