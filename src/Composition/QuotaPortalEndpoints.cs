@@ -5,9 +5,14 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using QuotaPortal.Components;
 using QuotaPortal.Components.Account;
+using QuotaPortal.Alerts;
+using QuotaPortal.Anomalies;
 using QuotaPortal.ApiKeys;
 using QuotaPortal.Budgets;
+using QuotaPortal.Dashboard;
+using QuotaPortal.Outcomes;
 using QuotaPortal.Pricing;
+using QuotaPortal.Reports;
 using QuotaPortal.Teams;
 using QuotaPortal.Usage;
 using QuotaPortal.Users;
@@ -68,12 +73,12 @@ public static class QuotaPortalEndpoints
         app.MapApiKeysApi();
         app.MapPricingApi();
         app.MapBudgetsApi();
-        QuotaPortal.Budgets.QuotaApi.MapQuotaApi(app);
-        QuotaPortal.Alerts.AlertsApi.MapAlertsApi(app);
-        QuotaPortal.Dashboard.DashboardApi.MapDashboardApi(app);
-        QuotaPortal.Reports.ReportsApi.MapReportsApi(app);
-        QuotaPortal.Anomalies.AnomaliesApi.MapAnomaliesApi(app);
-        QuotaPortal.Outcomes.OutcomesApi.MapOutcomesApi(app);
+        app.MapQuotaApi();
+        app.MapAlertsApi();
+        app.MapDashboardApi();
+        app.MapReportsApi();
+        app.MapAnomaliesApi();
+        app.MapOutcomesApi();
         return app;
     }
 

@@ -1,32 +1,36 @@
-using Microsoft.AspNetCore.Components.Authorization;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
+using QuotaPortal.Alerts;
+using QuotaPortal.Anomalies;
 using QuotaPortal.ApiKeys;
-using QuotaPortal.Usage;
 using QuotaPortal.Audit;
+using QuotaPortal.Budgets;
 using QuotaPortal.Components.Account;
+using QuotaPortal.Components.Layout;
+using QuotaPortal.Dashboard;
 using QuotaPortal.Data;
 using QuotaPortal.Demo;
-using QuotaPortal.Pricing;
-using QuotaPortal.Teams;
-using QuotaPortal.Users;
-
 using QuotaPortal.Kernel;
+using QuotaPortal.Notifications;
+using QuotaPortal.Pricing;
+using QuotaPortal.Reports;
+using QuotaPortal.Teams;
+using QuotaPortal.Trends;
+using QuotaPortal.Usage;
+using QuotaPortal.Users;
 
 namespace QuotaPortal.Composition;
 
 public static class QuotaPortalServices
 {
-    public const string ConnectionStringName = "Default";
+    public const string ConnectionStringName = DataSetup.ConnectionStringName;
 
     /// <summary>Everything the portal and its command line need; the CLI builds the same container.</summary>
     public static IHostApplicationBuilder AddQuotaPortal(this IHostApplicationBuilder builder)
@@ -37,103 +41,23 @@ public static class QuotaPortalServices
         // unless DataProtection:KeysPath says otherwise): without it a restart could no longer decrypt them. Several instances must share it.
         var keysPath = Path.Combine(builder.Environment.ContentRootPath, builder.Configuration["DataProtection:KeysPath"] ?? Path.Combine("App_Data", "keys"));
         services.AddDataProtection().SetApplicationName("QuotaPortal").PersistKeysToFileSystem(new DirectoryInfo(keysPath));
-
-        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
-        services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<Budgets.EvaluationOptions>().BindConfiguration(Budgets.EvaluationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<Notifications.NotificationOptions>().BindConfiguration(Notifications.NotificationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
-        var connectionString = ResolveConnectionString(builder);
-        services.AddDbContextFactory<QuotaDbContext>(o => o
-            .UseSqlite(connectionString)
-            .AddInterceptors(new SqlitePragmas()));
-
-        services.AddIdentityCore<ApplicationUser>(o =>
-            {
-                // Admins create accounts, so there is no e-mail confirmation step to wait for.
-                o.SignIn.RequireConfirmedAccount = false;
-                o.User.RequireUniqueEmail = true;
-                o.Password.RequiredLength = 12;
-                o.Password.RequireNonAlphanumeric = false;
-                o.Password.RequireUppercase = false;
-                o.Password.RequireLowercase = false;
-                o.Password.RequireDigit = false;
-                o.Lockout.MaxFailedAccessAttempts = 5;
-                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
-                o.Lockout.AllowedForNewUsers = true;
-            })
-            .AddRoles<IdentityRole>()
-            .AddEntityFrameworkStores<QuotaDbContext>()
-            .AddSignInManager()
-            .AddDefaultTokenProviders();
-
-        // Identity's SignInManager needs the cookie schemes, in the CLI host too.
-        services.AddAuthentication(o =>
-            {
-                o.DefaultScheme = IdentityConstants.ApplicationScheme;
-                o.DefaultSignInScheme = IdentityConstants.ExternalScheme;
-            })
-            .AddIdentityCookies();
-        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-
-        services.AddSingleton<AuditLog>();
-        services.AddSingleton<AuditQueries>();
-        services.AddSingleton<TeamService>();
-        services.AddSingleton<UserService>();
-        services.AddSingleton<SetupService>();
-        services.AddSingleton<PriceCatalog>();
-        services.AddSingleton<ApiKeyService>();
-        services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<ApiKeyFailureLimiter>();
-        services.AddSingleton<IAccessScopeResolver, AccessScopeResolver>();
-        services.AddSingleton<PricingService>();
-        services.AddSingleton(new SqliteConnections(connectionString));
-        services.AddSingleton<UsageIngestor>();
-        services.AddSingleton<UsageNotifier>();
-        services.AddSingleton<UsageQueries>();
-        services.AddSingleton<UsageImporter>();
-        services.AddSingleton<Budgets.BudgetService>();
-        services.AddSingleton<Budgets.BudgetEvaluator>();
-        services.AddSingleton<Budgets.EvaluationStatus>();
-        services.AddSingleton<Budgets.QuotaView>();
-        services.AddSingleton<Alerts.AlertService>();
-        services.AddSingleton<Alerts.AlertNotifier>();
-        services.AddSingleton<Notifications.NotificationSecrets>();
-        services.AddSingleton<Notifications.NotificationChannels>();
-        services.AddSingleton<Notifications.NotificationSender>();
-        services.AddSingleton<Notifications.NotificationDispatcher>();
-        // Quick in-request retries; the outbox retries across minutes and hours. No request logging: a Slack or webhook URL
-        // is a credential. Connections go through the private-address guard, and redirects are not followed.
-        services.AddHttpClient(Notifications.NotificationSender.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30))
-            .ConfigurePrimaryHttpMessageHandler(sp => Notifications.NotificationTargets.CreateHandler(
-                sp.GetRequiredService<IOptions<Notifications.NotificationOptions>>().Value.AllowPrivateTargets))
-            .RemoveAllLoggers()
-            .AddStandardResilienceHandler(o =>
-            {
-                o.Retry.MaxRetryAttempts = 2;
-                // No in-request wait (the outbox backs off across minutes); Polly would wait on the injected TimeProvider.
-                o.Retry.Delay = TimeSpan.Zero;
-                o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
-            });
-        services.AddSingleton<DemoSeeder>();
-        services.AddSingleton<DatabaseInitializer>();
-        services.AddSingleton<QuotaPortal.Usage.DailySpendCache>();
-        services.AddSingleton<QuotaPortal.Dashboard.DashboardService>();
-        services.AddSingleton<QuotaPortal.Budgets.BudgetRiskService>();
-        services.AddSingleton<QuotaPortal.Trends.TrendsService>();
-        services.AddOptions<QuotaPortal.Anomalies.AnomalyOptions>().BindConfiguration(QuotaPortal.Anomalies.AnomalyOptions.Section)
-            .ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<QuotaPortal.Anomalies.AnomalyService>();
-        services.AddSingleton<QuotaPortal.Anomalies.AnomalyQueries>();
-        services.AddSingleton<QuotaPortal.Anomalies.AnomalySeries>();
-        services.AddSingleton<Budgets.IEvaluationStep>(sp => sp.GetRequiredService<QuotaPortal.Anomalies.AnomalyService>());
-        services.AddSingleton<IHistoryAnalyzer>(sp => sp.GetRequiredService<QuotaPortal.Anomalies.AnomalyService>());
-        services.AddSingleton<QuotaPortal.Reports.ReportService>();
-        services.AddSingleton<QuotaPortal.Reports.ReportSchedule>();
-        services.AddSingleton<QuotaPortal.Reports.ReportMailer>();
+        builder.AddData();
+        builder.AddUsers();
+        builder.AddAudit();
+        builder.AddTeams();
+        builder.AddApiKeys();
+        builder.AddPricing();
+        builder.AddUsage();
+        builder.AddBudgets();
+        builder.AddAlerts();
+        builder.AddNotifications();
+        builder.AddDemo();
+        builder.AddDashboard();
+        builder.AddTrends();
+        builder.AddAnomalies();
+        builder.AddReports();
         services.AddScoped<UserPreferences>();
         return builder;
     }
@@ -150,11 +74,37 @@ public static class QuotaPortalServices
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
 
         builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
-        services.AddOptions<SetupOptions>().BindConfiguration(SetupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddHostedService<SetupAnnouncer>();
         AddReverseProxySupport(services);
         services.AddOptions<SignInLimitOptions>().BindConfiguration(SignInLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
+        AddCookieSecurity(builder);
+        AddAuthorizationPolicies(services);
+
+        AddRateLimits(services);
+
+        // Enums travel as their names only: a number ("period": 99) would bind to a value no code handles.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(allowIntegerValues: false)));
+        services.AddProblemDetails();
+        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "QuotaPortal API";
+            doc.Info.Description = """
+                Usage ingestion and the automation API. Machines authenticate with an API key: `Authorization: Bearer qp_…` or `X-Api-Key: qp_…`
+                (create keys on the API keys page or with `dotnet run -- keys create`). Example ingest body:
+                `[{"team":"search","provider":"openai","model":"gpt-4o","apiMethod":"chat.completions","inputTokens":1200,"outputTokens":300,"cachedInputTokens":200,"idempotencyKey":"req-8c1f"}]`.
+                Errors are RFC 7807 problem details; validation errors name the field (`[3].inputTokens`).
+                """;
+            return Task.CompletedTask;
+        }));
+        services.AddHealthChecks()
+            .AddDbContextCheck<QuotaDbContext>("database", tags: ["ready"])
+            .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
+        return builder;
+    }
+
+    private static void AddCookieSecurity(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
         // Outside Development cookies travel over TLS only (directly or through the reverse proxy's X-Forwarded-Proto);
         // plain `dotnet run` on http://localhost keeps working because Development sends them as the request came.
         var securePolicy = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
@@ -182,6 +132,10 @@ public static class QuotaPortalServices
             o.Events.OnRedirectToLogin = ctx => ApiAwareRedirect(ctx, StatusCodes.Status401Unauthorized);
             o.Events.OnRedirectToAccessDenied = ctx => ApiAwareRedirect(ctx, StatusCodes.Status403Forbidden);
         });
+    }
+
+    private static void AddAuthorizationPolicies(IServiceCollection services)
+    {
         // API policies accept both a signed-in user (cookie) and an API key.
         string[] both = [IdentityConstants.ApplicationScheme, ApiKeyAuthenticationHandler.SchemeName];
         services.AddAuthorizationBuilder()
@@ -197,7 +151,11 @@ public static class QuotaPortalServices
             .AddPolicy(Policies.Ingest, p => p.AddAuthenticationSchemes(both).RequireAssertion(ctx =>
                 ctx.User.FindFirst(ApiKeyAuthenticationHandler.ScopeClaim)?.Value is { } scope
                 && (scope.StartsWith(ApiKeyScopes.IngestPrefix, StringComparison.Ordinal) || scope == ApiKeyScopes.Admin)));
+    }
 
+    /// <summary>Per-key limit on ingestion; per-address limit on sign-in and setup posts.</summary>
+    private static void AddRateLimits(IServiceCollection services)
+    {
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -222,28 +180,6 @@ public static class QuotaPortalServices
                 return ValueTask.CompletedTask;
             };
         });
-
-        services.AddHostedService<Budgets.EvaluationService>();
-        services.AddHostedService(sp => sp.GetRequiredService<Notifications.NotificationDispatcher>());
-        services.AddHostedService(sp => sp.GetRequiredService<QuotaPortal.Reports.ReportMailer>());
-        // Enums travel as their names only: a number ("period": 99) would bind to a value no code handles.
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(allowIntegerValues: false)));
-        services.AddProblemDetails();
-        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
-        {
-            doc.Info.Title = "QuotaPortal API";
-            doc.Info.Description = """
-                Usage ingestion and the automation API. Machines authenticate with an API key: `Authorization: Bearer qp_…` or `X-Api-Key: qp_…`
-                (create keys on the API keys page or with `dotnet run -- keys create`). Example ingest body:
-                `[{"team":"search","provider":"openai","model":"gpt-4o","apiMethod":"chat.completions","inputTokens":1200,"outputTokens":300,"cachedInputTokens":200,"idempotencyKey":"req-8c1f"}]`.
-                Errors are RFC 7807 problem details; validation errors name the field (`[3].inputTokens`).
-                """;
-            return Task.CompletedTask;
-        }));
-        services.AddHealthChecks()
-            .AddDbContextCheck<QuotaDbContext>("database", tags: ["ready"])
-            .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
-        return builder;
     }
 
     /// <summary>X-Forwarded-For/-Proto/-Host are believed from loopback and the configured proxies only.</summary>
@@ -301,20 +237,5 @@ public static class QuotaPortalServices
         }
         ctx.Response.Redirect(ctx.RedirectUri);
         return Task.CompletedTask;
-    }
-
-    /// <summary>A relative SQLite path is taken from the content root (the repo root under `dotnet run`), and its folder is created.</summary>
-    private static string ResolveConnectionString(IHostApplicationBuilder builder)
-    {
-        var raw = builder.Configuration.GetConnectionString(ConnectionStringName)
-            ?? throw new InvalidOperationException($"Connection string '{ConnectionStringName}' is missing (ConnectionStrings:{ConnectionStringName}).");
-        var csb = new SqliteConnectionStringBuilder(raw);
-        if (!string.IsNullOrEmpty(csb.DataSource) && csb.DataSource != ":memory:" && csb.Mode != SqliteOpenMode.Memory)
-        {
-            if (!Path.IsPathRooted(csb.DataSource))
-                csb.DataSource = Path.Combine(builder.Environment.ContentRootPath, csb.DataSource);
-            Directory.CreateDirectory(Path.GetDirectoryName(csb.DataSource)!);
-        }
-        return csb.ToString();
     }
 }

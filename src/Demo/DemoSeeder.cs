@@ -24,7 +24,7 @@ public sealed class DemoOptions
 public sealed record DemoResult(int Teams, int Records, decimal TotalCost, TimeSpan Took);
 
 public sealed class DemoSeeder(IDbContextFactory<QuotaDbContext> dbFactory, PriceCatalog catalog, AuditLog audit, TimeProvider time,
-    IHostEnvironment env, Microsoft.Extensions.Options.IOptions<DemoOptions> options, QuotaPortal.Usage.DailySpendCache spendCache)
+    IHostEnvironment env, Microsoft.Extensions.Options.IOptions<DemoOptions> options, UsageNotifier usage)
 {
     /// <summary>Demo data is for trying the portal out; it must never land in a production database.</summary>
     public bool IsOffered => options.Value.Enabled && !env.IsProduction();
@@ -80,7 +80,7 @@ public sealed class DemoSeeder(IDbContextFactory<QuotaDbContext> dbFactory, Pric
             $"Loaded demo data: {teams.Count} teams, {records:N0} usage records over {spec.Days} days");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        spendCache.InvalidateAll();
+        usage.Rewritten.Publish(UsageRewritten.Everything);
         return new DemoResult(teams.Count, records, Money.FromNanos(totalNanos), time.GetElapsedTime(started));
 
         void Flush()

@@ -1,9 +1,7 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Audit;
 using QuotaPortal.Data;
 using QuotaPortal.Kernel;
-using QuotaPortal.Usage;
 
 namespace QuotaPortal.Pricing;
 
@@ -20,14 +18,21 @@ public sealed record RecomputePreview(long Records, long Changed, decimal OldTot
 }
 
 /// <summary>
-/// The price catalog: effective-dated versions (history is never overwritten), and recomputing stored costs after a
-/// correction — raw records and both rollups change together, in one transaction.
+/// Recomputes stored costs with the given prices (preview when actor is null) and returns what changed. Implemented where usage
+/// is stored (Usage uses Pricing, never the other way round).
 /// </summary>
-public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, SqliteConnections connections, PriceCatalog catalog,
-    AuditLog audit, TimeProvider time, QuotaPortal.Usage.DailySpendCache spendCache)
+public interface IStoredCostRecompute
 {
-    private const int Chunk = 5000;
+    Task<RecomputePreview> RunAsync(RecomputeScope scope, IReadOnlyList<ModelPrice> prices, string? actor, CancellationToken ct);
+}
 
+/// <summary>
+/// The price catalog: effective-dated versions (history is never overwritten), and recomputing stored costs after a
+/// correction (through <see cref="IStoredCostRecompute"/>).
+/// </summary>
+public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, PriceCatalog catalog, AuditLog audit, TimeProvider time,
+    IStoredCostRecompute recompute)
+{
     public async Task<IReadOnlyList<PriceRow>> ListCurrentAsync(CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -117,137 +122,7 @@ public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, 
     {
         catalog.Invalidate();
         var prices = await catalog.AllAsync(ct);
-        await using var conn = await connections.OpenAsync(ct);
-        await using var tx = apply ? (SqliteTransaction)await conn.BeginTransactionAsync(ct) : null;
-        long records = 0, changed = 0, oldTotal = 0, newTotal = 0;
-        var byModel = new Dictionary<string, (long Old, long New)>();
-        long lastId = 0;
-        while (true)
-        {
-            var chunk = await ReadChunkAsync(conn, tx, scope, lastId, ct);
-            if (chunk.Count == 0)
-                break;
-            lastId = chunk[^1].Id;
-            var updates = new List<(Row Row, long NewCost, long? NewCatalog)>();
-            foreach (var r in chunk)
-            {
-                var price = PriceCatalog.Resolve(prices, r.Provider, r.Model, r.Timestamp);
-                long? catalogCost = price is null ? null
-                    : Money.ToNanos(CostCalculator.Compute(price, new TokenCounts(r.Input, r.Output, r.Cached, r.Reasoning), r.ApiMethod == "batch"));
-                // A cost the client supplied is what was charged: only the catalog comparison moves.
-                var newCost = r.Supplied || catalogCost is null ? r.Cost : catalogCost.Value;
-                records++;
-                oldTotal += r.Cost;
-                newTotal += newCost;
-                if (newCost != r.Cost || catalogCost != r.CatalogCost)
-                {
-                    updates.Add((r, newCost, catalogCost));
-                    if (newCost != r.Cost)
-                    {
-                        changed++;
-                        var key = $"{r.Provider}/{r.Model}";
-                        var (o, n) = byModel.GetValueOrDefault(key);
-                        byModel[key] = (o + r.Cost, n + newCost);
-                    }
-                }
-            }
-            if (apply && updates.Count > 0)
-                await ApplyAsync(conn, tx!, updates, ct);
-        }
-        if (apply)
-        {
-            await using var auditCmd = conn.CreateCommand();
-            auditCmd.Transaction = tx;
-            auditCmd.CommandText = "INSERT INTO AuditEntries (At, Actor, Action, EntityType, Summary) VALUES ($at, $actor, 'price.recompute', 'UsageRecord', $summary)";
-            auditCmd.Parameters.AddWithValue("$at", time.GetUtcNow().UtcDateTime);
-            auditCmd.Parameters.AddWithValue("$actor", actor);
-            auditCmd.Parameters.AddWithValue("$summary",
-                $"Recomputed {changed:N0} of {records:N0} records from {scope.FromUtc:yyyy-MM-dd} to {scope.ToUtc:yyyy-MM-dd}" +
-                $"{(scope.Provider is null ? "" : $" for {scope.Provider}{(scope.Model is null ? "" : "/" + scope.Model)}")}: " +
-                $"${Money.FromNanos(oldTotal):N2} → ${Money.FromNanos(newTotal):N2}");
-            await auditCmd.ExecuteNonQueryAsync(ct);
-            await tx!.CommitAsync(ct);
-            // Recomputed costs changed the daily rollups behind the dashboard's cache.
-            spendCache.InvalidateAll();
-        }
-        var top = byModel.OrderByDescending(m => Math.Abs(m.Value.New - m.Value.Old)).Take(5)
-            .Select(m => (m.Key, Money.FromNanos(m.Value.Old), Money.FromNanos(m.Value.New))).ToList();
-        return new RecomputePreview(records, changed, Money.FromNanos(oldTotal), Money.FromNanos(newTotal), top);
-    }
-
-    private sealed record Row(long Id, int TeamId, string Provider, string Model, string ApiMethod, DateTime Timestamp, long Input, long Output,
-        long Cached, long Reasoning, long Cost, long? CatalogCost, bool Supplied);
-
-    private static async Task<List<Row>> ReadChunkAsync(SqliteConnection conn, SqliteTransaction? tx, RecomputeScope scope, long afterId, CancellationToken ct)
-    {
-        await using var cmd = conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = $"""
-            SELECT Id, TeamId, Provider, Model, ApiMethod, Timestamp, InputTokens, OutputTokens, CachedInputTokens, ReasoningTokens, CostNanos,
-                   CatalogCostNanos, CostSupplied
-            FROM UsageRecords
-            WHERE Timestamp >= $from AND Timestamp < $to AND Id > $after
-              {(scope.Provider is null ? "" : "AND Provider = $provider")} {(scope.Model is null ? "" : "AND Model = $model")}
-            ORDER BY Id LIMIT {Chunk}
-            """;
-        cmd.Parameters.AddWithValue("$from", scope.FromUtc);
-        cmd.Parameters.AddWithValue("$to", scope.ToUtc);
-        cmd.Parameters.AddWithValue("$after", afterId);
-        if (scope.Provider is not null) cmd.Parameters.AddWithValue("$provider", scope.Provider);
-        if (scope.Model is not null) cmd.Parameters.AddWithValue("$model", scope.Model);
-        var rows = new List<Row>(Chunk);
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-            rows.Add(new Row(reader.GetInt64(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                DateTime.SpecifyKind(reader.GetDateTime(5), DateTimeKind.Utc), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8),
-                reader.GetInt64(9), reader.GetInt64(10), reader.IsDBNull(11) ? null : reader.GetInt64(11), reader.GetBoolean(12)));
-        return rows;
-    }
-
-    private static async Task ApplyAsync(SqliteConnection conn, SqliteTransaction tx, List<(Row Row, long NewCost, long? NewCatalog)> updates, CancellationToken ct)
-    {
-        await using var record = conn.CreateCommand();
-        record.Transaction = tx;
-        record.CommandText = "UPDATE UsageRecords SET CostNanos = $cost, CatalogCostNanos = $catalog WHERE Id = $id";
-        var pCost = record.Parameters.Add("$cost", SqliteType.Integer);
-        var pCatalog = record.Parameters.Add("$catalog", SqliteType.Integer);
-        var pId = record.Parameters.Add("$id", SqliteType.Integer);
-        foreach (var (row, cost, cat) in updates)
-        {
-            pCost.Value = cost;
-            pCatalog.Value = (object?)cat ?? DBNull.Value;
-            pId.Value = row.Id;
-            await record.ExecuteNonQueryAsync(ct);
-        }
-        // Rollups move by the same deltas, so they keep equalling the raw sums.
-        foreach (var (table, bucket) in new (string, Func<DateTime, DateTime>)[] { ("UsageHourly", UsageStore.HourStart), ("UsageDaily", UsageStore.DayStart) })
-        {
-            var deltas = updates.Where(u => u.NewCost != u.Row.Cost)
-                .GroupBy(u => (u.Row.TeamId, Bucket: bucket(u.Row.Timestamp), u.Row.Provider, u.Row.Model, u.Row.ApiMethod))
-                .Select(g => (g.Key, Delta: g.Sum(u => u.NewCost - u.Row.Cost)));
-            await using var rollup = conn.CreateCommand();
-            rollup.Transaction = tx;
-            rollup.CommandText = $"""
-                UPDATE {table} SET CostNanos = CostNanos + $delta
-                WHERE TeamId = $team AND BucketStart = $bucket AND Provider = $provider AND Model = $model AND ApiMethod = $method
-                """;
-            var d = rollup.Parameters.Add("$delta", SqliteType.Integer);
-            var t = rollup.Parameters.Add("$team", SqliteType.Integer);
-            var b = rollup.Parameters.Add("$bucket", SqliteType.Text);
-            var p = rollup.Parameters.Add("$provider", SqliteType.Text);
-            var m = rollup.Parameters.Add("$model", SqliteType.Text);
-            var a = rollup.Parameters.Add("$method", SqliteType.Text);
-            foreach (var (key, delta) in deltas)
-            {
-                d.Value = delta;
-                t.Value = key.TeamId;
-                b.Value = key.Bucket;
-                p.Value = key.Provider;
-                m.Value = key.Model;
-                a.Value = key.ApiMethod;
-                await rollup.ExecuteNonQueryAsync(ct);
-            }
-        }
+        return await recompute.RunAsync(scope, prices, apply ? actor : null, ct);
     }
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();

@@ -102,6 +102,20 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
         return ServiceResult<TeamView>.Ok((await FindTeamAsync(team.Id.ToString(), ct))!);
     }
 
+    /// <summary>
+    /// A team that ingestion met first (its slug is also its name), with its audit row, added in the caller's context and transaction
+    /// so that a batch that fails leaves no team behind.
+    /// </summary>
+    public async Task<Team> AddAutoCreatedTeamAsync(QuotaDbContext db, string slug, string actor, CancellationToken ct = default)
+    {
+        var team = new Team { Name = slug, Slug = slug, Description = "Created by ingestion", CreatedAt = time.GetUtcNow().UtcDateTime };
+        db.Teams.Add(team);
+        await db.SaveChangesAsync(ct);
+        audit.Record(db, actor, "team.auto-create", "Team", team.Id, $"Team {slug} created on first ingestion");
+        await db.SaveChangesAsync(ct);
+        return team;
+    }
+
     public async Task<ServiceResult<TeamView>> UpdateTeamAsync(int id, TeamInput input, AccessScope who, CancellationToken ct = default)
     {
         if (!who.IsAdmin)

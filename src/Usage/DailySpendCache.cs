@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
-using QuotaPortal.Usage;
-
 namespace QuotaPortal.Usage;
 
 /// <summary>One day's spend at team × provider × model grain.</summary>
@@ -20,7 +18,8 @@ public sealed class DailySpendCache : IDisposable
     private readonly ConcurrentDictionary<DateOnly, (DaySpendRow[] Rows, long LoadedAt)> days = new();
     /// <summary>Writes by another process (the CLI's import or demo) are not announced here; entries older than this are read again.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
-    private readonly IDisposable subscription;
+    private readonly IDisposable arrived;
+    private readonly IDisposable rewritten;
     private long version;
 
     public DailySpendCache(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, UsageNotifier usage)
@@ -28,17 +27,29 @@ public sealed class DailySpendCache : IDisposable
         this.dbFactory = dbFactory;
         this.time = time;
         // Inline, so a caller that ingests and then reads the dashboard sees its records.
-        subscription = usage.SubscribeInline(records =>
+        arrived = usage.SubscribeInline(records =>
         {
             foreach (var day in records.Select(r => DateOnly.FromDateTime(r.Timestamp)).Distinct())
                 Invalidate(day);
         });
+        rewritten = usage.Rewritten.SubscribeInline(Invalidate);
     }
 
     public void Invalidate(DateOnly day)
     {
         Interlocked.Increment(ref version);
         days.TryRemove(day, out _);
+    }
+
+    private void Invalidate(UsageRewritten change)
+    {
+        if (change is not { FromUtc: { } from, ToUtc: { } to } || (to - from).TotalDays > 400)
+        {
+            InvalidateAll();
+            return;
+        }
+        for (var day = DateOnly.FromDateTime(from); day <= DateOnly.FromDateTime(to); day = day.AddDays(1))
+            Invalidate(day);
     }
 
     public void InvalidateAll()
@@ -90,5 +101,9 @@ public sealed class DailySpendCache : IDisposable
         return result;
     }
 
-    public void Dispose() => subscription.Dispose();
+    public void Dispose()
+    {
+        arrived.Dispose();
+        rewritten.Dispose();
+    }
 }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -10,18 +11,30 @@ namespace QuotaPortal.Usage;
 /// </summary>
 public static class UsageStore
 {
+    /// <summary>Every column of UsageRecords but its key, in the order InsertRecords binds them (?1 … ?25).</summary>
+    public static readonly IReadOnlyList<string> RecordColumns =
+    [
+        "TeamId", "Provider", "Model", "ApiMethod", "InputTokens", "OutputTokens", "CachedInputTokens", "ReasoningTokens",
+        "Requests", "CostNanos", "CatalogCostNanos", "CostSupplied", "Currency", "Success", "ErrorCode", "DurationMs", "AgentId", "TaskId", "WorkspaceId",
+        "PromptHash", "Timestamp", "ReceivedAt", "IdempotencyKey", "ApiKeyId", "TagsJson",
+    ];
+
+    /// <summary>Every column of UsageHourly and UsageDaily but their key, as UpsertRollups writes them.</summary>
+    public static readonly IReadOnlyList<string> RollupColumns =
+    [
+        "TeamId", "Provider", "Model", "ApiMethod", "BucketStart", "Requests", "InputTokens", "OutputTokens", "CachedInputTokens",
+        "ReasoningTokens", "CostNanos", "Errors", "RateLimited", "DurationMsTotal", "RecordCount",
+    ];
+
     // Positional parameters, bound by number straight on the SQLite statement (see InsertRecords).
-    private const string InsertRecordSql = """
-        INSERT INTO UsageRecords (TeamId, Provider, Model, ApiMethod, InputTokens, OutputTokens, CachedInputTokens, ReasoningTokens,
-            Requests, CostNanos, CatalogCostNanos, CostSupplied, Currency, Success, ErrorCode, DurationMs, AgentId, TaskId, WorkspaceId,
-            PromptHash, Timestamp, ReceivedAt, IdempotencyKey, ApiKeyId, TagsJson)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)
+    private static readonly string InsertRecordSql = $"""
+        INSERT INTO UsageRecords ({string.Join(", ", RecordColumns)})
+        VALUES ({string.Join(", ", RecordColumns.Select((_, i) => "?" + (i + 1)))})
         ON CONFLICT (TeamId, IdempotencyKey) WHERE "IdempotencyKey" IS NOT NULL DO NOTHING
         """;
 
     private const string UpsertRollupSql = """
-        INSERT INTO {0} (TeamId, Provider, Model, ApiMethod, BucketStart, Requests, InputTokens, OutputTokens, CachedInputTokens,
-            ReasoningTokens, CostNanos, Errors, RateLimited, DurationMsTotal, RecordCount)
+        INSERT INTO {0} ({1})
         VALUES ($team, $provider, $model, $method, $bucket, $requests, $in, $out, $cached, $reasoning, $cost, $errors, $limited, $duration, $count)
         ON CONFLICT (TeamId, BucketStart, Provider, Model, ApiMethod) DO UPDATE SET
             Requests = Requests + excluded.Requests,
@@ -67,31 +80,7 @@ public static class UsageStore
                 if ((i & 1023) == 0)
                     ct.ThrowIfCancellationRequested();
                 var r = records[i];
-                raw.sqlite3_bind_int64(stmt, 1, r.TeamId);
-                raw.sqlite3_bind_text(stmt, 2, r.Provider);
-                raw.sqlite3_bind_text(stmt, 3, r.Model);
-                raw.sqlite3_bind_text(stmt, 4, r.ApiMethod);
-                raw.sqlite3_bind_int64(stmt, 5, r.InputTokens);
-                raw.sqlite3_bind_int64(stmt, 6, r.OutputTokens);
-                raw.sqlite3_bind_int64(stmt, 7, r.CachedInputTokens);
-                raw.sqlite3_bind_int64(stmt, 8, r.ReasoningTokens);
-                raw.sqlite3_bind_int64(stmt, 9, r.Requests);
-                raw.sqlite3_bind_int64(stmt, 10, r.CostNanos);
-                BindInt(stmt, 11, r.CatalogCostNanos);
-                raw.sqlite3_bind_int64(stmt, 12, r.CostSupplied ? 1 : 0);
-                raw.sqlite3_bind_text(stmt, 13, r.Currency);
-                raw.sqlite3_bind_int64(stmt, 14, r.Success ? 1 : 0);
-                BindText(stmt, 15, r.ErrorCode);
-                BindInt(stmt, 16, r.DurationMs);
-                BindText(stmt, 17, r.AgentId);
-                BindText(stmt, 18, r.TaskId);
-                BindText(stmt, 19, r.WorkspaceId);
-                BindText(stmt, 20, r.PromptHash);
-                raw.sqlite3_bind_text(stmt, 21, SqliteDateTime(r.Timestamp));
-                raw.sqlite3_bind_text(stmt, 22, SqliteDateTime(r.ReceivedAt));
-                BindText(stmt, 23, r.IdempotencyKey);
-                BindInt(stmt, 24, r.ApiKeyId);
-                BindText(stmt, 25, r.TagsJson);
+                Bind(stmt, r);
                 rc = raw.sqlite3_step(stmt);
                 raw.sqlite3_reset(stmt);
                 if (rc != raw.SQLITE_DONE)
@@ -109,6 +98,36 @@ public static class UsageStore
         }
 
         return inserted;
+    }
+
+    /// <summary>One record's values in <see cref="RecordColumns"/> order.</summary>
+    private static void Bind(sqlite3_stmt stmt, UsageRecord r)
+    {
+        raw.sqlite3_bind_int64(stmt, 1, r.TeamId);
+        raw.sqlite3_bind_text(stmt, 2, r.Provider);
+        raw.sqlite3_bind_text(stmt, 3, r.Model);
+        raw.sqlite3_bind_text(stmt, 4, r.ApiMethod);
+        raw.sqlite3_bind_int64(stmt, 5, r.InputTokens);
+        raw.sqlite3_bind_int64(stmt, 6, r.OutputTokens);
+        raw.sqlite3_bind_int64(stmt, 7, r.CachedInputTokens);
+        raw.sqlite3_bind_int64(stmt, 8, r.ReasoningTokens);
+        raw.sqlite3_bind_int64(stmt, 9, r.Requests);
+        raw.sqlite3_bind_int64(stmt, 10, r.CostNanos);
+        BindInt(stmt, 11, r.CatalogCostNanos);
+        raw.sqlite3_bind_int64(stmt, 12, r.CostSupplied ? 1 : 0);
+        raw.sqlite3_bind_text(stmt, 13, r.Currency);
+        raw.sqlite3_bind_int64(stmt, 14, r.Success ? 1 : 0);
+        BindText(stmt, 15, r.ErrorCode);
+        BindInt(stmt, 16, r.DurationMs);
+        BindText(stmt, 17, r.AgentId);
+        BindText(stmt, 18, r.TaskId);
+        BindText(stmt, 19, r.WorkspaceId);
+        BindText(stmt, 20, r.PromptHash);
+        raw.sqlite3_bind_text(stmt, 21, SqliteDateTime(r.Timestamp));
+        raw.sqlite3_bind_text(stmt, 22, SqliteDateTime(r.ReceivedAt));
+        BindText(stmt, 23, r.IdempotencyKey);
+        BindInt(stmt, 24, r.ApiKeyId);
+        BindText(stmt, 25, r.TagsJson);
     }
 
     private static void BindInt(sqlite3_stmt stmt, int index, long? value)
@@ -178,7 +197,7 @@ public static class UsageStore
     {
         using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, UpsertRollupSql, table);
+        cmd.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, UpsertRollupSql, table, string.Join(", ", RollupColumns));
         var names = new[] { "team", "provider", "model", "method", "bucket", "requests", "in", "out", "cached", "reasoning", "cost", "errors", "limited", "duration", "count" };
         var p = names.ToDictionary(n => n, n => cmd.Parameters.Add(new SqliteParameter("$" + n, null)));
         cmd.Prepare();
@@ -202,4 +221,81 @@ public static class UsageStore
             cmd.ExecuteNonQuery();
         }
     }
+
+    // The idempotency bookkeeping of the same write path, in the writer's transaction.
+
+    public static async Task ExecAsync(SqliteConnection conn, SqliteTransaction tx, string sql)
+    {
+        await using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The record that already holds this idempotency key (an earlier request, or earlier in this batch).</summary>
+    public static async Task<long> ExistingIdAsync(SqliteConnection conn, SqliteTransaction tx, UsageRecord r)
+    {
+        await using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "SELECT Id FROM UsageRecords WHERE TeamId = $team AND IdempotencyKey = $key";
+        cmd.Parameters.AddWithValue("$team", r.TeamId);
+        cmd.Parameters.AddWithValue("$key", r.IdempotencyKey);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    public static async Task<(IngestResult Result, string? BodyHash)?> FindBatchAsync(SqliteConnection conn, SqliteTransaction tx, string scope,
+        string key, DateTime expiredBefore)
+    {
+        // An expired row of this key may still be there (the purge is bounded): it no longer counts.
+        await using (var expired = conn.CreateCommand())
+        {
+            expired.Transaction = tx;
+            expired.CommandText = "DELETE FROM IngestBatches WHERE Scope = $scope AND IdempotencyKey = $key AND CreatedAt < $before";
+            expired.Parameters.AddWithValue("$scope", scope);
+            expired.Parameters.AddWithValue("$key", key);
+            expired.Parameters.AddWithValue("$before", expiredBefore);
+            await expired.ExecuteNonQueryAsync();
+        }
+        await using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "SELECT ResultJson, BodyHash FROM IngestBatches WHERE Scope = $scope AND IdempotencyKey = $key";
+        cmd.Parameters.AddWithValue("$scope", scope);
+        cmd.Parameters.AddWithValue("$key", key);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        if (!await reader.ReadAsync())
+            return null;
+        return (JsonSerializer.Deserialize<IngestResult>(reader.GetString(0), Json)!, reader.IsDBNull(1) ? null : reader.GetString(1));
+    }
+
+    /// <summary>Drops remembered batches past the retention, a bounded number per write so no single commit pays for a backlog.</summary>
+    public static async Task PurgeExpiredBatchesAsync(SqliteConnection conn, SqliteTransaction tx, DateTime expiredBefore)
+    {
+        await using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = """
+            DELETE FROM IngestBatches WHERE Id IN (SELECT Id FROM IngestBatches WHERE CreatedAt < $before ORDER BY CreatedAt LIMIT 200)
+            """;
+        cmd.Parameters.AddWithValue("$before", expiredBefore);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    public static async Task SaveBatchAsync(SqliteConnection conn, SqliteTransaction tx, string scope, string key, string? bodyHash,
+        IngestResult result, DateTime now)
+    {
+        await using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = """
+            INSERT INTO IngestBatches (Scope, IdempotencyKey, BodyHash, CreatedAt, RecordCount, ResultJson)
+            VALUES ($scope, $key, $hash, $now, $count, $json)
+            """;
+        cmd.Parameters.AddWithValue("$scope", scope);
+        cmd.Parameters.AddWithValue("$key", key);
+        cmd.Parameters.AddWithValue("$hash", (object?)bodyHash ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$now", now);
+        cmd.Parameters.AddWithValue("$count", result.Ids.Count);
+        cmd.Parameters.AddWithValue("$json", JsonSerializer.Serialize(result, Json));
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 }

@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
 
-namespace QuotaPortal.Users;
+namespace QuotaPortal.Components.Layout;
 
 /// <summary>Per-user UI choices (theme, time zone), remembered across devices because they live on the user row.</summary>
 public sealed class UserPreferences(IDbContextFactory<QuotaDbContext> dbFactory)

@@ -1,0 +1,10 @@
+namespace QuotaPortal.Dashboard;
+
+public static class DashboardSetup
+{
+    public static IHostApplicationBuilder AddDashboard(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<DashboardService>();
+        return builder;
+    }
+}
