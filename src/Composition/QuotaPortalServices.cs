@@ -41,7 +41,7 @@ public static class QuotaPortalServices
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section);
         services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<Budgets.EvaluationOptions>().BindConfiguration(Budgets.EvaluationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Alerts.EvaluationOptions>().BindConfiguration(Alerts.EvaluationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Notifications.NotificationOptions>().BindConfiguration(Notifications.NotificationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -97,7 +97,12 @@ public static class QuotaPortalServices
         services.AddSingleton<UsageImporter>();
         services.AddSingleton<Budgets.BudgetService>();
         services.AddSingleton<Budgets.BudgetEvaluator>();
-        services.AddSingleton<Budgets.EvaluationStatus>();
+        services.AddSingleton<Alerts.IEvaluationStep, Budgets.BudgetEvaluationStep>();
+        services.AddSingleton<Alerts.EvaluationStatus>();
+        services.AddSingleton<Alerts.AlertWriter>();
+        services.AddSingleton<Alerts.IAlertOutbox, Notifications.AlertOutbox>();
+        services.AddSingleton<Alerts.UsageAlertEvaluator>();
+        services.AddSingleton<Alerts.IEvaluationStep>(sp => sp.GetRequiredService<Alerts.UsageAlertEvaluator>());
         services.AddSingleton<Budgets.QuotaView>();
         services.AddSingleton<Alerts.AlertService>();
         services.AddSingleton<Alerts.AlertNotifier>();
@@ -129,7 +134,7 @@ public static class QuotaPortalServices
         services.AddSingleton<QuotaPortal.Anomalies.AnomalyService>();
         services.AddSingleton<QuotaPortal.Anomalies.AnomalyQueries>();
         services.AddSingleton<QuotaPortal.Anomalies.AnomalySeries>();
-        services.AddSingleton<Budgets.IEvaluationStep>(sp => sp.GetRequiredService<QuotaPortal.Anomalies.AnomalyService>());
+        services.AddSingleton<Alerts.IEvaluationStep>(sp => sp.GetRequiredService<QuotaPortal.Anomalies.AnomalyService>());
         services.AddSingleton<IHistoryAnalyzer>(sp => sp.GetRequiredService<QuotaPortal.Anomalies.AnomalyService>());
         services.AddSingleton<QuotaPortal.Reports.ReportService>();
         services.AddSingleton<QuotaPortal.Reports.ReportSchedule>();
@@ -223,7 +228,7 @@ public static class QuotaPortalServices
             };
         });
 
-        services.AddHostedService<Budgets.EvaluationService>();
+        services.AddHostedService<Alerts.EvaluationService>();
         services.AddHostedService(sp => sp.GetRequiredService<Notifications.NotificationDispatcher>());
         services.AddHostedService(sp => sp.GetRequiredService<QuotaPortal.Reports.ReportMailer>());
         // Enums travel as their names only: a number ("period": 99) would bind to a value no code handles.
