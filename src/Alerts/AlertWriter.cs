@@ -23,12 +23,28 @@ public sealed class AlertWriter(IDbContextFactory<QuotaDbContext> dbFactory, IAl
 {
     public const string RaisedEvent = "alert.raised";
     private const string SystemActor = "system";
+    private readonly SemaphoreSlim gate = new(1, 1);
 
     /// <summary>
     /// Applies decisions in the caller's context and saves everything tracked there. Inside the caller's transaction when there is one
     /// (the caller commits); otherwise in one of its own.
     /// </summary>
     public async Task<AlertWrite> ApplyAsync(QuotaDbContext db, IReadOnlyCollection<AlertDecision> decisions, CancellationToken ct)
+    {
+        // One writer at a time in this process: an evaluation started by a budget save can overlap the timer's, and both would find a
+        // new key unused and insert it (the unique dedup key then fails one of them). Serialised, the second sees the first's alert.
+        await gate.WaitAsync(ct);
+        try
+        {
+            return await ApplyOneAtATimeAsync(db, decisions, ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<AlertWrite> ApplyOneAtATimeAsync(QuotaDbContext db, IReadOnlyCollection<AlertDecision> decisions, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var keys = decisions.Select(d => d.DedupKey).Distinct().ToList();

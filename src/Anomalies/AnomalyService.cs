@@ -92,10 +92,7 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
         hourlyFrom = new DateTime(hourlyFrom.Year, hourlyFrom.Month, hourlyFrom.Day, hourlyFrom.Hour, 0, 0, DateTimeKind.Utc);
         dailyFrom = dailyFrom.Date;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var teamQuery = db.Teams.AsNoTracking().Where(t => t.ArchivedAt == null);
-        if (teamSlugs is { Count: > 0 })
-            teamQuery = teamQuery.Where(t => teamSlugs.Contains(t.Slug));
-        var teams = await teamQuery.ToListAsync(ct);
+        var teams = await TeamsAsync(db, teamSlugs, ct);
         var teamIds = teams.Select(t => t.Id).ToList();
 
         var hourly = await db.UsageHourly.AsNoTracking()
@@ -109,16 +106,8 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             .Select(g => new { g.Key.TeamId, g.Key.Model, g.Key.BucketStart, Cost = g.Sum(r => r.CostNanos) })
             .ToListAsync(ct);
         // Spend an admin marked "expected/planned" stays out of the baselines.
-        var planned = await db.Anomalies.AsNoTracking()
-            .Where(a => teamIds.Contains(a.TeamId) && a.AlertId != null && db.Alerts.Any(x => x.Id == a.AlertId && x.MarkedExpected))
-            .Select(a => new { a.TeamId, a.StartUtc, a.EndUtc })
-            .ToListAsync(ct);
+        var planned = await PlannedAsync(db, teamIds, ct);
 
-        // What is already stored for these series, so a series with nothing new costs no database round trip.
-        var earliest = hourlyFrom < dailyFrom ? hourlyFrom : dailyFrom;
-        var stored = (await db.Anomalies.AsNoTracking().Where(a => teamIds.Contains(a.TeamId) && a.EndUtc > earliest)
-                .Select(a => new { a.TeamId, a.Model, a.Granularity, a.StartUtc, a.EndUtc, a.IsOpen, a.Buckets }).ToListAsync(ct))
-            .ToLookup(a => (a.TeamId, a.Model, a.Granularity));
         var series = new List<Series>();
         var hourlyByTeam = hourly.ToLookup(h => h.TeamId);
         var dailyByTeam = daily.ToLookup(d => d.TeamId);
@@ -147,6 +136,43 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             }
         }
 
+        // What is already stored for these series, so a series with nothing new costs no database round trip.
+        var earliest = hourlyFrom < dailyFrom ? hourlyFrom : dailyFrom;
+        var stored = await StoredAsync(db, teamIds, earliest, ct);
+        var (found, writes) = await DetectAsync(db, teams, series, stored, hourEnd, dayEnd, ct);
+        writer.Publish(writes);
+        return new AnomalyRunReport(teams.Count, series.Count, found, writes.Sum(w => w.Raised.Count), writes.Sum(w => w.Resolved));
+    }
+
+    private static Task<List<Teams.Team>> TeamsAsync(QuotaDbContext db, IReadOnlyCollection<string>? slugs, CancellationToken ct)
+    {
+        var q = db.Teams.AsNoTracking().Where(t => t.ArchivedAt == null);
+        if (slugs is { Count: > 0 })
+            q = q.Where(t => slugs.Contains(t.Slug));
+        return q.ToListAsync(ct);
+    }
+
+    private static async Task<ILookup<(int, string?, string), StoredEpisode>> StoredAsync(QuotaDbContext db, List<int> teamIds, DateTime after,
+        CancellationToken ct) =>
+        (await db.Anomalies.AsNoTracking().Where(a => teamIds.Contains(a.TeamId) && a.EndUtc > after)
+            .Select(a => new StoredEpisode(a.TeamId, a.Model, a.Granularity, a.StartUtc, a.EndUtc, a.IsOpen, a.Buckets)).ToListAsync(ct))
+        .ToLookup(a => (a.TeamId, a.Model, a.Granularity));
+
+    private sealed record PlannedRange(int TeamId, DateTime StartUtc, DateTime EndUtc);
+
+    /// <summary>Episodes whose alert an admin marked expected/planned.</summary>
+    private static Task<List<PlannedRange>> PlannedAsync(QuotaDbContext db, List<int> teamIds, CancellationToken ct) =>
+        db.Anomalies.AsNoTracking()
+            .Where(a => teamIds.Contains(a.TeamId) && a.AlertId != null && db.Alerts.Any(x => x.Id == a.AlertId && x.MarkedExpected))
+            .Select(a => new PlannedRange(a.TeamId, a.StartUtc, a.EndUtc))
+            .ToListAsync(ct);
+
+    private sealed record StoredEpisode(int TeamId, string? Model, string Granularity, DateTime StartUtc, DateTime EndUtc, bool IsOpen, int Buckets);
+
+    /// <summary>Runs the detector over each series and stores what changed; one failing series never stops the others.</summary>
+    private async Task<(int Found, List<AlertWrite> Writes)> DetectAsync(QuotaDbContext db, List<Teams.Team> teams, List<Series> series,
+        ILookup<(int, string?, string), StoredEpisode> stored, DateTime hourEnd, DateTime dayEnd, CancellationToken ct)
+    {
         var found = 0;
         var writes = new List<AlertWrite>();
         // An episode still going on at the real "now" is current, whichever run finds it (an import of today's data included):
@@ -179,8 +205,7 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
                 db.ChangeTracker.Clear();
             }
         }
-        writer.Publish(writes);
-        return new AnomalyRunReport(teams.Count, series.Count, found, writes.Sum(w => w.Raised.Count), writes.Sum(w => w.Resolved));
+        return (found, writes);
     }
 
     private async Task<AlertWrite> StoreAsync(QuotaDbContext db, Teams.Team team, Series s, IReadOnlyList<AnomalyEpisode> episodes, DateTime seriesEnd,
