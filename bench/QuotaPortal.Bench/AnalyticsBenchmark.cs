@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using QuotaPortal.Dashboard;
+using QuotaPortal.Alerts;
 using QuotaPortal.Budgets;
 using QuotaPortal.Demo;
 using QuotaPortal.Pricing;
@@ -96,7 +97,7 @@ public static class AnalyticsBenchmark
                 var t0 = Stopwatch.GetTimestamp();
                 await evaluation.RunOnceAsync(ct);
                 ticks.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-                firstSteps ??= $"{status.LastReport?.Raised} alerts raised; " + string.Join("; ", status.Steps.Select(s => $"{s.Key}: {s.Value}"));
+                firstSteps ??= $"{status.LastTotals?.Raised} alerts raised; " + string.Join("; ", status.Steps.Select(s => $"{s.Key}: {s.Value}"));
             }
             var baseline = await MeasureAsync(5, async () =>
             {
@@ -116,7 +117,7 @@ public static class AnalyticsBenchmark
                 output.WriteLine($"| {r.Measure} | {r.P50:N1} ms | {r.P95:N1} ms | {r.Target} |");
             output.WriteLine();
             output.WriteLine($"First tick: {firstSteps}.");
-            output.WriteLine($"Last tick: {status.LastReport?.Budgets} budgets, {string.Join("; ", status.Steps.Select(s => $"{s.Key}: {s.Value}"))}; errors: {status.LastError ?? "none"}.");
+            output.WriteLine($"Last tick: {string.Join("; ", status.Steps.Select(s => $"{s.Key}: {s.Value}"))}; errors: {status.LastError ?? "none"}.");
             return 0;
         }
         finally

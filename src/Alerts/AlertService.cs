@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using QuotaPortal.Audit;
 using QuotaPortal.Data;
 using QuotaPortal.Kernel;
 
@@ -8,10 +7,13 @@ namespace QuotaPortal.Alerts;
 public sealed record AlertFilter(AlertState? State = null, AlertSeverity? Severity = null, AlertKind? Kind = null, int? TeamId = null,
     DateTime? FromUtc = null, DateTime? ToUtc = null, int? BudgetId = null);
 
-/// <summary>The alert lifecycle: open → acknowledged (who, when, note) → resolved; snooze; "expected" feedback. Every action is audited.</summary>
-public sealed class AlertService(IDbContextFactory<QuotaDbContext> dbFactory, AuditLog audit, TimeProvider time, AlertNotifier notifier)
+/// <summary>
+/// Reads alerts within the caller's scope, and the lifecycle a person drives: open → acknowledged (who, when, note) → resolved; snooze;
+/// "expected" feedback. Every change goes through <see cref="AlertWriter"/>, which audits it.
+/// </summary>
+public sealed class AlertService(IDbContextFactory<QuotaDbContext> dbFactory, AlertWriter writer, TimeProvider time)
 {
-    public async Task<IReadOnlyList<Alert>> ListAsync(AlertFilter filter, AccessScope scope, int take = 500, CancellationToken ct = default)
+    public async Task<IReadOnlyList<AlertView>> ListAsync(AlertFilter filter, AccessScope scope, int take = 500, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var q = Visible(db, scope);
@@ -22,21 +24,21 @@ public sealed class AlertService(IDbContextFactory<QuotaDbContext> dbFactory, Au
         if (filter.BudgetId is { } b) q = q.Where(a => a.BudgetId == b);
         if (filter.FromUtc is { } from) q = q.Where(a => a.LastRaisedAt >= from);
         if (filter.ToUtc is { } to) q = q.Where(a => a.FirstRaisedAt < to);
-        return await q.OrderByDescending(a => a.LastRaisedAt).ThenByDescending(a => a.Id).Take(take).ToListAsync(ct);
+        return await q.OrderByDescending(a => a.LastRaisedAt).ThenByDescending(a => a.Id).Take(take).Select(AlertView.FromAlert).ToListAsync(ct);
     }
 
-    public async Task<Alert?> GetAsync(long id, AccessScope scope, CancellationToken ct = default)
+    public async Task<AlertView?> GetAsync(long id, AccessScope scope, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await Visible(db, scope).FirstOrDefaultAsync(a => a.Id == id, ct);
+        return await Visible(db, scope).Where(a => a.Id == id).Select(AlertView.FromAlert).FirstOrDefaultAsync(ct);
     }
 
-    public async Task<IReadOnlyList<NotificationOutbox>> DeliveriesAsync(long alertId, AccessScope scope, CancellationToken ct = default)
+    public async Task<IReadOnlyList<AlertDelivery>> DeliveriesAsync(long alertId, AccessScope scope, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (!await Visible(db, scope).AnyAsync(a => a.Id == alertId, ct))
             return [];
-        return await db.NotificationOutbox.AsNoTracking().Where(n => n.AlertId == alertId).OrderBy(n => n.Id).ToListAsync(ct);
+        return await db.NotificationOutbox.AsNoTracking().Where(n => n.AlertId == alertId).OrderBy(n => n.Id).Select(AlertDelivery.FromOutbox).ToListAsync(ct);
     }
 
     /// <summary>Open, not acknowledged and not snoozed: what the app-bar badge counts.</summary>
@@ -74,69 +76,32 @@ public sealed class AlertService(IDbContextFactory<QuotaDbContext> dbFactory, Au
     }
 
     public Task<ServiceResult<int>> AcknowledgeAsync(IReadOnlyCollection<long> ids, string? note, AccessScope who, CancellationToken ct = default) =>
-        ChangeAsync(ids, who, "alert.acknowledge", a => a.State == AlertState.Open, (a, now) =>
-        {
-            a.State = AlertState.Acknowledged;
-            a.AcknowledgedAt = now;
-            a.AcknowledgedBy = who.Actor;
-            a.AcknowledgeNote = string.IsNullOrWhiteSpace(note) ? null : note.Trim();
-            return $"Acknowledged alert {a.Id}: {a.Title}{(a.AcknowledgeNote is null ? "" : $" — {a.AcknowledgeNote}")}";
-        }, ct);
+        writer.ChangeAsync(ids, new AlertTransition.Acknowledge(note), who, ct);
 
     public Task<ServiceResult<int>> ResolveAsync(IReadOnlyCollection<long> ids, string? reason, AccessScope who, CancellationToken ct = default) =>
-        ChangeAsync(ids, who, "alert.resolve", a => a.State != AlertState.Resolved, (a, now) =>
-        {
-            a.State = AlertState.Resolved;
-            a.ResolvedAt = now;
-            a.ResolvedBy = who.Actor;
-            a.ResolutionReason = string.IsNullOrWhiteSpace(reason) ? "Resolved by hand." : reason.Trim();
-            return $"Resolved alert {a.Id}: {a.Title}";
-        }, ct);
+        writer.ChangeAsync(ids, new AlertTransition.Resolve(reason), who, ct);
 
-    public async Task<ServiceResult<int>> SnoozeAsync(IReadOnlyCollection<long> ids, DateTime untilUtc, AccessScope who, CancellationToken ct = default)
-    {
-        if (!who.IsAdmin)
-            return ServiceResult<int>.Denied();
-        if (untilUtc <= time.GetUtcNow().UtcDateTime)
-            return ServiceResult<int>.Invalid("until", "'until' must be in the future.");
-        return await ChangeAsync(ids, who, "alert.snooze", a => a.State != AlertState.Resolved, (a, _) =>
-        {
-            a.SnoozedUntil = untilUtc;
-            return $"Snoozed alert {a.Id} until {untilUtc:yyyy-MM-dd HH:mm} UTC";
-        }, ct);
-    }
+    public Task<ServiceResult<int>> SnoozeAsync(IReadOnlyCollection<long> ids, DateTime untilUtc, AccessScope who, CancellationToken ct = default) =>
+        writer.ChangeAsync(ids, new AlertTransition.Snooze(untilUtc), who, ct);
 
     public Task<ServiceResult<int>> MarkExpectedAsync(IReadOnlyCollection<long> ids, bool expected, AccessScope who, CancellationToken ct = default) =>
-        ChangeAsync(ids, who, "alert.expected", _ => true, (a, _) =>
-        {
-            a.MarkedExpected = expected;
-            return $"Marked alert {a.Id} as {(expected ? "expected/planned" : "not expected")}";
-        }, ct);
+        writer.ChangeAsync(ids, new AlertTransition.MarkExpected(expected), who, ct);
 
-    private async Task<ServiceResult<int>> ChangeAsync(IReadOnlyCollection<long> ids, AccessScope who, string action, Func<Alert, bool> applies,
-        Func<Alert, DateTime, string> change, CancellationToken ct)
+    /// <summary>
+    /// One alert's transition, for the by-id endpoints: <c>Missing</c> when the alert does not exist or is outside the caller's scope;
+    /// the alert as it is afterwards (unchanged when the transition does not apply, e.g. acknowledging a resolved alert).
+    /// </summary>
+    public async Task<ServiceResult<AlertView>> ChangeOneAsync(long id, AlertTransition transition, AccessScope who, CancellationToken ct = default)
     {
         if (!who.IsAdmin)
-            return ServiceResult<int>.Denied();
-        var actor = who.Actor;
-        if (ids.Count == 0)
-            return ServiceResult<int>.Invalid("ids", "Select at least one alert.");
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var alerts = await db.Alerts.Where(a => ids.Contains(a.Id)).ToListAsync(ct);
-        if (alerts.Count == 0)
-            return ServiceResult<int>.Missing();
-        var now = time.GetUtcNow().UtcDateTime;
-        var changed = new List<long>();
-        foreach (var alert in alerts.Where(applies))
-        {
-            var before = new { alert.State, alert.SnoozedUntil, alert.MarkedExpected };
-            var summary = change(alert, now);
-            audit.Record(db, actor, action, "Alert", alert.Id, summary, before, new { alert.State, alert.SnoozedUntil, alert.MarkedExpected, alert.AcknowledgeNote });
-            changed.Add(alert.Id);
-        }
-        await db.SaveChangesAsync(ct);
-        if (changed.Count > 0)
-            notifier.Publish(new AlertChange([], changed, null));
-        return ServiceResult<int>.Ok(changed.Count);
+            return ServiceResult<AlertView>.Denied();
+        if (writer.Invalid(transition) is { } errors)
+            return ServiceResult<AlertView>.Invalid(errors);
+        if (await GetAsync(id, who, ct) is null)
+            return ServiceResult<AlertView>.Missing();
+        var result = await writer.ChangeAsync([id], transition, who, ct);
+        if (!result.Succeeded)
+            return result.NotFound ? ServiceResult<AlertView>.Missing() : ServiceResult<AlertView>.Invalid(result.Errors);
+        return ServiceResult<AlertView>.Ok((await GetAsync(id, who, ct))!);
     }
 }

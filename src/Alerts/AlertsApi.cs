@@ -10,15 +10,22 @@ public static class AlertsApi
     {
         var alerts = app.MapGroup("/api/v1/alerts").WithTags("Alerts");
         alerts.MapGet("/", ListAlertsAsync).RequireAuthorization(Policies.Reader).WithSummary("Alerts, newest first (filters: state, severity, kind)");
+        alerts.MapGet("/{id:long}", GetAlertAsync).RequireAuthorization(Policies.Reader).WithSummary("One alert (404 when outside your scope)");
         alerts.MapPost("/acknowledge", AcknowledgeAsync).RequireAuthorization(Policies.Admin).WithSummary("Acknowledge one or more alerts");
         alerts.MapPost("/resolve", ResolveAsync).RequireAuthorization(Policies.Admin).WithSummary("Resolve one or more alerts");
+        alerts.MapPost("/snooze", SnoozeAsync).RequireAuthorization(Policies.Admin).WithSummary("Snooze one or more alerts until a time (UTC)");
+        alerts.MapPost("/expected", MarkExpectedAsync).RequireAuthorization(Policies.Admin).WithSummary("Mark one or more alerts as expected/planned (or not)");
+        alerts.MapPost("/{id:long}/acknowledge", AcknowledgeOneAsync).RequireAuthorization(Policies.Admin).WithSummary("Acknowledge one alert");
+        alerts.MapPost("/{id:long}/resolve", ResolveOneAsync).RequireAuthorization(Policies.Admin).WithSummary("Resolve one alert");
+        alerts.MapPost("/{id:long}/snooze", SnoozeOneAsync).RequireAuthorization(Policies.Admin).WithSummary("Snooze one alert until a time (UTC)");
+        alerts.MapPost("/{id:long}/expected", MarkOneExpectedAsync).RequireAuthorization(Policies.Admin).WithSummary("Mark one alert as expected/planned (or not)");
         return app;
     }
 
     /// <param name="team">Team slug.</param>
     /// <param name="from">Alerts still raised at or after this instant (UTC).</param>
     /// <param name="to">Alerts first raised before this instant (UTC).</param>
-    public static async Task<Results<Ok<IReadOnlyList<Alert>>, ValidationProblem, ProblemHttpResult>> ListAlertsAsync(AlertService alerts, TeamService teams,
+    public static async Task<Results<Ok<IReadOnlyList<AlertView>>, ValidationProblem, ProblemHttpResult>> ListAlertsAsync(AlertService alerts, TeamService teams,
         AccessScope scope, AlertState? state, AlertSeverity? severity, AlertKind? kind, string? team, DateTime? from, DateTime? to, CancellationToken ct)
     {
         int? teamId = null;
@@ -35,7 +42,25 @@ public static class AlertsApi
         return TypedResults.Ok(await alerts.ListAsync(new AlertFilter(state, severity, kind, teamId, from?.ToUniversalTime(), to?.ToUniversalTime()), scope, 500, ct));
     }
 
+    public static async Task<Results<Ok<AlertView>, NotFound>> GetAlertAsync(long id, AlertService alerts, AccessScope scope, CancellationToken ct) =>
+        await alerts.GetAsync(id, scope, ct) is { } alert ? TypedResults.Ok(alert) : TypedResults.NotFound();
+
+    /// <param name="Ids">The alerts to change.</param>
+    /// <param name="Note">Acknowledge: the note shown with it; resolve: the reason.</param>
     public sealed record AlertAction(long[] Ids, string? Note);
+
+    /// <param name="Until">When the snooze ends (UTC); must be in the future.</param>
+    public sealed record SnoozeAction(long[] Ids, DateTime Until);
+
+    /// <param name="Expected">True: the spend was planned (anomaly baselines leave it out); false takes that back.</param>
+    public sealed record ExpectedAction(long[] Ids, bool Expected = true);
+
+    /// <param name="Note">Acknowledge: the note shown with it; resolve: the reason.</param>
+    public sealed record AlertNote(string? Note);
+
+    public sealed record SnoozeUntil(DateTime Until);
+
+    public sealed record ExpectedFlag(bool Expected = true);
 
     public static async Task<Results<Ok<int>, ValidationProblem, NotFound>> AcknowledgeAsync(AlertAction body, AlertService alerts, AccessScope scope, CancellationToken ct) =>
         Map(await alerts.AcknowledgeAsync(body.Ids ?? [], body.Note, scope, ct));
@@ -43,6 +68,24 @@ public static class AlertsApi
     public static async Task<Results<Ok<int>, ValidationProblem, NotFound>> ResolveAsync(AlertAction body, AlertService alerts, AccessScope scope, CancellationToken ct) =>
         Map(await alerts.ResolveAsync(body.Ids ?? [], body.Note, scope, ct));
 
-    private static Results<Ok<int>, ValidationProblem, NotFound> Map(ServiceResult<int> r) =>
-        r.NotFound ? TypedResults.NotFound() : r.Succeeded ? TypedResults.Ok(r.Value) : TypedResults.ValidationProblem(r.Errors);
+    public static async Task<Results<Ok<int>, ValidationProblem, NotFound>> SnoozeAsync(SnoozeAction body, AlertService alerts, AccessScope scope, CancellationToken ct) =>
+        Map(await alerts.SnoozeAsync(body.Ids ?? [], body.Until.ToUniversalTime(), scope, ct));
+
+    public static async Task<Results<Ok<int>, ValidationProblem, NotFound>> MarkExpectedAsync(ExpectedAction body, AlertService alerts, AccessScope scope, CancellationToken ct) =>
+        Map(await alerts.MarkExpectedAsync(body.Ids ?? [], body.Expected, scope, ct));
+
+    public static async Task<Results<Ok<AlertView>, ValidationProblem, NotFound>> AcknowledgeOneAsync(long id, AlertNote? body, AlertService alerts, AccessScope scope,
+        CancellationToken ct) => Map(await alerts.ChangeOneAsync(id, new AlertTransition.Acknowledge(body?.Note), scope, ct));
+
+    public static async Task<Results<Ok<AlertView>, ValidationProblem, NotFound>> ResolveOneAsync(long id, AlertNote? body, AlertService alerts, AccessScope scope,
+        CancellationToken ct) => Map(await alerts.ChangeOneAsync(id, new AlertTransition.Resolve(body?.Note), scope, ct));
+
+    public static async Task<Results<Ok<AlertView>, ValidationProblem, NotFound>> SnoozeOneAsync(long id, SnoozeUntil body, AlertService alerts, AccessScope scope,
+        CancellationToken ct) => Map(await alerts.ChangeOneAsync(id, new AlertTransition.Snooze(body.Until.ToUniversalTime()), scope, ct));
+
+    public static async Task<Results<Ok<AlertView>, ValidationProblem, NotFound>> MarkOneExpectedAsync(long id, ExpectedFlag? body, AlertService alerts, AccessScope scope,
+        CancellationToken ct) => Map(await alerts.ChangeOneAsync(id, new AlertTransition.MarkExpected(body?.Expected ?? true), scope, ct));
+
+    private static Results<Ok<T>, ValidationProblem, NotFound> Map<T>(ServiceResult<T> r) =>
+        r.NotFound ? TypedResults.NotFound() : r.Succeeded ? TypedResults.Ok(r.Value!) : TypedResults.ValidationProblem(r.Errors);
 }

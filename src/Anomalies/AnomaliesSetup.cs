@@ -1,4 +1,4 @@
-using QuotaPortal.Budgets;
+using QuotaPortal.Alerts;
 using QuotaPortal.Usage;
 
 namespace QuotaPortal.Anomalies;

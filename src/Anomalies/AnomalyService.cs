@@ -1,11 +1,8 @@
 using System.ComponentModel.DataAnnotations;
-using System.Globalization;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using QuotaPortal.Alerts;
 using QuotaPortal.Data;
-using QuotaPortal.Notifications;
 using QuotaPortal.Usage;
 
 using QuotaPortal.Kernel;
@@ -37,19 +34,19 @@ public sealed record AnomalyRunReport(int Teams, int Series, int Found, int Rais
 /// itself when the episode ends. Backfill (after an import, or <c>analyze</c>): the same detector over the whole history, each
 /// bucket judged only from the buckets before it; what it finds is stored as resolved history and nobody is notified.
 /// </summary>
-public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, AlertNotifier notifier,
-    IOptions<AnomalyOptions> options, ILogger<AnomalyService> log) : Budgets.IEvaluationStep, IHistoryAnalyzer
+public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, AlertWriter writer,
+    IOptions<AnomalyOptions> options, ILogger<AnomalyService> log) : IEvaluationStep, IHistoryAnalyzer
 {
     private const string Hour = "hour", Day = "day";
 
     public string Name => "anomalies";
 
-    async Task<string> Budgets.IEvaluationStep.RunAsync(CancellationToken ct)
+    async Task<EvaluationStepResult> IEvaluationStep.RunAsync(CancellationToken ct)
     {
         if (!options.Value.Enabled)
-            return "anomaly detection is off";
+            return new("anomaly detection is off");
         var r = await EvaluateAsync(ct);
-        return $"{r.Series} series, {r.Found} episodes, {r.Raised} raised, {r.Closed} closed";
+        return new($"{r.Series} series, {r.Found} episodes, {r.Raised} raised, {r.Closed} closed", r.Raised, 0, r.Closed);
     }
 
     Task IHistoryAnalyzer.AnalyzeAsync(IReadOnlyCollection<string> teams, DateTime fromUtc, DateTime toUtc, CancellationToken ct) =>
@@ -95,10 +92,7 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
         hourlyFrom = new DateTime(hourlyFrom.Year, hourlyFrom.Month, hourlyFrom.Day, hourlyFrom.Hour, 0, 0, DateTimeKind.Utc);
         dailyFrom = dailyFrom.Date;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var teamQuery = db.Teams.AsNoTracking().Where(t => t.ArchivedAt == null);
-        if (teamSlugs is { Count: > 0 })
-            teamQuery = teamQuery.Where(t => teamSlugs.Contains(t.Slug));
-        var teams = await teamQuery.ToListAsync(ct);
+        var teams = await TeamsAsync(db, teamSlugs, ct);
         var teamIds = teams.Select(t => t.Id).ToList();
 
         var hourly = await db.UsageHourly.AsNoTracking()
@@ -112,16 +106,8 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             .Select(g => new { g.Key.TeamId, g.Key.Model, g.Key.BucketStart, Cost = g.Sum(r => r.CostNanos) })
             .ToListAsync(ct);
         // Spend an admin marked "expected/planned" stays out of the baselines.
-        var planned = await db.Anomalies.AsNoTracking()
-            .Where(a => teamIds.Contains(a.TeamId) && a.AlertId != null && db.Alerts.Any(x => x.Id == a.AlertId && x.MarkedExpected))
-            .Select(a => new { a.TeamId, a.StartUtc, a.EndUtc })
-            .ToListAsync(ct);
+        var planned = await PlannedAsync(db, teamIds, ct);
 
-        // What is already stored for these series, so a series with nothing new costs no database round trip.
-        var earliest = hourlyFrom < dailyFrom ? hourlyFrom : dailyFrom;
-        var stored = (await db.Anomalies.AsNoTracking().Where(a => teamIds.Contains(a.TeamId) && a.EndUtc > earliest)
-                .Select(a => new { a.TeamId, a.Model, a.Granularity, a.StartUtc, a.EndUtc, a.IsOpen, a.Buckets }).ToListAsync(ct))
-            .ToLookup(a => (a.TeamId, a.Model, a.Granularity));
         var series = new List<Series>();
         var hourlyByTeam = hourly.ToLookup(h => h.TeamId);
         var dailyByTeam = daily.ToLookup(d => d.TeamId);
@@ -150,11 +136,45 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             }
         }
 
-        int found = 0, raised = 0, closed = 0;
-        var raisedIds = new List<long>();
-        var changedIds = new List<long>();
-        string? headline = null;
-        var channels = await NotificationChannels.LoadAsync(db, ct);
+        // What is already stored for these series, so a series with nothing new costs no database round trip.
+        var earliest = hourlyFrom < dailyFrom ? hourlyFrom : dailyFrom;
+        var stored = await StoredAsync(db, teamIds, earliest, ct);
+        var (found, writes) = await DetectAsync(db, teams, series, stored, hourEnd, dayEnd, ct);
+        writer.Publish(writes);
+        return new AnomalyRunReport(teams.Count, series.Count, found, writes.Sum(w => w.Raised.Count), writes.Sum(w => w.Resolved));
+    }
+
+    private static Task<List<Teams.Team>> TeamsAsync(QuotaDbContext db, IReadOnlyCollection<string>? slugs, CancellationToken ct)
+    {
+        var q = db.Teams.AsNoTracking().Where(t => t.ArchivedAt == null);
+        if (slugs is { Count: > 0 })
+            q = q.Where(t => slugs.Contains(t.Slug));
+        return q.ToListAsync(ct);
+    }
+
+    private static async Task<ILookup<(int, string?, string), StoredEpisode>> StoredAsync(QuotaDbContext db, List<int> teamIds, DateTime after,
+        CancellationToken ct) =>
+        (await db.Anomalies.AsNoTracking().Where(a => teamIds.Contains(a.TeamId) && a.EndUtc > after)
+            .Select(a => new StoredEpisode(a.TeamId, a.Model, a.Granularity, a.StartUtc, a.EndUtc, a.IsOpen, a.Buckets)).ToListAsync(ct))
+        .ToLookup(a => (a.TeamId, a.Model, a.Granularity));
+
+    private sealed record PlannedRange(int TeamId, DateTime StartUtc, DateTime EndUtc);
+
+    /// <summary>Episodes whose alert an admin marked expected/planned.</summary>
+    private static Task<List<PlannedRange>> PlannedAsync(QuotaDbContext db, List<int> teamIds, CancellationToken ct) =>
+        db.Anomalies.AsNoTracking()
+            .Where(a => teamIds.Contains(a.TeamId) && a.AlertId != null && db.Alerts.Any(x => x.Id == a.AlertId && x.MarkedExpected))
+            .Select(a => new PlannedRange(a.TeamId, a.StartUtc, a.EndUtc))
+            .ToListAsync(ct);
+
+    private sealed record StoredEpisode(int TeamId, string? Model, string Granularity, DateTime StartUtc, DateTime EndUtc, bool IsOpen, int Buckets);
+
+    /// <summary>Runs the detector over each series and stores what changed; one failing series never stops the others.</summary>
+    private async Task<(int Found, List<AlertWrite> Writes)> DetectAsync(QuotaDbContext db, List<Teams.Team> teams, List<Series> series,
+        ILookup<(int, string?, string), StoredEpisode> stored, DateTime hourEnd, DateTime dayEnd, CancellationToken ct)
+    {
+        var found = 0;
+        var writes = new List<AlertWrite>();
         // An episode still going on at the real "now" is current, whichever run finds it (an import of today's data included):
         // it raises its alert. Anything older is history.
         var realNow = time.GetUtcNow().UtcDateTime;
@@ -176,13 +196,8 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
                     continue;
                 }
                 var currentFrom = s.Granularity == Hour ? currentHour.AddHours(-2) : realNow.Date.AddDays(-2);
-                var r = await StoreAsync(db, team, s, episodes, seriesEnd, currentFrom, channels, realNow, ct);
+                writes.Add(await StoreAsync(db, team, s, episodes, seriesEnd, currentFrom, realNow, ct));
                 found += episodes.Count;
-                raised += r.Raised.Count;
-                closed += r.Closed.Count;
-                raisedIds.AddRange(r.Raised.Select(a => a.Id));
-                changedIds.AddRange(r.Closed);
-                headline ??= r.Raised.Select(a => a.Title).FirstOrDefault();
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -190,17 +205,12 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
                 db.ChangeTracker.Clear();
             }
         }
-        if (raisedIds.Count > 0 || changedIds.Count > 0)
-            notifier.Publish(new AlertChange(raisedIds, changedIds, headline));
-        return new AnomalyRunReport(teams.Count, series.Count, found, raised, closed);
+        return (found, writes);
     }
 
-    private sealed record StoreResult(List<Alert> Raised, List<long> Closed);
-
-    private async Task<StoreResult> StoreAsync(QuotaDbContext db, Teams.Team team, Series s, IReadOnlyList<AnomalyEpisode> episodes, DateTime seriesEnd,
-        DateTime currentFrom, IReadOnlyList<NotificationChannel> channels, DateTime now, CancellationToken ct)
+    private async Task<AlertWrite> StoreAsync(QuotaDbContext db, Teams.Team team, Series s, IReadOnlyList<AnomalyEpisode> episodes, DateTime seriesEnd,
+        DateTime currentFrom, DateTime now, CancellationToken ct)
     {
-        var result = new StoreResult([], []);
         var from = s.Points.Count > 0 ? s.Points[0].StartUtc : seriesEnd;
         var existing = await db.Anomalies
             .Where(a => a.TeamId == s.TeamId && a.Model == s.Model && a.Granularity == s.Granularity && a.EndUtc > from)
@@ -208,68 +218,69 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
         var byStart = existing.ToDictionary(a => a.StartUtc);
         var seen = new HashSet<long>();
         ModelSpend? modelSpend = null;
-        var newAlerts = new List<(Alert Alert, Anomaly Row)>();
+        var decisions = new List<AlertDecision>();
         foreach (var e in episodes.Where(e => e.ImpactUsd > 0))
         {
-            var open = e.Open && e.EndUtc >= seriesEnd;
-            if (!byStart.TryGetValue(e.StartUtc, out var row))
-            {
-                row = new Anomaly { TeamId = s.TeamId, Model = s.Model, Granularity = s.Granularity, StartUtc = e.StartUtc, DetectedAt = now };
-                // Live means the episode is happening now (or ended in the last two buckets); anything older is history.
-                row.Source = e.EndUtc >= currentFrom ? AnomalySource.Live : AnomalySource.Backfill;
-                db.Anomalies.Add(row);
-                byStart[e.StartUtc] = row;
-            }
-            else
-            {
-                seen.Add(row.Id);
-            }
-            var wasOpen = row.IsOpen;
-            row.EndUtc = e.EndUtc;
-            row.IsOpen = open;
-            row.ActualUsd = decimal.Round(e.Actual, 4);
-            row.ExpectedUsd = decimal.Round(e.Expected, 4);
-            row.Deviation = Math.Round(e.MaxDeviation, 2);
-            row.ImpactUsd = decimal.Round(e.ImpactUsd, 4);
-            row.ChangePercent = Math.Round(e.ChangePercent, 1);
-            row.Buckets = e.Buckets;
+            var row = Upsert(db, byStart, seen, s, e, seriesEnd, currentFrom, now, out var wasOpen);
             if (row.RootCause is null || row.IsOpen || wasOpen)
             {
                 // One read of the team's hourly spend by model serves every episode of this series.
                 modelSpend ??= await ModelSpend.LoadAsync(db, s, from.AddDays(-7), seriesEnd, ct);
                 row.RootCause = await RootCauseAsync(db, s, modelSpend, e.StartUtc, e.EndUtc, ct);
             }
-            if (row.AlertId is null && row.Source == AnomalySource.Live && !await CoveredByTeamHourlyAsync(db, s, e, ct))
-            {
-                var alert = NewAlert(team, s, row, now);
-                db.Alerts.Add(alert);
-                newAlerts.Add((alert, row));
-            }
-            if (wasOpen && !open && row.AlertId is { } alertId)
-                result.Closed.AddRange(await ResolveAsync(db, alertId, now, ct));
+            var covered = AnomalyAlertRule.WantsAlert(row) && await CoveredByTeamHourlyAsync(db, s, e, ct);
+            if (AnomalyAlertRule.Decide(team.Name, row, wasOpen, covered) is { } decision)
+                decisions.Add(decision);
         }
         // Open rows the detector no longer reports (the series moved on) are over.
         foreach (var stale in existing.Where(a => a.IsOpen && !seen.Contains(a.Id) && !episodes.Any(e => e.StartUtc == a.StartUtc)))
         {
             stale.IsOpen = false;
-            if (stale.AlertId is { } alertId)
-                result.Closed.AddRange(await ResolveAsync(db, alertId, now, ct));
+            // A row the detector moved past never raises now; it only resolves its alert.
+            if (AnomalyAlertRule.Decide(team.Name, stale, wasOpen: true, coveredByTeamHourly: true) is { } decision)
+                decisions.Add(decision);
         }
 
         if (!db.ChangeTracker.HasChanges())
-            return result;
+            return AlertWrite.None;
+        // Episode rows, their new alerts and the alerts' notifications commit together; then each row points at its alert.
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await db.SaveChangesAsync(ct);
-        foreach (var (alert, row) in newAlerts)
-        {
-            row.AlertId = alert.Id;
-            NotificationDispatcher.Enqueue(db, channels, alert, team.Slug, "alert.raised", now);
-            result.Raised.Add(alert);
-        }
+        var write = await writer.ApplyAsync(db, decisions, ct);
+        var rows = byStart.Values.ToDictionary(AnomalyAlertRule.Key);
+        foreach (var alert in write.Raised)
+            rows[alert.DedupKey].AlertId = alert.Id;
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();
-        return result;
+        return write;
+    }
+
+    /// <summary>The stored row of an episode, created when new, with the detector's latest numbers.</summary>
+    private static Anomaly Upsert(QuotaDbContext db, Dictionary<DateTime, Anomaly> byStart, HashSet<long> seen, Series s, AnomalyEpisode e,
+        DateTime seriesEnd, DateTime currentFrom, DateTime now, out bool wasOpen)
+    {
+        if (!byStart.TryGetValue(e.StartUtc, out var row))
+        {
+            row = new Anomaly { TeamId = s.TeamId, Model = s.Model, Granularity = s.Granularity, StartUtc = e.StartUtc, DetectedAt = now };
+            // Live means the episode is happening now (or ended in the last two buckets); anything older is history.
+            row.Source = e.EndUtc >= currentFrom ? AnomalySource.Live : AnomalySource.Backfill;
+            db.Anomalies.Add(row);
+            byStart[e.StartUtc] = row;
+        }
+        else
+        {
+            seen.Add(row.Id);
+        }
+        wasOpen = row.IsOpen;
+        row.EndUtc = e.EndUtc;
+        row.IsOpen = e.Open && e.EndUtc >= seriesEnd;
+        row.ActualUsd = decimal.Round(e.Actual, 4);
+        row.ExpectedUsd = decimal.Round(e.Expected, 4);
+        row.Deviation = Math.Round(e.MaxDeviation, 2);
+        row.ImpactUsd = decimal.Round(e.ImpactUsd, 4);
+        row.ChangePercent = Math.Round(e.ChangePercent, 1);
+        row.Buckets = e.Buckets;
+        return row;
     }
 
     /// <summary>A daily or per-model episode that an hourly team anomaly already announced raises no second alert.</summary>
@@ -279,47 +290,6 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             : db.Anomalies.AnyAsync(a => a.TeamId == s.TeamId && a.Model == null && a.Granularity == Hour && a.AlertId != null
                 && a.StartUtc < e.EndUtc && a.EndUtc > e.StartUtc, ct);
 
-    private static async Task<IEnumerable<long>> ResolveAsync(QuotaDbContext db, long alertId, DateTime now, CancellationToken ct)
-    {
-        var alert = await db.Alerts.FirstOrDefaultAsync(a => a.Id == alertId, ct);
-        if (alert is null || alert.State == AlertState.Resolved)
-            return [];
-        alert.State = AlertState.Resolved;
-        alert.ResolvedAt = now;
-        alert.ResolvedBy = "system";
-        alert.ResolutionReason = "Spend is back to the expected level.";
-        return [alert.Id];
-    }
-
-    private static Alert NewAlert(Teams.Team team, Series s, Anomaly row, DateTime now)
-    {
-        var what = s.Model is null ? team.Name : $"{team.Name} · {s.Model}";
-        var when = s.Granularity == Hour ? $"since {row.StartUtc:yyyy-MM-dd HH:mm} UTC" : $"on {row.StartUtc:yyyy-MM-dd}";
-        var big = row.Deviation >= 8 || row.ChangePercent >= 300;
-        return new Alert
-        {
-            Kind = AlertKind.Anomaly,
-            Severity = big ? AlertSeverity.Critical : AlertSeverity.Warning,
-            State = AlertState.Open,
-            DedupKey = $"anomaly:{s.TeamId}:{s.Model ?? "*"}:{s.Granularity}:{row.StartUtc:yyyyMMddTHH}",
-            TeamId = s.TeamId,
-            PeriodStart = row.StartUtc,
-            PeriodEnd = row.EndUtc,
-            Title = $"{what}: {s.Granularity}ly spend {Usd(row.ActualUsd)} vs {Usd(row.ExpectedUsd)} expected ({Rise(row)}, {Sd(row.Deviation)})",
-            Message = $"{Usd(row.ActualUsd)} spent {when} where {Usd(row.ExpectedUsd)} was expected (+{Usd(row.ImpactUsd)})."
-                      + (row.RootCause is null ? "" : $" Main contributor: {row.RootCause}."),
-            ObservedValue = row.ActualUsd,
-            ExpectedValue = row.ExpectedUsd,
-            FirstRaisedAt = now,
-            LastRaisedAt = now,
-            DetailsJson = JsonSerializer.Serialize(new { anomaly = new { row.StartUtc, row.EndUtc, row.Deviation, row.ImpactUsd, row.ChangePercent, row.Granularity, s.Model }, rootCause = row.RootCause }),
-        };
-    }
-
-    /// <summary>
-    /// What drove the episode: the model (and, when one agent explains most of it, the agent) whose spend rose most against the same
-    /// window one week earlier.
-    /// </summary>
     /// <summary>A team's hourly spend per model over a range, in memory.</summary>
     private sealed class ModelSpend(List<(DateTime Hour, string Model, long Cost)> rows)
     {
@@ -352,7 +322,7 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             return null;
         var totalRise = deltas.Sum(d => d.Delta);
         var top = deltas[0];
-        var cause = $"{top.Model} (+{Usd(Money.FromNanos(top.Delta))}, {top.Delta * 100 / totalRise}% of the rise)";
+        var cause = $"{top.Model} (+{AnomalyAlertRule.Usd(Money.FromNanos(top.Delta))}, {top.Delta * 100 / totalRise}% of the rise)";
 
         var records = db.UsageRecords.AsNoTracking().Where(r => r.TeamId == s.TeamId && r.Model == top.Model && r.AgentId != null);
         var agents = await records.Where(r => r.Timestamp >= start && r.Timestamp < end)
@@ -368,13 +338,4 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
         }
         return cause.Length > 400 ? cause[..400] : cause;
     }
-
-    private static string Usd(decimal v) => v.ToString("$#,0.00", CultureInfo.InvariantCulture);
-
-    /// <summary>"+85 %" for ordinary rises, "×40" when the expected value is tiny and a percentage would read as noise.</summary>
-    private static string Rise(Anomaly a) => a.ChangePercent < 1000 || a.ExpectedUsd <= 0
-        ? (a.ExpectedUsd <= 0 ? "from nothing" : $"+{a.ChangePercent:0}%")
-        : $"×{a.ActualUsd / a.ExpectedUsd:0}";
-
-    private static string Sd(double deviation) => deviation >= 100 ? "over 100 std devs" : $"{deviation:0.#} std devs";
 }

@@ -118,15 +118,7 @@ public sealed class BudgetService(IDbContextFactory<QuotaDbContext> dbFactory, A
         csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(t => decimal.Parse(t, CultureInfo.InvariantCulture)).Order().ToList();
 
-    public static BudgetStatus StatusOf(decimal percentUsed, IReadOnlyList<decimal> thresholds)
-    {
-        if (percentUsed >= 100)
-            return BudgetStatus.Exceeded;
-        var crossed = thresholds.Where(t => percentUsed >= t).DefaultIfEmpty(-1).Max();
-        if (crossed < 0)
-            return BudgetStatus.Normal;
-        return crossed >= 90 ? BudgetStatus.Critical : BudgetStatus.Warning;
-    }
+    public static BudgetStatus StatusOf(decimal percentUsed, IReadOnlyList<decimal> thresholds) => BudgetSeverity.StatusOf(percentUsed, thresholds);
 
     internal async Task<BudgetView> ViewAsync(QuotaDbContext db, Budget b, ScopeNames names, DateTime now, CancellationToken ct)
     {

@@ -5,13 +5,12 @@ public static class BudgetsSetup
     public static IHostApplicationBuilder AddBudgets(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<EvaluationOptions>().BindConfiguration(EvaluationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<BudgetService>();
         services.AddSingleton<BudgetEvaluator>();
-        services.AddSingleton<EvaluationStatus>();
+        // Evaluation steps run in registration order: budgets (AddBudgets comes first), usage alerts, anomalies.
+        services.AddSingleton<Alerts.IEvaluationStep, BudgetEvaluationStep>();
         services.AddSingleton<QuotaView>();
         services.AddSingleton<BudgetRiskService>();
-        services.AddHostedService<EvaluationService>();
         return builder;
     }
 }

@@ -44,6 +44,7 @@ public static class QuotaPortalServices
         services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         builder.AddData();
+        services.AddSingleton<DatabaseInitializer>();
         builder.AddUsers();
         builder.AddAudit();
         builder.AddTeams();

@@ -17,7 +17,6 @@ public static class DataSetup
             .UseSqlite(connectionString)
             .AddInterceptors(new SqlitePragmas()));
         services.AddSingleton(new SqliteConnections(connectionString));
-        services.AddSingleton<DatabaseInitializer>();
         return builder;
     }
 

@@ -12,6 +12,7 @@ public static class NotificationsSetup
         services.AddSingleton<NotificationChannels>();
         services.AddSingleton<NotificationSender>();
         services.AddSingleton<NotificationDispatcher>();
+        services.AddSingleton<Alerts.IAlertOutbox, AlertOutbox>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
         // Quick in-request retries; the outbox retries across minutes and hours. No request logging: a Slack or webhook URL
         // is a credential. Connections go through the private-address guard, and redirects are not followed.

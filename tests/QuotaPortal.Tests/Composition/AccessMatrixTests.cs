@@ -35,6 +35,7 @@ public sealed class AccessMatrixFixture : IAsyncLifetime
     public int PayrollId { get; private set; }
     public int AlphaBudgetId { get; private set; }
     public int PayrollBudgetId { get; private set; }
+    public long AlphaAlertId { get; private set; }
     public decimal AlphaSpend { get; } = 3.30m;
 
     public async ValueTask InitializeAsync()
@@ -92,6 +93,7 @@ public sealed class AccessMatrixFixture : IAsyncLifetime
         await Factory.Service<BudgetEvaluator>().EvaluateAsync(null, ct);
 
         await using var db = await Factory.Service<Microsoft.EntityFrameworkCore.IDbContextFactory<QuotaDbContext>>().CreateDbContextAsync(ct);
+        AlphaAlertId = db.Alerts.Where(a => a.TeamId == AlphaId).Select(a => a.Id).First();
         foreach (var team in new[] { AlphaId, PayrollId })
             db.Anomalies.Add(new Anomaly
             {
@@ -134,6 +136,13 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
         new("GET", "/api/v1/alerts/", "/api/v1/alerts", Demand.Reader),
         new("POST", "/api/v1/alerts/acknowledge", "/api/v1/alerts/acknowledge", Demand.Admin, """{"ids":[]}"""),
         new("POST", "/api/v1/alerts/resolve", "/api/v1/alerts/resolve", Demand.Admin, """{"ids":[]}"""),
+        new("POST", "/api/v1/alerts/snooze", "/api/v1/alerts/snooze", Demand.Admin, """{"ids":[],"until":"2030-01-01T00:00:00Z"}"""),
+        new("POST", "/api/v1/alerts/expected", "/api/v1/alerts/expected", Demand.Admin, """{"ids":[]}"""),
+        new("GET", "/api/v1/alerts/{id:long}", $"/api/v1/alerts/{fx.AlphaAlertId}", Demand.Reader),
+        new("POST", "/api/v1/alerts/{id:long}/acknowledge", "/api/v1/alerts/999999/acknowledge", Demand.Admin, "{}"),
+        new("POST", "/api/v1/alerts/{id:long}/resolve", "/api/v1/alerts/999999/resolve", Demand.Admin, "{}"),
+        new("POST", "/api/v1/alerts/{id:long}/snooze", "/api/v1/alerts/999999/snooze", Demand.Admin, """{"until":"2030-01-01T00:00:00Z"}"""),
+        new("POST", "/api/v1/alerts/{id:long}/expected", "/api/v1/alerts/999999/expected", Demand.Admin, "{}"),
         new("GET", "/api/v1/status/{team}", "/api/v1/status/alpha", Demand.Quota),
         new("POST", "/api/v1/quota/check", "/api/v1/quota/check", Demand.Quota, """{"team":"alpha","provider":"openai","model":"gpt-4o"}"""),
         new("GET", "/api/v1/dashboard", "/api/v1/dashboard?days=7", Demand.Reader),

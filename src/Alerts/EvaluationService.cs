@@ -3,7 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using QuotaPortal.Usage;
 
-namespace QuotaPortal.Budgets;
+namespace QuotaPortal.Alerts;
 
 public sealed class EvaluationOptions
 {
@@ -35,7 +35,8 @@ public sealed class EvaluationStatus
     public DateTime? LastRunAt { get; set; }
     public TimeSpan? LastDuration { get; set; }
     public DateTime? NextRunAt { get; set; }
-    public EvaluationReport? LastReport { get; set; }
+    /// <summary>Alerts raised, updated and resolved by all steps of the last run.</summary>
+    public EvaluationStepResult? LastTotals { get; set; }
     public string? LastError { get; set; }
     public long Runs { get; set; }
     public long FailedRuns { get; set; }
@@ -44,10 +45,10 @@ public sealed class EvaluationStatus
 }
 
 /// <summary>
-/// Thin host around <see cref="BudgetEvaluator"/>: a PeriodicTimer on the injected TimeProvider, plus an early run after
-/// ingestion. Runs never overlap; a failing run is logged and the next one happens anyway.
+/// Thin host around the registered <see cref="IEvaluationStep"/>s (budgets, usage alerts, anomalies): a PeriodicTimer on the injected
+/// TimeProvider, plus an early run after ingestion. Runs never overlap; a failing step or run is logged and the next one happens anyway.
 /// </summary>
-public sealed class EvaluationService(BudgetEvaluator evaluator, QuotaView quotas, EvaluationStatus status, UsageNotifier usage, TimeProvider time,
+public sealed class EvaluationService(EvaluationStatus status, UsageNotifier usage, TimeProvider time,
     IOptions<EvaluationOptions> options, ILogger<EvaluationService> log, IEnumerable<IEvaluationStep> steps) : BackgroundService
 {
     private readonly SemaphoreSlim running = new(1, 1);
@@ -60,7 +61,8 @@ public sealed class EvaluationService(BudgetEvaluator evaluator, QuotaView quota
         var interval = TimeSpan.FromSeconds(options.Value.IntervalSeconds);
         using var subscription = usage.Subscribe(records =>
         {
-            quotas.Add(records);
+            foreach (var step in steps)
+                step.Ingested(records);
             ingested.Writer.TryWrite(true);
             return Task.CompletedTask;
         });
@@ -108,35 +110,26 @@ public sealed class EvaluationService(BudgetEvaluator evaluator, QuotaView quota
         var started = time.GetTimestamp();
         try
         {
-            var report = await evaluator.EvaluateAsync(null, ct);
-            await quotas.RefreshAsync(ct);
-            var stepResults = new Dictionary<string, string> { ["budgets"] = $"{report.Budgets} budgets in {time.GetElapsedTime(started).TotalMilliseconds:N0} ms" };
-            string? stepError = null;
+            var results = new Dictionary<string, string>();
+            var errors = new List<string>();
+            int raised = 0, updated = 0, resolved = 0;
             foreach (var step in steps)
             {
-                try
-                {
-                    var stepStarted = time.GetTimestamp();
-                    var said = await step.RunAsync(ct);
-                    stepResults[step.Name] = $"{said} in {time.GetElapsedTime(stepStarted).TotalMilliseconds:N0} ms";
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    log.LogError(ex, "Evaluation step {Step} failed", step.Name);
-                    stepResults[step.Name] = "failed: " + ex.Message;
-                    stepError ??= $"{step.Name}: {ex.Message}";
-                }
+                var r = await RunStepAsync(step, ct);
+                results[step.Name] = r.Summary;
+                errors.AddRange(r.Errors ?? []);
+                (raised, updated, resolved) = (raised + r.Raised, updated + r.Updated, resolved + r.Resolved);
             }
-            status.Steps = stepResults;
-            status.LastReport = report;
-            status.LastError = report.Errors.FirstOrDefault() ?? stepError;
+            status.Steps = results;
+            status.LastTotals = new EvaluationStepResult("", raised, updated, resolved, errors);
+            status.LastError = errors.FirstOrDefault();
             if (status.LastError is not null)
                 status.FailedRuns++;
             return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            log.LogError(ex, "Budget evaluation failed");
+            log.LogError(ex, "Evaluation failed");
             status.LastError = ex.Message;
             status.FailedRuns++;
             return true;
@@ -147,6 +140,22 @@ public sealed class EvaluationService(BudgetEvaluator evaluator, QuotaView quota
             status.LastRunAt = time.GetUtcNow().UtcDateTime;
             status.LastDuration = time.GetElapsedTime(started);
             running.Release();
+        }
+    }
+
+    /// <summary>One step, timed; its failure becomes its summary and an error of the run.</summary>
+    private async Task<EvaluationStepResult> RunStepAsync(IEvaluationStep step, CancellationToken ct)
+    {
+        var stepStarted = time.GetTimestamp();
+        try
+        {
+            var r = await step.RunAsync(ct);
+            return r with { Summary = $"{r.Summary} in {time.GetElapsedTime(stepStarted).TotalMilliseconds:N0} ms" };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogError(ex, "Evaluation step {Step} failed", step.Name);
+            return new EvaluationStepResult("failed: " + ex.Message, Errors: [$"{step.Name}: {ex.Message}"]);
         }
     }
 }

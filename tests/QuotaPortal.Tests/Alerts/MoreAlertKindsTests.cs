@@ -9,7 +9,7 @@ using QuotaPortal.Budgets;
 using QuotaPortal.Data;
 using QuotaPortal.Teams;
 
-namespace QuotaPortal.Tests.Budgets;
+namespace QuotaPortal.Tests.Alerts;
 
 public sealed class MoreAlertKindsTests(PortalFactory factory) : IClassFixture<PortalFactory>
 {
@@ -52,8 +52,8 @@ public sealed class MoreAlertKindsTests(PortalFactory factory) : IClassFixture<P
             new { team = "crawler", provider = "openai", model = "gpt-4o", apiMethod = "chat.completions", inputTokens = 1000, outputTokens = 10, requests = 60, timestamp = lastHour },
         }, Ct)).EnsureSuccessStatusCode();
 
-        await factory.Service<BudgetEvaluator>().EvaluateAsync(null, Ct);
-        await factory.Service<BudgetEvaluator>().EvaluateAsync(null, Ct);
+        await factory.Service<UsageAlertEvaluator>().EvaluateAsync(Ct);
+        await factory.Service<UsageAlertEvaluator>().EvaluateAsync(Ct);
 
         var alerts = await factory.Service<AlertService>().ListAsync(new AlertFilter(Kind: AlertKind.RateLimit), AccessScope.System, 10, Ct);
         var alert = Assert.Single(alerts);
