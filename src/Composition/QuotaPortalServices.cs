@@ -123,6 +123,7 @@ public static class QuotaPortalServices
         services.AddSingleton<QuotaPortal.Usage.DailySpendCache>();
         services.AddSingleton<QuotaPortal.Dashboard.DashboardService>();
         services.AddSingleton<QuotaPortal.Budgets.BudgetRiskService>();
+        services.AddSingleton<QuotaPortal.Settings.DatabaseStatusService>();
         services.AddSingleton<QuotaPortal.Trends.TrendsService>();
         services.AddOptions<QuotaPortal.Anomalies.AnomalyOptions>().BindConfiguration(QuotaPortal.Anomalies.AnomalyOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
@@ -147,6 +148,7 @@ public static class QuotaPortalServices
         services.AddMudServices();
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
+        services.AddScoped<PasswordChange>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
 
         builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
