@@ -81,15 +81,16 @@ public static class SpendBatch
     {
         if (pieces.Count == 0)
             return [];
-        Expression<Func<UsageHourly, int, Cell>> shape = (h, segment) => new Cell
-        {
-            TeamId = h.TeamId, Provider = h.Provider, Model = h.Model, Segment = segment,
-            Cost = h.CostNanos, Tokens = h.InputTokens + h.OutputTokens, Requests = h.Requests,
-        };
-        var rows = db.UsageHourly.AsNoTracking()
-            .Where(InAnyRange<UsageHourly>(shape.Parameters[0], nameof(UsageHourly.BucketStart), pieces, agent: null))
-            .Select(WithSegment(shape, nameof(UsageHourly.BucketStart), bounds));
-        return await SumAsync(rows, ct);
+        var key = WithSegment((UsageHourly h, int segment) => new { h.TeamId, h.Provider, h.Model, Segment = segment }, nameof(UsageHourly.BucketStart), bounds);
+        return await db.UsageHourly.AsNoTracking()
+            .Where(InAnyRange<UsageHourly>(key.Parameters[0], nameof(UsageHourly.BucketStart), pieces, agent: null))
+            .GroupBy(key)
+            .Select(g => new Cell
+            {
+                TeamId = g.Key.TeamId, Provider = g.Key.Provider, Model = g.Key.Model, Segment = g.Key.Segment,
+                Cost = g.Sum(h => h.CostNanos), Tokens = g.Sum(h => h.InputTokens + h.OutputTokens), Requests = g.Sum(h => h.Requests),
+            })
+            .ToListAsync(ct);
     }
 
     private static async Task<List<Cell>> RawCellsAsync(QuotaDbContext db, List<Piece> pieces, DateTime[] bounds, CancellationToken ct)
@@ -98,25 +99,20 @@ public static class SpendBatch
             return [];
         // Only a budget's own agent is told apart; every other record counts as "no agent" so the groups stay few.
         var agents = pieces.Where(p => p.AgentId is not null).Select(p => p.AgentId!).Distinct().ToList();
-        Expression<Func<UsageRecord, int, Cell>> shape = (r, segment) => new Cell
+        var key = WithSegment((UsageRecord r, int segment) => new
         {
-            TeamId = r.TeamId, Provider = r.Provider, Model = r.Model, AgentId = agents.Contains(r.AgentId!) ? r.AgentId : null,
-            Segment = segment, Cost = r.CostNanos, Tokens = r.InputTokens + r.OutputTokens, Requests = r.Requests,
-        };
-        var rows = db.UsageRecords.AsNoTracking()
-            .Where(InAnyRange<UsageRecord>(shape.Parameters[0], nameof(UsageRecord.Timestamp), pieces, nameof(UsageRecord.AgentId)))
-            .Select(WithSegment(shape, nameof(UsageRecord.Timestamp), bounds));
-        return await SumAsync(rows, ct);
-    }
-
-    private static Task<List<Cell>> SumAsync(IQueryable<Cell> rows, CancellationToken ct) =>
-        rows.GroupBy(c => new { c.TeamId, c.Provider, c.Model, c.AgentId, c.Segment })
+            r.TeamId, r.Provider, r.Model, AgentId = r.AgentId != null && agents.Contains(r.AgentId) ? r.AgentId : null, Segment = segment,
+        }, nameof(UsageRecord.Timestamp), bounds);
+        return await db.UsageRecords.AsNoTracking()
+            .Where(InAnyRange<UsageRecord>(key.Parameters[0], nameof(UsageRecord.Timestamp), pieces, nameof(UsageRecord.AgentId)))
+            .GroupBy(key)
             .Select(g => new Cell
             {
                 TeamId = g.Key.TeamId, Provider = g.Key.Provider, Model = g.Key.Model, AgentId = g.Key.AgentId, Segment = g.Key.Segment,
-                Cost = g.Sum(c => c.Cost), Tokens = g.Sum(c => c.Tokens), Requests = g.Sum(c => c.Requests),
+                Cost = g.Sum(r => r.CostNanos), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens), Requests = g.Sum(r => (long)r.Requests),
             })
             .ToListAsync(ct);
+    }
 
     /// <summary><c>row => (time in piece 1 [and agent = its agent]) || (time in piece 2 …) …</c>, distinct pieces only, as parameters.</summary>
     private static Expression<Func<T, bool>> InAnyRange<T>(ParameterExpression row, string timeMember, List<Piece> pieces, string? agent)
@@ -133,14 +129,14 @@ public static class SpendBatch
         return Expression.Lambda<Func<T, bool>>(any!, row);
     }
 
-    /// <summary>Fills the shape's segment argument with <c>time &lt; b1 ? 0 : time &lt; b2 ? 1 : …</c> (a CASE in SQL).</summary>
-    private static Expression<Func<T, Cell>> WithSegment<T>(Expression<Func<T, int, Cell>> shape, string timeMember, DateTime[] bounds)
+    /// <summary>Fills the key's segment argument with <c>time &lt; b1 ? 0 : time &lt; b2 ? 1 : …</c> (a CASE in SQL).</summary>
+    private static Expression<Func<T, TKey>> WithSegment<T, TKey>(Expression<Func<T, int, TKey>> key, string timeMember, DateTime[] bounds)
     {
-        var time = Expression.Property(shape.Parameters[0], timeMember);
+        var time = Expression.Property(key.Parameters[0], timeMember);
         Expression segment = Expression.Constant(bounds.Length - 1);
         for (var k = bounds.Length - 1; k >= 1; k--)
             segment = Expression.Condition(Expression.LessThan(time, Parameter(bounds[k])), Expression.Constant(k - 1), segment);
-        return Expression.Lambda<Func<T, Cell>>(ReplacingExpressionVisitor.Replace(shape.Parameters[1], segment, shape.Body), shape.Parameters[0]);
+        return Expression.Lambda<Func<T, TKey>>(ReplacingExpressionVisitor.Replace(key.Parameters[1], segment, key.Body), key.Parameters[0]);
     }
 
     /// <summary>A captured value, which EF sends as a SQL parameter (a constant would be inlined and compile a new query every time).</summary>
