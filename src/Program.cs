@@ -1,6 +1,9 @@
 using QuotaPortal.Cli;
 using QuotaPortal.Data;
 using QuotaPortal.Composition;
+using QuotaPortal.Kernel;
+
+PortalCulture.ApplyToProcess();
 
 // `dotnet run -- users add …`, `-- migrate`, `-- demo`: the same binary, configuration and database as the portal.
 if (PortalCli.Handles(args))

@@ -1,3 +1,5 @@
+using QuotaPortal.Kernel;
+
 namespace QuotaPortal.Budgets;
 
 public readonly record struct PeriodWindow(DateTime StartUtc, DateTime EndUtc)
@@ -23,7 +25,7 @@ public static class BudgetPeriods
         var startLocal = period switch
         {
             BudgetPeriod.Daily => local.Date,
-            BudgetPeriod.Weekly => local.Date.AddDays(-(((int)local.DayOfWeek + 6) % 7)),
+            BudgetPeriod.Weekly => Weeks.StartOf(local),
             BudgetPeriod.Monthly => new DateTime(local.Year, local.Month, 1),
             BudgetPeriod.Quarterly => new DateTime(local.Year, (local.Month - 1) / 3 * 3 + 1, 1),
             BudgetPeriod.Yearly => new DateTime(local.Year, 1, 1),

@@ -12,11 +12,15 @@ namespace QuotaPortal.Budgets;
 /// </summary>
 public sealed class BudgetRiskService(IDbContextFactory<QuotaDbContext> dbFactory, BudgetService budgets, TimeProvider time)
 {
-    public async Task<IReadOnlyList<BudgetRiskLine>> ListAsync(AccessScope scope, CancellationToken ct = default)
+    public async Task<IReadOnlyList<BudgetRiskLine>> ListAsync(AccessScope scope, CancellationToken ct = default) =>
+        await ForAsync(await budgets.ListAsync(scope, ct), ct);
+
+    /// <summary>The risk lines of budgets already loaded (the Budgets page has them), without loading them again.</summary>
+    public async Task<IReadOnlyList<BudgetRiskLine>> ForAsync(IReadOnlyList<BudgetView> loaded, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var today = DateOnly.FromDateTime(now);
-        var views = (await budgets.ListAsync(scope, ct)).Where(b => b.IsActive && b.Period != BudgetPeriod.Rolling && b.Limit > 0).ToList();
+        var views = loaded.Where(b => b.IsActive && b.Period != BudgetPeriod.Rolling && b.Limit > 0).ToList();
         if (views.Count == 0)
             return [];
         await using var db = await dbFactory.CreateDbContextAsync(ct);

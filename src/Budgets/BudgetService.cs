@@ -27,19 +27,17 @@ public sealed class BudgetService(IDbContextFactory<QuotaDbContext> dbFactory, A
 {
     public static readonly decimal[] DefaultThresholds = [80, 95, 100];
 
-    /// <summary>The budgets the caller may see (a team-limited one: its teams' budgets and those of departments it fully covers).</summary>
+    /// <summary>
+    /// The budgets the caller may see (a team-limited one: its teams' budgets and those of departments it fully covers), with their
+    /// spend: the same few queries for 3 budgets or 300 (see <see cref="SpendBatch"/>).
+    /// </summary>
     public async Task<IReadOnlyList<BudgetView>> ListAsync(AccessScope scope, CancellationToken ct = default)
     {
         if (!scope.CanReadData)
             return [];
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var budgets = (await db.Budgets.AsNoTracking().OrderBy(b => b.Name).ToListAsync(ct)).Where(b => scope.CanSee(b.TeamId, b.DepartmentId)).ToList();
-        var names = await ScopeNamesAsync(db, ct);
-        var now = time.GetUtcNow().UtcDateTime;
-        var views = new List<BudgetView>(budgets.Count);
-        foreach (var b in budgets)
-            views.Add(await ViewAsync(db, b, names, now, ct));
-        return views;
+        return await ViewsAsync(db, budgets, ct);
     }
 
     /// <summary>Null when missing or outside the caller's scope (the two look the same, so ids reveal nothing).</summary>
@@ -47,7 +45,7 @@ public sealed class BudgetService(IDbContextFactory<QuotaDbContext> dbFactory, A
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var b = await db.Budgets.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct);
-        return b is null || !scope.CanReadData || !scope.CanSee(b.TeamId, b.DepartmentId) ? null : await ViewAsync(db, b, await ScopeNamesAsync(db, ct), time.GetUtcNow().UtcDateTime, ct);
+        return b is null || !scope.CanReadData || !scope.CanSee(b.TeamId, b.DepartmentId) ? null : (await ViewsAsync(db, [b], ct))[0];
     }
 
     /// <summary>The current period's burn-down of a budget the caller may see; null otherwise.</summary>
@@ -120,16 +118,28 @@ public sealed class BudgetService(IDbContextFactory<QuotaDbContext> dbFactory, A
 
     public static BudgetStatus StatusOf(decimal percentUsed, IReadOnlyList<decimal> thresholds) => BudgetSeverity.StatusOf(percentUsed, thresholds);
 
-    internal async Task<BudgetView> ViewAsync(QuotaDbContext db, Budget b, ScopeNames names, DateTime now, CancellationToken ct)
+    private async Task<List<BudgetView>> ViewsAsync(QuotaDbContext db, IReadOnlyList<Budget> budgets, CancellationToken ct)
     {
-        var window = BudgetPeriods.Current(b.Period, b.TimeZone, now, b.RollingWindowMinutes);
-        var spent = await SpendCalculator.SpendAsync(db, b, window, ct);
+        if (budgets.Count == 0)
+            return [];
+        var names = await ScopeNamesAsync(db, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var windows = budgets.Select(b => (Budget: b, Window: BudgetPeriods.Current(b.Period, b.TimeZone, now, b.RollingWindowMinutes))).ToList();
+        var spent = await SpendBatch.SpendAsync(db, windows, await TeamDepartmentsAsync(db, ct), ct);
+        return windows.Select((w, i) => View(w.Budget, names, w.Window, spent[i])).ToList();
+    }
+
+    private static BudgetView View(Budget b, ScopeNames names, PeriodWindow window, decimal spent)
+    {
         var thresholds = ParseThresholds(b.Thresholds);
         var pct = b.Limit == 0 ? 0 : spent / b.Limit * 100;
         return new BudgetView(b.Id, b.Name, names.Describe(b), b.DepartmentId, b.TeamId, b.Provider, b.Model, b.AgentId, b.Metric, b.Limit, b.Period,
             b.RollingWindowMinutes, b.TimeZone, thresholds, b.ForecastThresholdPercent, b.Enforcement, b.FallbackModel, b.IsActive, spent,
             window.StartUtc, window.EndUtc, StatusOf(pct, thresholds));
     }
+
+    internal static async Task<Dictionary<int, int?>> TeamDepartmentsAsync(QuotaDbContext db, CancellationToken ct) =>
+        await db.Teams.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.DepartmentId, ct);
 
     public sealed record ScopeNames(Dictionary<int, string> Teams, Dictionary<int, string> Departments)
     {
@@ -207,6 +217,24 @@ public static class BudgetBurnDown
     public static async Task<BurnDown> ComputeAsync(QuotaDbContext db, Budget b, DateTime nowUtc, CancellationToken ct = default)
     {
         var window = BudgetPeriods.Current(b.Period, b.TimeZone, nowUtc, b.RollingWindowMinutes);
+        var slices = Slices(b, window);
+        var past = slices.Where(s => s.Start <= nowUtc).Select(s => (b, new PeriodWindow(s.Start, s.End < nowUtc ? s.End : nowUtc))).ToList();
+        var perSlice = await SpendBatch.SpendAsync(db, past, await BudgetService.TeamDepartmentsAsync(db, ct), ct);
+        var spent = new List<double?>(slices.Count);
+        decimal cumulative = 0;
+        for (var i = 0; i < slices.Count; i++)
+        {
+            cumulative += i < perSlice.Length ? perSlice[i] : 0;
+            spent.Add(i < perSlice.Length ? (double)cumulative : null);
+        }
+        var total = (window.EndUtc - window.StartUtc).TotalSeconds;
+        var pace = slices.Select(s => (double)b.Limit * (s.End - window.StartUtc).TotalSeconds / total).ToList();
+        return new BurnDown(slices.Select(s => s.Label).ToList(), spent, pace, (double)b.Limit);
+    }
+
+    /// <summary>The period cut into hours (daily), days (weekly, monthly), weeks (quarterly), months (yearly) or twelfths (rolling).</summary>
+    private static List<(DateTime Start, DateTime End, string Label)> Slices(Budget b, PeriodWindow window)
+    {
         var zone = BudgetPeriods.Zone(b.TimeZone);
         var slices = new List<(DateTime Start, DateTime End, string Label)>();
         var localStart = TimeZoneInfo.ConvertTimeFromUtc(window.StartUtc, zone);
@@ -233,20 +261,6 @@ public static class BudgetBurnDown
             slices.Add((start, end > window.EndUtc ? window.EndUtc : end, local.ToString(format, CultureInfo.InvariantCulture)));
             local = nextLocal;
         }
-        var spent = new List<double?>(slices.Count);
-        decimal cumulative = 0;
-        foreach (var (start, end, _) in slices)
-        {
-            if (start > nowUtc)
-            {
-                spent.Add(null);
-                continue;
-            }
-            cumulative += await SpendCalculator.SpendAsync(db, b, new PeriodWindow(start, end < nowUtc ? end : nowUtc), ct);
-            spent.Add((double)cumulative);
-        }
-        var total = (window.EndUtc - window.StartUtc).TotalSeconds;
-        var pace = slices.Select(s => (double)b.Limit * (s.End - window.StartUtc).TotalSeconds / total).ToList();
-        return new BurnDown(slices.Select(s => s.Label).ToList(), spent, pace, (double)b.Limit);
+        return slices;
     }
 }

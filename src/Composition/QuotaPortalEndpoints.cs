@@ -28,6 +28,8 @@ public static class QuotaPortalEndpoints
         // First, so that everything after it (HSTS, cookies, rate limits, links) sees the client's address and scheme.
         app.UseForwardedHeaders();
         app.UseSecurityHeaders();
+        // One culture for every request, whatever Accept-Language says (see PortalCulture).
+        app.UseRequestLocalization(PortalCulture.Name);
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/Error", createScopeForErrors: true);

@@ -21,6 +21,7 @@ using QuotaPortal.Kernel;
 using QuotaPortal.Notifications;
 using QuotaPortal.Pricing;
 using QuotaPortal.Reports;
+using QuotaPortal.Settings;
 using QuotaPortal.Teams;
 using QuotaPortal.Trends;
 using QuotaPortal.Usage;
@@ -59,6 +60,7 @@ public static class QuotaPortalServices
         builder.AddTrends();
         builder.AddAnomalies();
         builder.AddReports();
+        builder.AddSettings();
         services.AddScoped<UserPreferences>();
         return builder;
     }
@@ -72,6 +74,7 @@ public static class QuotaPortalServices
         services.AddMudServices();
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
+        services.AddScoped<PasswordChange>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
 
         builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);

@@ -40,13 +40,10 @@ public static class OutcomesApi
         var (raw, problem) = await JsonBody.ReadAsync(http.Request, ingest.Value.MaxBodyBytes, ct);
         if (problem is not null)
             return problem;
-        List<OutcomeInput> inputs;
+        List<OutcomeInput?> inputs;
         try
         {
-            using var body = JsonDocument.Parse(raw);
-            inputs = body.RootElement.ValueKind == JsonValueKind.Array
-                ? body.RootElement.Deserialize<List<OutcomeInput>>(Json) ?? []
-                : [body.RootElement.Deserialize<OutcomeInput>(Json)!];
+            inputs = JsonItems.Read<OutcomeInput>(raw.Span, Json);
         }
         catch (JsonException ex)
         {

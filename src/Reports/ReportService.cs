@@ -42,7 +42,7 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
     public static (DateOnly From, DateOnly To) PeriodOf(ReportKind kind, DateOnly day) => kind switch
     {
         ReportKind.Daily => (day, day),
-        ReportKind.Weekly => (day.AddDays(-(((int)day.DayOfWeek + 6) % 7)), day.AddDays(-(((int)day.DayOfWeek + 6) % 7) + 6)),
+        ReportKind.Weekly => (Weeks.StartOf(day), Weeks.StartOf(day).AddDays(6)),
         _ => (new DateOnly(day.Year, day.Month, 1), new DateOnly(day.Year, day.Month, 1).AddMonths(1).AddDays(-1)),
     };
 
@@ -135,7 +135,7 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
     public static string ToText(SpendReport r)
     {
         var text = new StringBuilder();
-        string U(decimal v) => v.ToString("$#,0.00", CultureInfo.InvariantCulture);
+        static string U(decimal v) => Money.Usd(v);
         text.AppendLine(r.Title).AppendLine();
         text.AppendLine($"Total: {U(r.Total)} ({r.Trend}{(r.ChangePercent is { } c ? $", {c:+0.0;-0.0}% vs previous period" : "")})");
         text.AppendLine($"Daily average: {U(r.DailyAverage)} · {r.Requests:N0} requests · {r.Tokens:N0} tokens");

@@ -63,7 +63,7 @@ public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, T
 
         // Week (Monday start) and month so far against the same elapsed time before them, to the hour (hourly rollups), so a Monday
         // morning is compared with last Monday morning, not with all of last week.
-        var weekStart = today.AddDays(-(((int)today.DayOfWeek + 6) % 7)).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var weekStart = Weeks.StartOf(today).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
         var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
         var lastMonthStart = monthStart.AddMonths(-1);
         var lastMonthSameTime = lastMonthStart + TimeSpan.FromTicks(Math.Min((now - monthStart).Ticks, (monthStart - lastMonthStart).Ticks));
@@ -103,9 +103,9 @@ public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, T
         var heat = new double[7, 24];
         var counts = new int[7];
         for (var d = from; d <= today; d = d.AddDays(1))
-            counts[((int)d.DayOfWeek + 6) % 7]++;
+            counts[Weeks.DayIndex(d.DayOfWeek)]++;
         foreach (var h in hours)
-            heat[((int)h.Key.DayOfWeek + 6) % 7, h.Key.Hour] += (double)Money.FromNanos(h.Cost);
+            heat[Weeks.DayIndex(h.Key.DayOfWeek), h.Key.Hour] += (double)Money.FromNanos(h.Cost);
         for (var d = 0; d < 7; d++)
             for (var h = 0; h < 24; h++)
                 heat[d, h] = counts[d] == 0 ? 0 : Math.Round(heat[d, h] / counts[d], 4);

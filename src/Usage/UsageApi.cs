@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -37,15 +38,13 @@ public static class UsageApi
         var (body, bodyProblem) = await JsonBody.ReadAsync(http.Request, options.Value.MaxBodyBytes, ct);
         if (bodyProblem is not null)
             return bodyProblem;
-        List<UsageInput> inputs;
+        List<UsageInput?> inputs;
         try
         {
             var first = body.Span.TrimStart(" \t\r\n"u8);
             if (first.IsEmpty)
                 return Problem(StatusCodes.Status400BadRequest, "Empty body", "Send a usage record (JSON object) or a batch (JSON array).");
-            inputs = first[0] == (byte)'['
-                ? JsonSerializer.Deserialize<List<UsageInput>>(body.Span, Json) ?? []
-                : [JsonSerializer.Deserialize<UsageInput>(body.Span, Json) ?? new UsageInput()];
+            inputs = JsonItems.Read<UsageInput>(body.Span, Json);
         }
         catch (JsonException ex)
         {
@@ -62,7 +61,7 @@ public static class UsageApi
         var caller = new IngestCaller(Actor.Name(http.User), grant);
         var batchKey = http.Request.Headers.TryGetValue("Idempotency-Key", out var k) ? k.ToString() : null;
         var bodyHash = batchKey is null ? null : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body.Span));
-        var outcome = await ingestor.IngestAsync(inputs, caller, batchKey, ct, bodyHash: bodyHash);
+        var outcome = await ingestor.IngestAsync(inputs!, caller, batchKey, ct, bodyHash: bodyHash);
         switch (outcome.Status)
         {
             case IngestStatus.Invalid:
@@ -114,7 +113,7 @@ public static class UsageApi
     }
 
     public static async Task<IResult> ExportAsync(HttpContext http, AccessScope scope, UsageQueries queries, IDbContextFactory<QuotaDbContext> dbFactory,
-        [AsParameters] UsageQuery query, string? format, CancellationToken ct)
+        TimeProvider time, [AsParameters] UsageQuery query, string? format, CancellationToken ct)
     {
         var (filter, problem) = await ResolveAsync(scope, dbFactory, query, ct);
         if (problem is not null)
@@ -122,7 +121,7 @@ public static class UsageApi
         var json = string.Equals(format, "json", StringComparison.OrdinalIgnoreCase);
         if (!json && format is not null && !string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["format"] = ["'format' must be csv or json."] });
-        var name = $"usage-{DateTime.UtcNow:yyyyMMdd-HHmm}.{(json ? "json" : "csv")}";
+        var name = $"usage-{time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd-HHmm", CultureInfo.InvariantCulture)}.{(json ? "json" : "csv")}";
         http.Response.ContentType = json ? "application/json" : "text/csv; charset=utf-8";
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
         var rows = queries.StreamAsync(filter!, ct);
