@@ -14,7 +14,10 @@ namespace QuotaPortal.Outcomes;
 /// <param name="Value">How many (or how much).</param>
 /// <param name="ValueUsd">Optional business value in USD, for ROI.</param>
 /// <param name="Timestamp">When (default now).</param>
-public sealed record OutcomeInput(string? Team, string? Name, decimal? Value, decimal? ValueUsd, DateTimeOffset? Timestamp);
+public sealed record OutcomeInput(string? Team, string? Name, decimal? Value, decimal? ValueUsd, DateTimeOffset? Timestamp) : IHasExample<OutcomeInput>
+{
+    public static OutcomeInput Example => new("search", "tickets_resolved", 12, 180, null);
+}
 
 public sealed record OutcomesAccepted(int Accepted);
 

@@ -138,8 +138,12 @@ public static class UsageApi
         return TypedResults.Empty;
     }
 
+    /// <param name="ApiMethod">Default chat.completions, as on ingestion; "batch" applies the model's batch discount.</param>
     public sealed record EstimateRequest(string Provider, string Model, long InputTokens, long OutputTokens, long? CachedInputTokens,
-        long? ReasoningTokens, string? ApiMethod, DateTimeOffset? At);
+        long? ReasoningTokens, string? ApiMethod, DateTimeOffset? At) : IHasExample<EstimateRequest>
+    {
+        public static EstimateRequest Example => new("openai", "gpt-4o", 1200, 300, 200, null, "chat.completions", null);
+    }
 
     public sealed record EstimateResponse(decimal Cost, string Provider, string Model, DateTime PriceEffectiveFrom, decimal InputPerMTok,
         decimal OutputPerMTok, decimal? CachedInputPerMTok, decimal? ReasoningPerMTok, bool BatchDiscountApplied);
@@ -149,7 +153,7 @@ public static class UsageApi
     {
         var input = new UsageInput
         {
-            Team = "estimate", Provider = request.Provider, Model = request.Model, ApiMethod = request.ApiMethod ?? "chat.completions",
+            Team = "estimate", Provider = request.Provider, Model = request.Model, ApiMethod = request.ApiMethod,
             InputTokens = request.InputTokens, OutputTokens = request.OutputTokens, CachedInputTokens = request.CachedInputTokens,
             ReasoningTokens = request.ReasoningTokens,
         };
