@@ -38,8 +38,9 @@ public static partial class JsonBindingErrors
     public static (string Path, string Message) Describe(JsonException ex, Type? bodyType)
     {
         var path = (string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path) + (ex.Data[SuffixKey] as string ?? "");
-        if (ex.GetType() != typeof(JsonException))
-            return (path, $"The body is not valid JSON{Position(ex)}: {Plain(ex.Message)}");
+        // The serializer wraps the reader's (internal) exception; the body as a whole is broken, wherever the reader stopped.
+        if (ex.GetType() != typeof(JsonException) || ex.InnerException is JsonException)
+            return ("$", $"The body is not valid JSON{Position(ex)}{(path == "$" ? "" : $", near {path}")}: {Plain((ex.InnerException ?? ex).Message)}");
         if (ex.Data[ExpectedKey] is string expected)
             return (path, $"The value at {path} is not {expected}.");
         var target = TargetType(bodyType, path);

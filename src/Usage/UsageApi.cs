@@ -38,22 +38,20 @@ public static class UsageApi
         if (bodyProblem is not null)
             return bodyProblem;
         List<UsageInput> inputs;
+        var trimmed = body.Span.TrimStart(" \t\r\n"u8);
+        if (trimmed.IsEmpty)
+            return Problem(StatusCodes.Status400BadRequest, "Empty body", "Send a usage record (JSON object) or a batch (JSON array).");
+        var isBatch = trimmed[0] == (byte)'[';
         try
         {
-            var first = body.Span.TrimStart(" \t\r\n"u8);
-            if (first.IsEmpty)
-                return Problem(StatusCodes.Status400BadRequest, "Empty body", "Send a usage record (JSON object) or a batch (JSON array).");
-            inputs = first[0] == (byte)'['
+            inputs = isBatch
                 ? JsonSerializer.Deserialize<List<UsageInput>>(body.Span, Json) ?? []
                 : [JsonSerializer.Deserialize<UsageInput>(body.Span, Json) ?? new UsageInput()];
         }
         catch (JsonException ex)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                [string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "body" : ex.Path.TrimStart('$').TrimStart('.')] =
-                    [$"Malformed JSON: {ex.Message.Split(" Path:")[0]}"],
-            }, title: "Malformed JSON");
+            var (path, message) = JsonBindingErrors.Describe(ex, isBatch ? typeof(List<UsageInput>) : typeof(UsageInput));
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [path] = [message] }, detail: message, title: "Malformed JSON");
         }
         if (inputs.Any(i => i is null))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["A batch may not contain null records."] });
