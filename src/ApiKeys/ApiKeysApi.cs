@@ -14,7 +14,11 @@ public static class ApiKeysApi
         return app;
     }
 
-    public sealed record CreateKeyRequest(string Name, string Scope, DateTimeOffset? ExpiresAt);
+    /// <param name="Scope">admin, read:*, read:&lt;team slug&gt;, ingest:* or ingest:&lt;team slug&gt;.</param>
+    public sealed record CreateKeyRequest(string Name, string Scope, DateTimeOffset? ExpiresAt) : IHasExample<CreateKeyRequest>
+    {
+        public static CreateKeyRequest Example => new("search gateway", "ingest:search", null);
+    }
 
     public static async Task<Ok<IReadOnlyList<ApiKeyView>>> ListAsync(ApiKeyService keys, CancellationToken ct) =>
         TypedResults.Ok(await keys.ListAsync(ct));

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using QuotaPortal.Audit;
@@ -7,9 +8,18 @@ using QuotaPortal.Kernel;
 
 namespace QuotaPortal.Budgets;
 
+/// <param name="Team">The team's slug; another way to say <paramref name="TeamId"/> (if both are sent they must name the same team).</param>
+/// <param name="Department">The department's slug; another way to say <paramref name="DepartmentId"/>.</param>
+/// <param name="Thresholds">Alert thresholds in percent of the limit: a JSON array (<c>[80, 95, 100]</c>) or the older comma string.</param>
 public sealed record BudgetInput(string Name, int? DepartmentId, int? TeamId, string? Provider, string? Model, string? AgentId,
-    BudgetMetric Metric, decimal Limit, BudgetPeriod Period, int? RollingWindowMinutes, string? TimeZone, string? Thresholds,
-    decimal? ForecastThresholdPercent, EnforcementMode Enforcement, string? FallbackModel, bool IsActive = true);
+    BudgetMetric Metric, decimal Limit, BudgetPeriod Period, int? RollingWindowMinutes, string? TimeZone,
+    [property: JsonConverter(typeof(ThresholdsJsonConverter))] string? Thresholds,
+    decimal? ForecastThresholdPercent, EnforcementMode Enforcement, string? FallbackModel, bool IsActive = true,
+    string? Team = null, string? Department = null) : IHasExample<BudgetInput>
+{
+    public static BudgetInput Example => new("Search monthly", null, null, "openai", null, null, BudgetMetric.Cost, 500, BudgetPeriod.Monthly, null,
+        "Europe/Berlin", "80,95,100", 110, EnforcementMode.Warn, "gpt-4o-mini", Team: "search");
+}
 
 public enum BudgetStatus { Normal, Warning, Critical, Exceeded }
 
@@ -18,6 +28,11 @@ public sealed record BudgetView(int Id, string Name, string Scope, int? Departme
     decimal? ForecastThresholdPercent, EnforcementMode Enforcement, string? FallbackModel, bool IsActive, decimal Spent, DateTime PeriodStartUtc,
     DateTime PeriodEndUtc, BudgetStatus Status)
 {
+    /// <summary>The team's slug (set by the API, so that what GET returns can be sent back to PUT).</summary>
+    public string? Team { get; init; }
+    /// <summary>The department's slug (set by the API).</summary>
+    public string? Department { get; init; }
+
     public decimal PercentUsed => Limit == 0 ? 0 : Spent / Limit * 100;
     public decimal Remaining => Math.Max(0, Limit - Spent);
 }
@@ -65,6 +80,7 @@ public sealed class BudgetService(IDbContextFactory<QuotaDbContext> dbFactory, A
         var actor = who.Actor;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var (errors, thresholds) = await ValidateAsync(db, input, ct);
+        var (teamId, departmentId) = await ResolveScopeAsync(db, input, errors, ct);
         if (errors.Any)
             return ServiceResult<BudgetView>.Invalid(errors.ToDictionary());
         var budget = id is null ? new Budget { Name = "", CreatedAt = time.GetUtcNow().UtcDateTime } : await db.Budgets.FirstOrDefaultAsync(b => b.Id == id, ct);
@@ -72,8 +88,8 @@ public sealed class BudgetService(IDbContextFactory<QuotaDbContext> dbFactory, A
             return ServiceResult<BudgetView>.Missing();
         var before = id is null ? null : Snapshot(budget);
         budget.Name = input.Name.Trim();
-        budget.DepartmentId = input.DepartmentId;
-        budget.TeamId = input.TeamId;
+        budget.DepartmentId = departmentId;
+        budget.TeamId = teamId;
         budget.Provider = Blank(input.Provider)?.ToLowerInvariant();
         budget.Model = Blank(input.Model);
         budget.AgentId = Blank(input.AgentId);
@@ -176,12 +192,6 @@ public sealed class BudgetService(IDbContextFactory<QuotaDbContext> dbFactory, A
             errors.Add("rollingWindowMinutes", "A rolling budget needs 'rollingWindowMinutes' between 1 and 44,640 (31 days).");
         if (!string.IsNullOrWhiteSpace(input.TimeZone) && !TimeZoneInfo.TryFindSystemTimeZoneById(input.TimeZone.Trim(), out _))
             errors.Add("timeZone", $"'{input.TimeZone}' is not a known IANA time zone (e.g. Europe/Berlin).");
-        if (input.TeamId is not null && input.DepartmentId is not null)
-            errors.Add("departmentId", "Choose a team or a department, not both (a department budget pools its teams).");
-        if (input.TeamId is { } team && !await db.Teams.AnyAsync(t => t.Id == team, ct))
-            errors.Add("teamId", $"Team {team} does not exist.");
-        if (input.DepartmentId is { } dept && !await db.Departments.AnyAsync(d => d.Id == dept, ct))
-            errors.Add("departmentId", $"Department {dept} does not exist.");
         if (input.ForecastThresholdPercent is <= 0 or > 1000)
             errors.Add("forecastThresholdPercent", "'forecastThresholdPercent' must be above 0 and at most 1000.");
         var thresholds = new List<decimal>();
@@ -195,6 +205,36 @@ public sealed class BudgetService(IDbContextFactory<QuotaDbContext> dbFactory, A
         if (thresholds.Count == 0 && !errors.Any)
             errors.Add("thresholds", "At least one threshold is needed.");
         return (errors, thresholds.Distinct().Order().ToList());
+    }
+
+    /// <summary>Team and department by id or by slug (what GET returns carries both); when both forms are sent they must agree.</summary>
+    private static async Task<(int? TeamId, int? DepartmentId)> ResolveScopeAsync(QuotaDbContext db, BudgetInput input, FieldErrors errors,
+        CancellationToken ct)
+    {
+        var teamId = input.TeamId;
+        if (teamId is { } team && !await db.Teams.AnyAsync(t => t.Id == team, ct))
+            errors.Add("teamId", $"Team {team} does not exist.");
+        if (Blank(input.Team) is { } teamSlug)
+            teamId = Agree(errors, "team", "teamId", teamSlug, teamId,
+                await db.Teams.Where(t => t.Slug == teamSlug).Select(t => (int?)t.Id).FirstOrDefaultAsync(ct));
+        var departmentId = input.DepartmentId;
+        if (departmentId is { } dept && !await db.Departments.AnyAsync(d => d.Id == dept, ct))
+            errors.Add("departmentId", $"Department {dept} does not exist.");
+        if (Blank(input.Department) is { } deptSlug)
+            departmentId = Agree(errors, "department", "departmentId", deptSlug, departmentId,
+                await db.Departments.Where(d => d.Slug == deptSlug).Select(d => (int?)d.Id).FirstOrDefaultAsync(ct));
+        if (teamId is not null && departmentId is not null)
+            errors.Add("departmentId", "Choose a team or a department, not both (a department budget pools its teams).");
+        return (teamId, departmentId);
+    }
+
+    private static int? Agree(FieldErrors errors, string slugField, string idField, string slug, int? byId, int? bySlug)
+    {
+        if (bySlug is null)
+            errors.Add(slugField, $"No {slugField} with slug '{slug}'.");
+        else if (byId is not null && byId != bySlug)
+            errors.Add(slugField, $"'{slugField}' ('{slug}') and '{idField}' ({byId}) name different {slugField}s: send one of them.");
+        return bySlug ?? byId;
     }
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();

@@ -22,24 +22,28 @@ public static class BudgetsApi
         return app;
     }
 
-    public static async Task<Ok<IReadOnlyList<BudgetView>>> ListAsync(BudgetService budgets, AccessScope scope, CancellationToken ct) =>
-        TypedResults.Ok(await budgets.ListAsync(scope, ct));
+    public static async Task<Ok<IReadOnlyList<BudgetView>>> ListAsync(BudgetService budgets, TeamService teams, AccessScope scope, CancellationToken ct)
+    {
+        var withSlugs = await SlugsAsync(teams, ct);
+        return TypedResults.Ok<IReadOnlyList<BudgetView>>((await budgets.ListAsync(scope, ct)).Select(withSlugs).ToList());
+    }
 
-    public static async Task<Results<Ok<BudgetView>, NotFound>> GetAsync(int id, BudgetService budgets, AccessScope scope, CancellationToken ct) =>
-        await budgets.GetAsync(id, scope, ct) is { } b ? TypedResults.Ok(b) : TypedResults.NotFound();
+    public static async Task<Results<Ok<BudgetView>, NotFound>> GetAsync(int id, BudgetService budgets, TeamService teams, AccessScope scope,
+        CancellationToken ct) =>
+        await budgets.GetAsync(id, scope, ct) is { } b ? TypedResults.Ok((await SlugsAsync(teams, ct))(b)) : TypedResults.NotFound();
 
     public static async Task<Results<Created<BudgetView>, ValidationProblem>> CreateAsync(BudgetInput input, BudgetService budgets, BudgetEvaluator evaluator,
-        AccessScope scope, CancellationToken ct)
+        TeamService teams, AccessScope scope, CancellationToken ct)
     {
         var result = await budgets.SaveAsync(null, input, scope, ct);
         if (!result.Succeeded)
             return TypedResults.ValidationProblem(result.Errors);
         await evaluator.EvaluateAsync([result.Value!.Id], ct);
-        return TypedResults.Created($"/api/v1/budgets/{result.Value.Id}", result.Value);
+        return TypedResults.Created($"/api/v1/budgets/{result.Value.Id}", (await SlugsAsync(teams, ct))(result.Value));
     }
 
     public static async Task<Results<Ok<BudgetView>, ValidationProblem, NotFound>> UpdateAsync(int id, BudgetInput input, BudgetService budgets,
-        BudgetEvaluator evaluator, AccessScope scope, CancellationToken ct)
+        BudgetEvaluator evaluator, TeamService teams, AccessScope scope, CancellationToken ct)
     {
         var result = await budgets.SaveAsync(id, input, scope, ct);
         if (result.NotFound)
@@ -47,7 +51,19 @@ public static class BudgetsApi
         if (!result.Succeeded)
             return TypedResults.ValidationProblem(result.Errors);
         await evaluator.EvaluateAsync([id], ct);
-        return TypedResults.Ok(result.Value!);
+        return TypedResults.Ok((await SlugsAsync(teams, ct))(result.Value!));
+    }
+
+    /// <summary>Adds the team and department slugs, so that a script can send back what it read (or name the scope by slug alone).</summary>
+    private static async Task<Func<BudgetView, BudgetView>> SlugsAsync(TeamService teams, CancellationToken ct)
+    {
+        var teamSlugs = (await teams.ListTeamsAsync(includeArchived: true, ct: ct)).ToDictionary(t => t.Id, t => t.Slug);
+        var deptSlugs = (await teams.ListDepartmentsAsync(includeArchived: true, ct: ct)).ToDictionary(d => d.Id, d => d.Slug);
+        return b => b with
+        {
+            Team = b.TeamId is { } t ? teamSlugs.GetValueOrDefault(t) : null,
+            Department = b.DepartmentId is { } d ? deptSlugs.GetValueOrDefault(d) : null,
+        };
     }
 
     public static async Task<Results<NoContent, NotFound>> DeleteAsync(int id, BudgetService budgets, AccessScope scope, CancellationToken ct) =>

@@ -56,7 +56,12 @@ public static class QuotaApi
         return TypedResults.Ok(new TeamStatus(t.Slug, overall, items, usage?.Requests ?? 0, usage?.Tokens ?? 0, usage?.Errors ?? 0, limited));
     }
 
-    public sealed record QuotaCheckRequest(string Team, string Provider, string Model, long? EstimatedInputTokens, long? EstimatedOutputTokens, string? AgentId);
+    /// <param name="Team">Team slug.</param>
+    public sealed record QuotaCheckRequest(string Team, string Provider, string Model, long? EstimatedInputTokens, long? EstimatedOutputTokens, string? AgentId)
+        : IHasExample<QuotaCheckRequest>
+    {
+        public static QuotaCheckRequest Example => new("search", "openai", "gpt-4o", 1200, 300, null);
+    }
 
     public static async Task<Results<Ok<QuotaCheckResult>, ValidationProblem, ProblemHttpResult>> CheckAsync(QuotaCheckRequest r, AccessScope scope,
         TeamService teams, QuotaView quotas, CancellationToken ct)

@@ -45,6 +45,7 @@ public static class QuotaPortalEndpoints
         app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
         app.UseWhen(ctx => !ctx.Request.Path.StartsWithSegments("/api"),
             pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseApiBindingProblems();
         app.UseFirstRunSetup();
         app.UseAuthentication();
         app.UseAuthorization();

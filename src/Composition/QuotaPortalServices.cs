@@ -86,20 +86,7 @@ public static class QuotaPortalServices
 
         AddRateLimits(services);
 
-        // Enums travel as their names only: a number ("period": 99) would bind to a value no code handles.
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(allowIntegerValues: false)));
-        services.AddProblemDetails();
-        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
-        {
-            doc.Info.Title = "QuotaPortal API";
-            doc.Info.Description = """
-                Usage ingestion and the automation API. Machines authenticate with an API key: `Authorization: Bearer qp_…` or `X-Api-Key: qp_…`
-                (create keys on the API keys page or with `dotnet run -- keys create`). Example ingest body:
-                `[{"team":"search","provider":"openai","model":"gpt-4o","apiMethod":"chat.completions","inputTokens":1200,"outputTokens":300,"cachedInputTokens":200,"idempotencyKey":"req-8c1f"}]`.
-                Errors are RFC 7807 problem details; validation errors name the field (`[3].inputTokens`).
-                """;
-            return Task.CompletedTask;
-        }));
+        services.AddQuotaPortalApiConventions();
         services.AddHealthChecks()
             .AddDbContextCheck<QuotaDbContext>("database", tags: ["ready"])
             .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);

@@ -14,7 +14,10 @@ namespace QuotaPortal.Outcomes;
 /// <param name="Value">How many (or how much).</param>
 /// <param name="ValueUsd">Optional business value in USD, for ROI.</param>
 /// <param name="Timestamp">When (default now).</param>
-public sealed record OutcomeInput(string? Team, string? Name, decimal? Value, decimal? ValueUsd, DateTimeOffset? Timestamp);
+public sealed record OutcomeInput(string? Team, string? Name, decimal? Value, decimal? ValueUsd, DateTimeOffset? Timestamp) : IHasExample<OutcomeInput>
+{
+    public static OutcomeInput Example => new("search", "tickets_resolved", 12, 180, null);
+}
 
 public sealed record OutcomesAccepted(int Accepted);
 
@@ -28,7 +31,7 @@ public static class OutcomesApi
 
     public static IEndpointRouteBuilder MapOutcomesApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/outcomes", PostAsync).RequireAuthorization(Policies.Ingest).WithTags("Usage")
+        app.MapPost("/api/v1/outcomes", PostAsync).RequireAuthorization(Policies.Ingest).WithTags("Usage").Accepts<List<OutcomeInput>>("application/json")
             .WithSummary("Report business outcomes (one or an array) for cost per outcome and ROI");
         return app;
     }
@@ -47,7 +50,8 @@ public static class OutcomesApi
         }
         catch (JsonException ex)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"Malformed JSON: {ex.Message.Split(" Path:")[0]}"] });
+            var (path, message) = JsonBindingErrors.Describe(ex, raw.Span.TrimStart(" \t\r\n"u8) is [(byte)'[', ..] ? typeof(List<OutcomeInput>) : typeof(OutcomeInput));
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [path] = [message] }, detail: message, title: "Malformed JSON");
         }
         if (inputs.Count is 0 or > 1000)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["Send one outcome or an array of 1 to 1,000."] });

@@ -28,12 +28,20 @@ public static class PricingApi
         return history.Count == 0 ? TypedResults.NotFound() : TypedResults.Ok(history.Select(p => View(p, history.Count)));
     }
 
+    /// <param name="EffectiveFrom">Default now. A version sent back unchanged with its own effectiveFrom (as GET returns it) changes nothing.</param>
     public sealed record PriceRequest(string Provider, string Model, string? DisplayName, string? Aliases, decimal InputPerMTok, decimal OutputPerMTok,
-        decimal? CachedInputPerMTok, decimal? ReasoningPerMTok, decimal? BatchDiscountPercent, DateTimeOffset? EffectiveFrom, string? Notes);
-
-    public static async Task<Results<Created<PriceView>, ValidationProblem>> SetAsync(PriceRequest r, PricingService pricing, TimeProvider time,
-        AccessScope who, CancellationToken ct)
+        decimal? CachedInputPerMTok, decimal? ReasoningPerMTok, decimal? BatchDiscountPercent, DateTimeOffset? EffectiveFrom, string? Notes)
+        : IHasExample<PriceRequest>
     {
+        public static PriceRequest Example => new("openai", "gpt-4.1-nano", "GPT-4.1 nano", null, 0.10m, 0.40m, 0.025m, null, 50, null,
+            "List price from the provider's pricing page");
+    }
+
+    public static async Task<Results<Created<PriceView>, Ok<PriceView>, ValidationProblem>> SetAsync(PriceRequest r, PricingService pricing,
+        TimeProvider time, AccessScope who, CancellationToken ct)
+    {
+        if (who.IsAdmin && await SameVersionAsync(r, pricing, ct) is { } unchanged)
+            return TypedResults.Ok(unchanged);
         var result = await pricing.SetPriceAsync(new PriceInput(r.Provider ?? "", r.Model ?? "", r.DisplayName, r.Aliases, r.InputPerMTok, r.OutputPerMTok,
             r.CachedInputPerMTok, r.ReasoningPerMTok, r.BatchDiscountPercent ?? 0, r.EffectiveFrom?.UtcDateTime ?? time.GetUtcNow().UtcDateTime, r.Notes),
             who, ct);
@@ -42,7 +50,26 @@ public static class PricingApi
             : TypedResults.ValidationProblem(result.Errors);
     }
 
-    public sealed record RecomputeRequest(DateTimeOffset From, DateTimeOffset To, string? Provider, string? Model, bool Preview = true);
+    /// <summary>The version a GET returned, sent back as it was: nothing to add (a new version needs another effectiveFrom).</summary>
+    private static async Task<PriceView?> SameVersionAsync(PriceRequest r, PricingService pricing, CancellationToken ct)
+    {
+        if (r.EffectiveFrom is not { } at || string.IsNullOrWhiteSpace(r.Provider) || string.IsNullOrWhiteSpace(r.Model))
+            return null;
+        var history = await pricing.HistoryAsync(r.Provider.Trim().ToLowerInvariant(), r.Model.Trim(), ct);
+        var same = history.FirstOrDefault(p => DateTime.SpecifyKind(p.EffectiveFrom, DateTimeKind.Utc) == at.UtcDateTime
+            && p.InputPerMTok == r.InputPerMTok && p.OutputPerMTok == r.OutputPerMTok && p.CachedInputPerMTok == r.CachedInputPerMTok
+            && p.ReasoningPerMTok == r.ReasoningPerMTok && p.BatchDiscountPercent == (r.BatchDiscountPercent ?? 0)
+            && (r.DisplayName is null || r.DisplayName.Trim() == p.DisplayName)
+            && (string.IsNullOrWhiteSpace(r.Aliases) ? p.Aliases is null : r.Aliases.Trim() == p.Aliases));
+        return same is null ? null : View(same, history.Count);
+    }
+
+    public sealed record RecomputeRequest(DateTimeOffset From, DateTimeOffset To, string? Provider, string? Model, bool Preview = true)
+        : IHasExample<RecomputeRequest>
+    {
+        public static RecomputeRequest Example => new(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero),
+            new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), "openai", null);
+    }
 
     public sealed record RecomputeResponse(bool Applied, long Records, long Changed, decimal OldTotal, decimal NewTotal, decimal Difference);
 
@@ -56,6 +83,7 @@ public static class PricingApi
         return TypedResults.Ok(new RecomputeResponse(!r.Preview, p.Records, p.Changed, p.OldTotal, p.NewTotal, p.Difference));
     }
 
+    // Stored times are UTC; saying so ("…Z") lets a script send the value back without its own time zone creeping in.
     private static PriceView View(ModelPrice p, int versions) => new(p.Provider, p.Model, p.DisplayName, p.Aliases, p.InputPerMTok, p.OutputPerMTok,
-        p.CachedInputPerMTok, p.ReasoningPerMTok, p.BatchDiscountPercent, p.EffectiveFrom, versions);
+        p.CachedInputPerMTok, p.ReasoningPerMTok, p.BatchDiscountPercent, DateTime.SpecifyKind(p.EffectiveFrom, DateTimeKind.Utc), versions);
 }

@@ -12,8 +12,10 @@ public sealed record TeamInput(string Name, string? Slug, int? DepartmentId, str
 
 public sealed record DepartmentInput(string Name, string? Slug, string? Description);
 
+/// <param name="Department">The department's slug (what a PUT may send instead of <paramref name="DepartmentId"/>).</param>
 public sealed record TeamView(int Id, string Name, string Slug, int? DepartmentId, string? DepartmentName,
-    string? OwnerEmail, string? Description, DateTime CreatedAt, DateTime? ArchivedAt, decimal? AnomalyMinImpactUsd = null, double? AnomalyMinChangePercent = null)
+    string? OwnerEmail, string? Description, DateTime CreatedAt, DateTime? ArchivedAt, decimal? AnomalyMinImpactUsd = null, double? AnomalyMinChangePercent = null,
+    string? Department = null)
 {
     public bool IsArchived => ArchivedAt is not null;
 }
@@ -34,7 +36,8 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
             q = q.Where(t => t.ArchivedAt == null);
         return await q.OrderBy(t => t.Name)
             .Select(t => new TeamView(t.Id, t.Name, t.Slug, t.DepartmentId, t.Department != null ? t.Department.Name : null,
-                t.OwnerEmail, t.Description, t.CreatedAt, t.ArchivedAt, t.AnomalyMinImpactUsd, t.AnomalyMinChangePercent))
+                t.OwnerEmail, t.Description, t.CreatedAt, t.ArchivedAt, t.AnomalyMinImpactUsd, t.AnomalyMinChangePercent,
+                t.Department != null ? t.Department.Slug : null))
             .ToListAsync(ct);
     }
 
@@ -58,7 +61,8 @@ public sealed class TeamService(IDbContextFactory<QuotaDbContext> dbFactory, Aud
         var q = db.Teams.AsNoTracking();
         q = int.TryParse(idOrSlug, out var id) ? q.Where(t => t.Id == id) : q.Where(t => t.Slug == idOrSlug);
         return await q.Select(t => new TeamView(t.Id, t.Name, t.Slug, t.DepartmentId, t.Department != null ? t.Department.Name : null,
-                t.OwnerEmail, t.Description, t.CreatedAt, t.ArchivedAt, t.AnomalyMinImpactUsd, t.AnomalyMinChangePercent))
+                t.OwnerEmail, t.Description, t.CreatedAt, t.ArchivedAt, t.AnomalyMinImpactUsd, t.AnomalyMinChangePercent,
+                t.Department != null ? t.Department.Slug : null))
             .FirstOrDefaultAsync(ct);
     }
 

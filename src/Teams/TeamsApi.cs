@@ -20,8 +20,15 @@ public static class TeamsApi
         return app;
     }
 
+    /// <param name="Department">The department's slug; another way to say <paramref name="DepartmentId"/> (both sent must agree).</param>
+    /// <param name="IsArchived">What GET returns; <paramref name="Archived"/> wins when both are sent.</param>
     public sealed record TeamRequest(string Name, string? Slug, int? DepartmentId, string? OwnerEmail, string? Description, bool? Archived,
-        decimal? AnomalyMinImpactUsd = null, double? AnomalyMinChangePercent = null);
+        decimal? AnomalyMinImpactUsd = null, double? AnomalyMinChangePercent = null, string? Department = null, bool? IsArchived = null)
+        : IHasExample<TeamRequest>
+    {
+        public static TeamRequest Example => new("Search Evaluation", "search-eval", null, "search-lead@example.com", "Offline evaluation of search ranking", null,
+            Department: "engineering");
+    }
 
     public static async Task<Ok<IReadOnlyList<TeamView>>> ListTeamsAsync(TeamService teams, bool? includeArchived, CancellationToken ct) =>
         TypedResults.Ok(await teams.ListTeamsAsync(includeArchived ?? false, ct));
@@ -32,7 +39,10 @@ public static class TeamsApi
     public static async Task<Results<Created<TeamView>, ValidationProblem>> CreateTeamAsync(
         TeamRequest request, TeamService teams, AccessScope who, CancellationToken ct)
     {
-        var result = await teams.CreateTeamAsync(ToInput(request), who, ct);
+        var (input, problem) = await ToInputAsync(request, teams, ct);
+        if (problem is not null)
+            return problem;
+        var result = await teams.CreateTeamAsync(input!, who, ct);
         return result.Succeeded
             ? TypedResults.Created($"/api/v1/teams/{result.Value!.Id}", result.Value)
             : TypedResults.ValidationProblem(result.Errors);
@@ -42,15 +52,23 @@ public static class TeamsApi
         int id, TeamRequest request, TeamService teams, AccessScope who, CancellationToken ct)
     {
         var actor = who;
-        var result = await teams.UpdateTeamAsync(id, ToInput(request), actor, ct);
-        if (result.Succeeded && request.Archived is { } archived)
+        var (input, problem) = await ToInputAsync(request, teams, ct);
+        if (problem is not null)
+            return problem;
+        var result = await teams.UpdateTeamAsync(id, input!, actor, ct);
+        if (result.Succeeded && (request.Archived ?? request.IsArchived) is { } archived)
             result = await teams.SetTeamArchivedAsync(id, archived, actor, ct);
         if (result.NotFound)
             return TypedResults.NotFound();
         return result.Succeeded ? TypedResults.Ok(result.Value!) : TypedResults.ValidationProblem(result.Errors);
     }
 
-    public sealed record DepartmentRequest(string Name, string? Slug, string? Description, bool? Archived);
+    /// <param name="IsArchived">What GET returns; <paramref name="Archived"/> wins when both are sent.</param>
+    public sealed record DepartmentRequest(string Name, string? Slug, string? Description, bool? Archived, bool? IsArchived = null)
+        : IHasExample<DepartmentRequest>
+    {
+        public static DepartmentRequest Example => new("Finance", "finance", "Finance and procurement teams", null);
+    }
 
     public static async Task<Ok<IReadOnlyList<DepartmentView>>> ListDepartmentsAsync(TeamService teams, bool? includeArchived, CancellationToken ct) =>
         TypedResults.Ok(await teams.ListDepartmentsAsync(includeArchived ?? false, ct));
@@ -69,12 +87,28 @@ public static class TeamsApi
     {
         var actor = who;
         var result = await teams.UpdateDepartmentAsync(id, new DepartmentInput(request.Name, request.Slug, request.Description), actor, ct);
-        if (result.Succeeded && request.Archived is { } archived)
+        if (result.Succeeded && (request.Archived ?? request.IsArchived) is { } archived)
             result = await teams.SetDepartmentArchivedAsync(id, archived, actor, ct);
         if (result.NotFound)
             return TypedResults.NotFound();
         return result.Succeeded ? TypedResults.Ok(result.Value!) : TypedResults.ValidationProblem(result.Errors);
     }
 
-    private static TeamInput ToInput(TeamRequest r) => new(r.Name, r.Slug, r.DepartmentId, r.OwnerEmail, r.Description, r.AnomalyMinImpactUsd, r.AnomalyMinChangePercent);
+    /// <summary>The department by id or by slug (GET returns both); when both are sent they must name the same department.</summary>
+    private static async Task<(TeamInput?, ValidationProblem?)> ToInputAsync(TeamRequest r, TeamService teams, CancellationToken ct)
+    {
+        var departmentId = r.DepartmentId;
+        if (!string.IsNullOrWhiteSpace(r.Department))
+        {
+            var slug = r.Department.Trim();
+            var bySlug = (await teams.ListDepartmentsAsync(includeArchived: true, ct: ct)).FirstOrDefault(d => d.Slug == slug)?.Id;
+            string? error = bySlug is null ? $"No department with slug '{slug}'."
+                : departmentId is not null && departmentId != bySlug ? $"'department' ('{slug}') and 'departmentId' ({departmentId}) name different departments: send one of them."
+                : null;
+            if (error is not null)
+                return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["department"] = [error] }));
+            departmentId = bySlug;
+        }
+        return (new TeamInput(r.Name, r.Slug, departmentId, r.OwnerEmail, r.Description, r.AnomalyMinImpactUsd, r.AnomalyMinChangePercent), null);
+    }
 }

@@ -39,20 +39,18 @@ public static class UsageApi
         if (bodyProblem is not null)
             return bodyProblem;
         List<UsageInput?> inputs;
+        var trimmed = body.Span.TrimStart(" \t\r\n"u8);
+        if (trimmed.IsEmpty)
+            return Problem(StatusCodes.Status400BadRequest, "Empty body", "Send a usage record (JSON object) or a batch (JSON array).");
+        var isBatch = trimmed[0] == (byte)'[';
         try
         {
-            var first = body.Span.TrimStart(" \t\r\n"u8);
-            if (first.IsEmpty)
-                return Problem(StatusCodes.Status400BadRequest, "Empty body", "Send a usage record (JSON object) or a batch (JSON array).");
             inputs = JsonItems.Read<UsageInput>(body.Span, Json);
         }
         catch (JsonException ex)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                [string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "body" : ex.Path.TrimStart('$').TrimStart('.')] =
-                    [$"Malformed JSON: {ex.Message.Split(" Path:")[0]}"],
-            }, title: "Malformed JSON");
+            var (path, message) = JsonBindingErrors.Describe(ex, isBatch ? typeof(List<UsageInput>) : typeof(UsageInput));
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [path] = [message] }, detail: message, title: "Malformed JSON");
         }
         if (inputs.Any(i => i is null))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["A batch may not contain null records."] });
@@ -137,8 +135,12 @@ public static class UsageApi
         return TypedResults.Empty;
     }
 
+    /// <param name="ApiMethod">Default chat.completions, as on ingestion; "batch" applies the model's batch discount.</param>
     public sealed record EstimateRequest(string Provider, string Model, long InputTokens, long OutputTokens, long? CachedInputTokens,
-        long? ReasoningTokens, string? ApiMethod, DateTimeOffset? At);
+        long? ReasoningTokens, string? ApiMethod, DateTimeOffset? At) : IHasExample<EstimateRequest>
+    {
+        public static EstimateRequest Example => new("openai", "gpt-4o", 1200, 300, 200, null, "chat.completions", null);
+    }
 
     public sealed record EstimateResponse(decimal Cost, string Provider, string Model, DateTime PriceEffectiveFrom, decimal InputPerMTok,
         decimal OutputPerMTok, decimal? CachedInputPerMTok, decimal? ReasoningPerMTok, bool BatchDiscountApplied);
@@ -148,7 +150,7 @@ public static class UsageApi
     {
         var input = new UsageInput
         {
-            Team = "estimate", Provider = request.Provider, Model = request.Model, ApiMethod = request.ApiMethod ?? "chat.completions",
+            Team = "estimate", Provider = request.Provider, Model = request.Model, ApiMethod = request.ApiMethod,
             InputTokens = request.InputTokens, OutputTokens = request.OutputTokens, CachedInputTokens = request.CachedInputTokens,
             ReasoningTokens = request.ReasoningTokens,
         };

@@ -1,14 +1,27 @@
 namespace QuotaPortal.Usage;
 
 /// <summary>One usage record as clients send it (JSON body of POST /api/v1/usage, a CSV row, a JSON line).</summary>
-public sealed class UsageInput
+public sealed class UsageInput : QuotaPortal.Kernel.IHasExample<UsageInput>
 {
+    /// <summary>
+    /// What a record without <see cref="ApiMethod"/> is: gateways and scripts often send only provider, model and tokens, and a
+    /// chat completion is by far the most common call. Only "batch" changes the price (the batch discount), so a batch call that
+    /// leaves it out is priced at the full, higher rate: an overestimate, never an underestimate.
+    /// </summary>
+    public const string DefaultApiMethod = "chat.completions";
+
+    public static UsageInput Example => new()
+    {
+        Team = "search", Provider = "openai", Model = "gpt-4o", ApiMethod = DefaultApiMethod, InputTokens = 1200, OutputTokens = 300,
+        CachedInputTokens = 200, IdempotencyKey = "req-8c1f",
+    };
+
     /// <summary>Team slug.</summary>
     public string? Team { get; set; }
     public string? Provider { get; set; }
     public string? Model { get; set; }
-    /// <summary>chat.completions, embeddings, images, audio, assistants, batch, …</summary>
-    public string? ApiMethod { get; set; }
+    /// <summary>chat.completions (the default when absent, null or blank), embeddings, images, audio, assistants, batch, …</summary>
+    public string? ApiMethod { get; set => field = string.IsNullOrWhiteSpace(value) ? DefaultApiMethod : value; } = DefaultApiMethod;
     /// <summary>All input tokens, including the cached part (OpenAI's prompt_tokens).</summary>
     public long? InputTokens { get; set; }
     /// <summary>All output tokens, including reasoning (OpenAI's completion_tokens).</summary>

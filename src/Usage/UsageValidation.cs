@@ -10,7 +10,7 @@ public static class UsageValidation
         Text(r.Team, at + "team", 64, required: true, errors);
         Text(r.Provider, at + "provider", 64, required: true, errors);
         Text(r.Model, at + "model", 128, required: true, errors);
-        Text(r.ApiMethod, at + "apiMethod", 64, required: true, errors);
+        Text(r.ApiMethod, at + "apiMethod", 64, required: false, errors); // absent means UsageInput.DefaultApiMethod
         NonNegative(r.InputTokens, at + "inputTokens", errors);
         NonNegative(r.OutputTokens, at + "outputTokens", errors);
         NonNegative(r.CachedInputTokens, at + "cachedInputTokens", errors);
