@@ -16,6 +16,8 @@ public class Alert
     public required string DedupKey { get; set; }
     public int? BudgetId { get; set; }
     public int? TeamId { get; set; }
+    /// <summary>The department a department-wide alert is about (a department budget's), so access is checked on the alert itself.</summary>
+    public int? DepartmentId { get; set; }
     public DateTime? PeriodStart { get; set; }
     public DateTime? PeriodEnd { get; set; }
     public decimal? ThresholdPercent { get; set; }

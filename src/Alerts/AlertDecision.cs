@@ -23,6 +23,7 @@ public sealed record AlertDraft(AlertKind Kind, AlertSeverity Severity, string D
 {
     public int? BudgetId { get; init; }
     public int? TeamId { get; init; }
+    public int? DepartmentId { get; init; }
     public DateTime? PeriodStart { get; init; }
     public DateTime? PeriodEnd { get; init; }
     public decimal? ThresholdPercent { get; init; }

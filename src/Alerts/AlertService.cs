@@ -70,9 +70,8 @@ public sealed class AlertService(IDbContextFactory<QuotaDbContext> dbFactory, Al
         if (scope.TeamIdList is not { } teams)
             return q;
         var departments = scope.FullDepartmentIds.ToList();
-        var departmentBudgets = db.Budgets.Where(b => b.TeamId == null && b.DepartmentId != null && departments.Contains(b.DepartmentId.Value)).Select(b => b.Id);
         return q.Where(a => (a.TeamId != null && teams.Contains(a.TeamId.Value))
-            || (a.TeamId == null && a.BudgetId != null && departmentBudgets.Contains(a.BudgetId.Value)));
+            || (a.TeamId == null && a.DepartmentId != null && departments.Contains(a.DepartmentId.Value)));
     }
 
     public Task<ServiceResult<int>> AcknowledgeAsync(IReadOnlyCollection<long> ids, string? note, AccessScope who, CancellationToken ct = default) =>

@@ -158,7 +158,7 @@ public sealed class AlertWriter(IDbContextFactory<QuotaDbContext> dbFactory, IAl
 
     private static Alert New(AlertDraft d, DateTime now) => new()
     {
-        Kind = d.Kind, Severity = d.Severity, State = AlertState.Open, DedupKey = d.DedupKey, BudgetId = d.BudgetId, TeamId = d.TeamId,
+        Kind = d.Kind, Severity = d.Severity, State = AlertState.Open, DedupKey = d.DedupKey, BudgetId = d.BudgetId, TeamId = d.TeamId, DepartmentId = d.DepartmentId,
         PeriodStart = d.PeriodStart, PeriodEnd = d.PeriodEnd, ThresholdPercent = d.ThresholdPercent, Title = d.Title, Message = d.Message,
         ObservedValue = d.ObservedValue, LimitValue = d.LimitValue, ExpectedValue = d.ExpectedValue, DetailsJson = d.DetailsJson,
         FirstRaisedAt = now, LastRaisedAt = now,

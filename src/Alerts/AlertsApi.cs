@@ -47,20 +47,39 @@ public static class AlertsApi
 
     /// <param name="Ids">The alerts to change.</param>
     /// <param name="Note">Acknowledge: the note shown with it; resolve: the reason.</param>
-    public sealed record AlertAction(long[] Ids, string? Note);
+    public sealed record AlertAction(long[] Ids, string? Note) : IHasExample<AlertAction>
+    {
+        public static AlertAction Example => new([1], "Known: the nightly re-index job.");
+    }
 
     /// <param name="Until">When the snooze ends (UTC); must be in the future.</param>
-    public sealed record SnoozeAction(long[] Ids, DateTime Until);
+    public sealed record SnoozeAction(long[] Ids, DateTime Until) : IHasExample<SnoozeAction>
+    {
+        public static SnoozeAction Example => new([1], SnoozeUntil.Example.Until);
+    }
 
     /// <param name="Expected">True: the spend was planned (anomaly baselines leave it out); false takes that back.</param>
-    public sealed record ExpectedAction(long[] Ids, bool Expected = true);
+    public sealed record ExpectedAction(long[] Ids, bool Expected = true) : IHasExample<ExpectedAction>
+    {
+        public static ExpectedAction Example => new([1]);
+    }
 
     /// <param name="Note">Acknowledge: the note shown with it; resolve: the reason.</param>
-    public sealed record AlertNote(string? Note);
+    public sealed record AlertNote(string? Note) : IHasExample<AlertNote>
+    {
+        public static AlertNote Example => new("Known: the nightly re-index job.");
+    }
 
-    public sealed record SnoozeUntil(DateTime Until);
+    /// <param name="Until">When the snooze ends (UTC); must be in the future.</param>
+    public sealed record SnoozeUntil(DateTime Until) : IHasExample<SnoozeUntil>
+    {
+        public static SnoozeUntil Example => new(new DateTime(2030, 1, 1, 9, 0, 0, DateTimeKind.Utc));
+    }
 
-    public sealed record ExpectedFlag(bool Expected = true);
+    public sealed record ExpectedFlag(bool Expected = true) : IHasExample<ExpectedFlag>
+    {
+        public static ExpectedFlag Example => new();
+    }
 
     public static async Task<Results<Ok<int>, ValidationProblem, NotFound>> AcknowledgeAsync(AlertAction body, AlertService alerts, AccessScope scope, CancellationToken ct) =>
         Map(await alerts.AcknowledgeAsync(body.Ids ?? [], body.Note, scope, ct));

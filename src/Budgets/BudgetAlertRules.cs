@@ -85,7 +85,7 @@ public static class BudgetAlertRules
             + (projection.Method == "run-rate" ? "" : $" (80 % interval {Format(projection.Low, b.Metric)}–{Format(projection.High, b.Metric)}, {projection.Method})")
             + "; " + (projected >= b.Limit && crossing is not null ? $"the limit would be reached around {crossing}." : "still under the limit."))
         {
-            BudgetId = b.Id, TeamId = b.TeamId, PeriodStart = f.Window.StartUtc, PeriodEnd = f.Window.EndUtc, ThresholdPercent = b.ForecastThresholdPercent,
+            BudgetId = b.Id, TeamId = b.TeamId, DepartmentId = b.DepartmentId, PeriodStart = f.Window.StartUtc, PeriodEnd = f.Window.EndUtc, ThresholdPercent = b.ForecastThresholdPercent,
             ObservedValue = f.Spent, LimitValue = b.Limit, ExpectedValue = decimal.Round(projected, 4),
         });
     }
@@ -102,7 +102,7 @@ public static class BudgetAlertRules
             $"{b.Name}: {f.PercentUsed:0}% of budget used ({(t >= 100 ? "exceeded" : $"{t:0.##}% threshold")})",
             $"{Format(f.Spent, b.Metric)} of {Format(b.Limit, b.Metric)} {unit} spent in the period {w.StartUtc:yyyy-MM-dd HH:mm}–{w.EndUtc:yyyy-MM-dd HH:mm} UTC ({f.Scope}).")
         {
-            BudgetId = b.Id, TeamId = b.TeamId, PeriodStart = w.StartUtc, PeriodEnd = w.EndUtc, ThresholdPercent = t, ObservedValue = f.Spent, LimitValue = b.Limit,
+            BudgetId = b.Id, TeamId = b.TeamId, DepartmentId = b.DepartmentId, PeriodStart = w.StartUtc, PeriodEnd = w.EndUtc, ThresholdPercent = t, ObservedValue = f.Spent, LimitValue = b.Limit,
         };
     }
 

@@ -3,6 +3,7 @@ using QuotaPortal.Alerts;
 using QuotaPortal.Budgets;
 using QuotaPortal.Data;
 using QuotaPortal.Kernel;
+using QuotaPortal.Teams;
 using QuotaPortal.Usage;
 using QuotaPortal.Anomalies;
 using QuotaPortal.Forecasting;
@@ -76,7 +77,7 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
         var window = DashboardWindow.For(query, now);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var teams = await VisibleTeamsAsync(db, query, scope, ct);
+        var teams = await db.Teams.AsNoTracking().VisibleTo(scope, query.DepartmentId).ToDictionaryAsync(t => t.Id, t => t.Name, ct);
         var teamIds = teams.Keys.ToList();
         var filtered = query.DepartmentId is not null || !scope.IsOrgWide;
 
@@ -109,16 +110,6 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
             Forecast: SpendProjection.ForecastMonth(dayTotals, today),
             Keys: series.GroupBy(s => s.Key).OrderByDescending(g => g.Sum(s => s.Cost)).Select(g => g.Key).ToList(),
             Daily: series, Teams: teamSpend, TopDrivers: spend.Drivers(teams), Anomalies: anomalies);
-    }
-
-    private static async Task<Dictionary<int, string>> VisibleTeamsAsync(QuotaDbContext db, DashboardQuery query, AccessScope scope, CancellationToken ct)
-    {
-        var teamQuery = db.Teams.AsNoTracking();
-        if (query.DepartmentId is { } dept)
-            teamQuery = teamQuery.Where(t => t.DepartmentId == dept);
-        if (scope.TeamIdList is { } visible)
-            teamQuery = teamQuery.Where(t => visible.Contains(t.Id));
-        return await teamQuery.ToDictionaryAsync(t => t.Id, t => t.Name, ct);
     }
 
     private static async Task<TodayRow?> TodayAsync(QuotaDbContext db, bool filtered, List<int> teamIds, DateOnly today, DateTime now, CancellationToken ct)

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
 using QuotaPortal.Kernel;
+using QuotaPortal.Teams;
 using QuotaPortal.Usage;
 
 namespace QuotaPortal.Trends;
@@ -52,54 +53,65 @@ public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, T
         var end = today.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var teamQuery = db.Teams.AsNoTracking();
-        if (departmentId is { } dept)
-            teamQuery = teamQuery.Where(t => t.DepartmentId == dept);
-        if (scope.TeamIdList is { } visible)
-            teamQuery = teamQuery.Where(t => visible.Contains(t.Id));
-        var teams = await teamQuery.ToDictionaryAsync(t => t.Id, t => t.Name, ct);
+        var teams = await db.Teams.AsNoTracking().VisibleTo(scope, departmentId).ToDictionaryAsync(t => t.Id, t => t.Name, ct);
         var ids = teams.Keys.ToList();
-        var daily = db.UsageDaily.AsNoTracking().Where(r => ids.Contains(r.TeamId));
+        var daily = db.UsageDaily.AsNoTracking().Where(r => ids.Contains(r.TeamId) && r.BucketStart >= start && r.BucketStart < end);
+        var hourly = db.UsageHourly.AsNoTracking().Where(r => ids.Contains(r.TeamId));
+        var comparisons = await ComparisonsAsync(hourly, days, now, start, end, ct);
+        var breakdown = await BreakdownAsync(daily, by, ct);
+        var heat = await HeatAsync(hourly.Where(r => r.BucketStart >= start && r.BucketStart < end), from, today, ct);
+        var efficiency = await EfficiencyAsync(db, daily, teams, start, end, ct);
+        return new TrendsView(from, today, now, comparisons, breakdown, heat, efficiency);
+    }
 
-        // Week (Monday start) and month so far against the same elapsed time before them, to the hour (hourly rollups), so a Monday
-        // morning is compared with last Monday morning, not with all of last week.
-        var weekStart = Weeks.StartOf(today).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+    /// <summary>
+    /// Week (Monday start) and month so far against the same elapsed time before them, to the hour (hourly rollups), so a Monday
+    /// morning is compared with last Monday morning, not with all of last week.
+    /// </summary>
+    private static async Task<List<PeriodComparison>> ComparisonsAsync(IQueryable<UsageHourly> hourly, int days, DateTime now, DateTime start, DateTime end,
+        CancellationToken ct)
+    {
+        var weekStart = Weeks.StartOf(DateOnly.FromDateTime(now)).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
         var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
         var lastMonthStart = monthStart.AddMonths(-1);
         var lastMonthSameTime = lastMonthStart + TimeSpan.FromTicks(Math.Min((now - monthStart).Ticks, (monthStart - lastMonthStart).Ticks));
-        var hourlyScope = db.UsageHourly.AsNoTracking().Where(r => ids.Contains(r.TeamId));
         async Task<PeriodTotals> TotalsAsync(DateTime a, DateTime b)
         {
-            var t = (await hourlyScope.Where(r => r.BucketStart >= a && r.BucketStart < b).GroupBy(r => 1)
+            var t = (await hourly.Where(r => r.BucketStart >= a && r.BucketStart < b).GroupBy(r => 1)
                 .Select(g => new { Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) })
                 .ToListAsync(ct)).FirstOrDefault();
             return new PeriodTotals(DateOnly.FromDateTime(a), DateOnly.FromDateTime(b.AddTicks(-1)), Money.FromNanos(t?.Cost ?? 0), t?.Requests ?? 0, t?.Tokens ?? 0);
         }
-        var comparisons = new List<PeriodComparison>
-        {
+        return
+        [
             new("This week vs last week", await TotalsAsync(weekStart, now), await TotalsAsync(weekStart.AddDays(-7), now.AddDays(-7))),
             new("This month vs last month", await TotalsAsync(monthStart, now), await TotalsAsync(lastMonthStart, lastMonthSameTime)),
             new($"Last {days} days vs the {days} before", await TotalsAsync(start, end), await TotalsAsync(start.AddDays(-days), start)),
-        };
+        ];
+    }
 
+    private static async Task<List<BreakdownLine>> BreakdownAsync(IQueryable<UsageDaily> daily, BreakdownBy by, CancellationToken ct)
+    {
         var grouped = by switch
         {
-            BreakdownBy.Provider => daily.Where(r => r.BucketStart >= start && r.BucketStart < end).GroupBy(r => r.Provider)
+            BreakdownBy.Provider => daily.GroupBy(r => r.Provider)
                 .Select(g => new { Name = g.Key, Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) }),
-            BreakdownBy.ApiMethod => daily.Where(r => r.BucketStart >= start && r.BucketStart < end).GroupBy(r => r.ApiMethod)
+            BreakdownBy.ApiMethod => daily.GroupBy(r => r.ApiMethod)
                 .Select(g => new { Name = g.Key, Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) }),
-            _ => daily.Where(r => r.BucketStart >= start && r.BucketStart < end).GroupBy(r => r.Model)
+            _ => daily.GroupBy(r => r.Model)
                 .Select(g => new { Name = g.Key, Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) }),
         };
         var lines = await grouped.ToListAsync(ct);
         var total = lines.Sum(l => l.Cost);
-        var breakdown = lines.OrderByDescending(l => l.Cost)
+        return lines.OrderByDescending(l => l.Cost)
             .Select(l => new BreakdownLine(l.Name, Money.FromNanos(l.Cost), total == 0 ? 0 : Math.Round(l.Cost * 100.0 / total, 1), l.Requests, l.Tokens))
             .ToList();
+    }
 
-        // Peak usage: average spend per day-of-week × hour-of-day (UTC) over the period.
-        var hours = await db.UsageHourly.AsNoTracking().Where(r => ids.Contains(r.TeamId) && r.BucketStart >= start && r.BucketStart < end)
-            .GroupBy(r => r.BucketStart).Select(g => new { g.Key, Cost = g.Sum(r => r.CostNanos) }).ToListAsync(ct);
+    /// <summary>Peak usage: average spend per day-of-week × hour-of-day (UTC) over the period.</summary>
+    private static async Task<double[,]> HeatAsync(IQueryable<UsageHourly> hourly, DateOnly from, DateOnly today, CancellationToken ct)
+    {
+        var hours = await hourly.GroupBy(r => r.BucketStart).Select(g => new { g.Key, Cost = g.Sum(r => r.CostNanos) }).ToListAsync(ct);
         var heat = new double[7, 24];
         var counts = new int[7];
         for (var d = from; d <= today; d = d.AddDays(1))
@@ -109,9 +121,15 @@ public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, T
         for (var d = 0; d < 7; d++)
             for (var h = 0; h < 24; h++)
                 heat[d, h] = counts[d] == 0 ? 0 : Math.Round(heat[d, h] / counts[d], 4);
+        return heat;
+    }
 
-        var perTeam = await daily.Where(r => r.BucketStart >= start && r.BucketStart < end)
-            .GroupBy(r => r.TeamId)
+    /// <summary>Per team: spend, volume, errors and its main reported outcome (cost per outcome on the page).</summary>
+    private static async Task<List<TeamEfficiency>> EfficiencyAsync(QuotaDbContext db, IQueryable<UsageDaily> daily, Dictionary<int, string> teams,
+        DateTime start, DateTime end, CancellationToken ct)
+    {
+        var ids = teams.Keys.ToList();
+        var perTeam = await daily.GroupBy(r => r.TeamId)
             .Select(g => new { TeamId = g.Key, Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens), Errors = g.Sum(r => r.Errors) })
             .ToListAsync(ct);
         var outcomes = (await db.Outcomes.AsNoTracking().Where(o => ids.Contains(o.TeamId) && o.Timestamp >= start && o.Timestamp < end)
@@ -119,13 +137,11 @@ public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, T
             .GroupBy(o => o.TeamId)
             .ToDictionary(g => g.Key, g => (Main: g.GroupBy(o => o.Name).Select(n => (Name: n.Key, Value: n.Sum(o => o.Value))).MaxBy(n => n.Value),
                 Usd: g.Any(o => o.ValueUsd != null) ? g.Sum(o => o.ValueUsd ?? 0) : (decimal?)null));
-        var efficiency = perTeam
+        return perTeam
             .Select(t => new TeamEfficiency(teams[t.TeamId], Money.FromNanos(t.Cost), t.Requests, t.Tokens, t.Errors,
                 outcomes.TryGetValue(t.TeamId, out var o) ? o.Main.Value : null, outcomes.TryGetValue(t.TeamId, out var n) ? n.Main.Name : null,
                 outcomes.TryGetValue(t.TeamId, out var u) ? u.Usd : null))
             .OrderByDescending(t => t.Cost)
             .ToList();
-
-        return new TrendsView(from, today, now, comparisons, breakdown, heat, efficiency);
     }
 }

@@ -168,6 +168,9 @@ namespace QuotaPortal.src.Data.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("DepartmentId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("DetailsJson")
                         .HasColumnType("TEXT");
 
@@ -649,6 +652,35 @@ namespace QuotaPortal.src.Data.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("QuotaPortal.Outcomes.Outcome", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TeamId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("Timestamp")
+                        .HasColumnType("TEXT");
+
+                    b.Property<decimal>("Value")
+                        .HasColumnType("TEXT");
+
+                    b.Property<decimal?>("ValueUsd")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TeamId", "Timestamp");
+
+                    b.ToTable("Outcomes");
+                });
+
             modelBuilder.Entity("QuotaPortal.Pricing.ModelPrice", b =>
                 {
                     b.Property<int>("Id")
@@ -881,35 +913,6 @@ namespace QuotaPortal.src.Data.Migrations
                         .IsUnique();
 
                     b.ToTable("IngestBatches");
-                });
-
-            modelBuilder.Entity("QuotaPortal.Outcomes.Outcome", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("TeamId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<DateTime>("Timestamp")
-                        .HasColumnType("TEXT");
-
-                    b.Property<decimal>("Value")
-                        .HasColumnType("TEXT");
-
-                    b.Property<decimal?>("ValueUsd")
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("TeamId", "Timestamp");
-
-                    b.ToTable("Outcomes");
                 });
 
             modelBuilder.Entity("QuotaPortal.Usage.UsageDaily", b =>

@@ -84,7 +84,7 @@ internal static class MethodExtents
     }
 
     private static string Describe(MethodDefinition m) =>
-        $"{Outer(m.DeclaringType).FullName}.{m.Name}({string.Join(", ", m.Parameters.Select(p => p.ParameterType.Name))})";
+        $"{m.DeclaringType.FullName}.{m.Name}({string.Join(", ", m.Parameters.Select(p => p.ParameterType.Name))})";
 
     private static string Shorten(string file)
     {
