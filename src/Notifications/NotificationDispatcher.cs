@@ -3,6 +3,8 @@ using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Alerts;
 using QuotaPortal.Data;
 
+using QuotaPortal.Kernel;
+
 namespace QuotaPortal.Notifications;
 
 /// <summary>
@@ -54,25 +56,7 @@ public sealed class NotificationDispatcher(IDbContextFactory<QuotaDbContext> dbF
     {
         if (!options.Value.DispatcherEnabled)
             return;
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.IntervalSeconds), time);
-        try
-        {
-            do
-            {
-                try
-                {
-                    await DispatchDueAsync(stoppingToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    log.LogError(ex, "Notification dispatch failed");
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+        await TimedLoop.RunAsync(TimeSpan.FromSeconds(options.Value.IntervalSeconds), time, DispatchDueAsync, log, "Notification dispatch failed", stoppingToken);
     }
 
     public static TimeSpan Backoff(int attempts) => TimeSpan.FromSeconds(Math.Min(600, Math.Pow(2, Math.Min(attempts, 10)) * 5));

@@ -76,25 +76,7 @@ public sealed class ReportMailer(ReportSchedule schedule, ReportService reports,
     {
         if (!options.Value.DispatcherEnabled)
             return;
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(5), time);
-        try
-        {
-            do
-            {
-                try
-                {
-                    await SendDueAsync(stoppingToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    log.LogError(ex, "Sending scheduled reports failed; the next tick tries again");
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+        await TimedLoop.RunAsync(TimeSpan.FromMinutes(5), time, SendDueAsync, log, "Sending scheduled reports failed; the next tick tries again", stoppingToken);
     }
 
     /// <returns>The reports sent, as "Daily 2026-11-22".</returns>
