@@ -110,4 +110,17 @@ public sealed class BudgetAlertRulesTests
         Assert.Equal(AlertSeverity.Warning, BudgetSeverity.OfThreshold(89.9m));
         Assert.Equal(BudgetStatus.Warning, BudgetSeverity.StatusOf(89, [80, 90, 100]));
     }
+
+    [Fact]
+    public void A_department_budgets_alert_names_its_department_and_no_team()
+    {
+        var b = Daily();
+        b.TeamId = null;
+        b.DepartmentId = 5;
+
+        var raised = BudgetAlertRules.Thresholds(Facts(b, 8.5m, Now)).Cast<AlertDecision.Raise>().Select(r => r.Alert).ToList();
+
+        Assert.NotEmpty(raised);
+        Assert.All(raised, a => Assert.Equal((5, (int?)null), (a.DepartmentId!.Value, a.TeamId)));
+    }
 }
