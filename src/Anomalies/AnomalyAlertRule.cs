@@ -33,7 +33,7 @@ public static class AnomalyAlertRule
         var when = row.Granularity == "hour" ? $"since {row.StartUtc:yyyy-MM-dd HH:mm} UTC" : $"on {row.StartUtc:yyyy-MM-dd}";
         var big = row.Deviation >= 8 || row.ChangePercent >= 300;
         return new AlertDraft(AlertKind.Anomaly, big ? AlertSeverity.Critical : AlertSeverity.Warning, Key(row),
-            $"{what}: {row.Granularity}ly spend {Usd(row.ActualUsd)} vs {Usd(row.ExpectedUsd)} expected ({Rise(row)}, {Sd(row.Deviation)})",
+            $"{what}: {(row.Granularity == "hour" ? "hourly" : "daily")} spend {Usd(row.ActualUsd)} vs {Usd(row.ExpectedUsd)} expected ({Rise(row)}, {Sd(row.Deviation)})",
             $"{Usd(row.ActualUsd)} spent {when} where {Usd(row.ExpectedUsd)} was expected (+{Usd(row.ImpactUsd)})."
             + (row.RootCause is null ? "" : $" Main contributor: {row.RootCause}."))
         {

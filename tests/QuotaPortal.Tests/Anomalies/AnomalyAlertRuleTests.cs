@@ -26,6 +26,18 @@ public sealed class AnomalyAlertRuleTests
     }
 
     [Fact]
+    public void A_daily_episode_is_called_daily_spend_and_dated_by_day()
+    {
+        var row = Row();
+        row.Granularity = "day";
+
+        var raise = Assert.IsType<AlertDecision.Raise>(AnomalyAlertRule.Decide("Search", row, wasOpen: false, coveredByTeamHourly: false));
+
+        Assert.StartsWith("Search: daily spend $40.00", raise.Alert.Title);
+        Assert.Contains("spent on 2026-11-23 where", raise.Alert.Message);
+    }
+
+    [Fact]
     public void Backfilled_covered_or_already_alerted_episodes_raise_nothing()
     {
         Assert.Null(AnomalyAlertRule.Decide("Search", Row(AnomalySource.Backfill), false, false));
