@@ -88,6 +88,7 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
         var dayTotals = spend.DayTotals();
 
         var hourlyToday = await TodayAsync(db, filtered, teamIds, today, now, ct);
+        var lastMonthSameTime = await HourlyCostAsync(db, filtered, teamIds, window.LastMonthStartUtc, window.LastMonthSameTimeUtc, ct);
         var openCritical = await db.Alerts.AsNoTracking()
             .CountAsync(a => a.State != AlertState.Resolved && a.Severity == AlertSeverity.Critical
                 && (a.TeamId == null ? scope.IsOrgWide : teamIds.Contains(a.TeamId.Value)), ct);
@@ -101,7 +102,7 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
             SpendToday: Money.FromNanos(hourlyToday?.Cost ?? 0),
             RequestsToday: hourlyToday?.Requests ?? 0,
             SpendMonthToDate: dayTotals.Where(d => d.Key >= window.MonthStart).Sum(d => d.Value),
-            SpendLastMonthSameDays: dayTotals.Where(d => d.Key >= window.LastMonthStart && d.Key < window.LastMonthSameDay).Sum(d => d.Value),
+            SpendLastMonthSameDays: lastMonthSameTime,
             PeriodTotal: Money.FromNanos(spend.PeriodNanos),
             PreviousPeriodTotal: Money.FromNanos(spend.PreviousNanos),
             ActiveTeams: teamSpend.Count,
@@ -121,6 +122,13 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
     }
 
     private sealed record TodayRow(long Cost, long Requests);
+
+    /// <summary>Spend in [from, to) from the hourly rollups, to the hour: how last month's same elapsed time is measured (as Trends does).</summary>
+    private static async Task<decimal> HourlyCostAsync(QuotaDbContext db, bool filtered, List<int> teamIds, DateTime from, DateTime to, CancellationToken ct)
+    {
+        var hourly = filtered ? db.UsageHourly.AsNoTracking().Where(r => teamIds.Contains(r.TeamId)) : db.UsageHourly.AsNoTracking();
+        return Money.FromNanos(await hourly.Where(r => r.BucketStart >= from && r.BucketStart < to).SumAsync(r => r.CostNanos, ct));
+    }
 
     /// <summary>
     /// "Total budget" for the month: the global monthly cost budget when there is one; otherwise the sum of the monthly cost budgets of
@@ -145,19 +153,17 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
 }
 
 /// <summary>The days one dashboard reads: the shown period, the one before it, the month so far, last month and the forecast history.</summary>
-internal sealed record DashboardWindow(DateOnly PreviousFrom, DateOnly MonthStart, DateOnly LastMonthStart, DateOnly LastMonthSameDay, DateOnly FirstDay)
+internal sealed record DashboardWindow(DateOnly PreviousFrom, DateOnly MonthStart, DateTime LastMonthStartUtc, DateTime LastMonthSameTimeUtc, DateOnly FirstDay)
 {
     public static DashboardWindow For(DashboardQuery query, DateTime now)
     {
         var from = query.From.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
         var previousFrom = from.AddDays(-query.Days);
         var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
-        var lastMonthStart = monthStart.AddMonths(-1);
-        var lastMonthSameDay = lastMonthStart.AddDays(Math.Min((now - monthStart).TotalDays, DateTime.DaysInMonth(lastMonthStart.Year, lastMonthStart.Month)));
+        var (lastMonthStart, lastMonthSameTime) = SameTimeLastMonth.For(now);
         var historyStart = monthStart.AddDays(-SpendProjection.HistoryDays);
         var firstDay = new[] { DateOnly.FromDateTime(previousFrom), DateOnly.FromDateTime(historyStart), DateOnly.FromDateTime(lastMonthStart) }.Min();
-        return new DashboardWindow(DateOnly.FromDateTime(previousFrom), DateOnly.FromDateTime(monthStart), DateOnly.FromDateTime(lastMonthStart),
-            DateOnly.FromDateTime(lastMonthSameDay), firstDay);
+        return new DashboardWindow(DateOnly.FromDateTime(previousFrom), DateOnly.FromDateTime(monthStart), lastMonthStart, lastMonthSameTime, firstDay);
     }
 }
 

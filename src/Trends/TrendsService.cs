@@ -73,8 +73,7 @@ public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, T
     {
         var weekStart = Weeks.StartOf(DateOnly.FromDateTime(now)).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
         var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
-        var lastMonthStart = monthStart.AddMonths(-1);
-        var lastMonthSameTime = lastMonthStart + TimeSpan.FromTicks(Math.Min((now - monthStart).Ticks, (monthStart - lastMonthStart).Ticks));
+        var (lastMonthStart, lastMonthSameTime) = SameTimeLastMonth.For(now);
         async Task<PeriodTotals> TotalsAsync(DateTime a, DateTime b)
         {
             var t = (await hourly.Where(r => r.BucketStart >= a && r.BucketStart < b).GroupBy(r => 1)

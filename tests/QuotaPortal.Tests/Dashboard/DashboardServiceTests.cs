@@ -45,4 +45,32 @@ public sealed class DashboardServiceTests(PortalFactory factory) : IClassFixture
         // The department budget covers its team's, so the month's total budget is not 400.
         Assert.Equal(300m, platform.MonthlyBudget);
     }
+
 }
+
+/// <summary>On the 1st, "this month vs last month" compares with the same hours of last month's 1st (its own factory: the clock moves).</summary>
+public sealed class MonthComparisonTests(PortalFactory factory) : IClassFixture<PortalFactory>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task On_the_first_of_the_month_last_months_same_hours_are_the_comparison()
+    {
+        await factory.EnsureUsersAsync();
+        await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Ops", "ops", null, null, null), AccessScope.System.WithActor("t"), Ct);
+        var client = await factory.IngestClientAsync("ingest:*");
+        factory.Time.SetUtcNow(new DateTimeOffset(2026, 12, 1, 0, 26, 0, TimeSpan.Zero));
+        async Task SpendAsync(DateTimeOffset at, decimal cost) =>
+            (await client.PostAsJsonAsync("/api/v1/usage", new { team = "ops", provider = "openai", model = "gpt-4o", inputTokens = 1, outputTokens = 1, cost, timestamp = at }, Ct)).EnsureSuccessStatusCode();
+        await SpendAsync(new DateTimeOffset(2026, 11, 1, 0, 10, 0, TimeSpan.Zero), 5m);   // in the same 26 minutes of Nov 1
+        await SpendAsync(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero), 20m);  // later that day: not yet comparable
+        await SpendAsync(new DateTimeOffset(2026, 12, 1, 0, 5, 0, TimeSpan.Zero), 6m);
+
+        var summary = await factory.Service<DashboardService>().GetAsync(30, AccessScope.System, Ct);
+
+        Assert.Equal(6m, summary.SpendMonthToDate);
+        Assert.Equal(5m, summary.SpendLastMonthSameDays);
+        Assert.Equal(20.0, summary.MonthChangePercent!.Value, 6);
+    }
+}
+
