@@ -1,3 +1,5 @@
+using System.Linq.Expressions;
+
 namespace QuotaPortal.Alerts;
 
 public enum AlertKind { Threshold, Forecast, Anomaly, RateLimit, IngestionGap }
@@ -8,6 +10,10 @@ public enum AlertState { Open, Acknowledged, Resolved }
 
 public class Alert
 {
+    /// <summary>Open, not acknowledged and not snoozed: what still needs someone. The app-bar badge and the dashboard count this.</summary>
+    public static Expression<Func<Alert, bool>> NeedsAttention(DateTime nowUtc) =>
+        a => a.State == AlertState.Open && (a.SnoozedUntil == null || a.SnoozedUntil < nowUtc);
+
     public long Id { get; set; }
     public AlertKind Kind { get; set; }
     public AlertSeverity Severity { get; set; }

@@ -46,7 +46,7 @@ public sealed class AlertService(IDbContextFactory<QuotaDbContext> dbFactory, Al
     {
         var now = time.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await Visible(db, scope).CountAsync(a => a.State == AlertState.Open && (a.SnoozedUntil == null || a.SnoozedUntil < now), ct);
+        return await Visible(db, scope).Where(Alert.NeedsAttention(now)).CountAsync(ct);
     }
 
     /// <summary>Whether a live alert change concerns this caller (the layout's toasts and badge use it).</summary>

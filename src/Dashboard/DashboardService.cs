@@ -89,8 +89,8 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
 
         var hourlyToday = await TodayAsync(db, filtered, teamIds, today, now, ct);
         var lastMonthSameTime = await HourlyCostAsync(db, filtered, teamIds, window.LastMonthStartUtc, window.LastMonthSameTimeUtc, ct);
-        var openCritical = await db.Alerts.AsNoTracking()
-            .CountAsync(a => a.State != AlertState.Resolved && a.Severity == AlertSeverity.Critical
+        var openCritical = await db.Alerts.AsNoTracking().Where(Alert.NeedsAttention(now))
+            .CountAsync(a => a.Severity == AlertSeverity.Critical
                 && (a.TeamId == null ? scope.IsOrgWide : teamIds.Contains(a.TeamId.Value)), ct);
         var monthlyBudget = await MonthlyBudgetAsync(db, query.DepartmentId, teamIds, scope, ct);
         var teamSpend = spend.Teams(teams);

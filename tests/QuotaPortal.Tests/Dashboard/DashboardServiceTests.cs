@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Alerts;
 using QuotaPortal.Kernel;
 using System.Net.Http.Json;
 using QuotaPortal.Dashboard;
@@ -71,6 +73,31 @@ public sealed class MonthComparisonTests(PortalFactory factory) : IClassFixture<
         Assert.Equal(6m, summary.SpendMonthToDate);
         Assert.Equal(5m, summary.SpendLastMonthSameDays);
         Assert.Equal(20.0, summary.MonthChangePercent!.Value, 6);
+    }
+}
+
+/// <summary>The dashboard's critical count is what still needs someone: acknowledged and snoozed alerts are handled.</summary>
+public sealed class CriticalAlertCountTests(PortalFactory factory) : IClassFixture<PortalFactory>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Acknowledged_and_snoozed_critical_alerts_are_not_counted_as_needing_attention()
+    {
+        var team = (await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Crit", "crit", null, null, null), AccessScope.System.WithActor("t"), Ct)).Value!;
+        await using (var db = await factory.Service<IDbContextFactory<QuotaPortal.Data.QuotaDbContext>>().CreateDbContextAsync(Ct))
+            await factory.Service<AlertWriter>().ApplyAsync(db, [.. new[] { "open", "acked", "snoozed", "warning" }.Select(k => (AlertDecision)new AlertDecision.Raise(
+                new AlertDraft(AlertKind.RateLimit, k == "warning" ? AlertSeverity.Warning : AlertSeverity.Critical, $"crit:{k}", $"Crit {k}", null) { TeamId = team.Id }))], Ct);
+        var alerts = factory.Service<AlertService>();
+        var ids = (await alerts.ListAsync(new AlertFilter(TeamId: team.Id), AccessScope.System, ct: Ct)).ToDictionary(a => a.Title, a => a.Id);
+        var admin = AccessScope.System.WithActor("admin");
+        await alerts.AcknowledgeAsync([ids["Crit acked"]], "on it", admin, Ct);
+        await alerts.SnoozeAsync([ids["Crit snoozed"]], factory.Time.GetUtcNow().UtcDateTime.AddHours(4), admin, Ct);
+
+        var summary = await factory.Service<DashboardService>().GetAsync(7, AccessScope.System, Ct);
+
+        Assert.Equal(1, summary.OpenCriticalAlerts);
+        Assert.Equal(2, await alerts.UnreadCountAsync(AccessScope.System, Ct)); // the badge: the open critical and the warning
     }
 }
 
