@@ -10,7 +10,12 @@ namespace QuotaPortal.Kernel;
 public static class JsonItems
 {
     public static List<T?> Read<T>(ReadOnlySpan<byte> body, JsonSerializerOptions options) where T : class =>
-        body.TrimStart(" \t\r\n"u8) is [(byte)'[', ..]
+        IsBatch(body)
             ? JsonSerializer.Deserialize<List<T?>>(body, options) ?? []
             : [JsonSerializer.Deserialize<T>(body, options)];
+
+    /// <summary>What the body was read as (a list of <typeparamref name="T"/> or one), for naming a bad member's type.</summary>
+    public static Type BodyType<T>(ReadOnlySpan<byte> body) => IsBatch(body) ? typeof(List<T>) : typeof(T);
+
+    private static bool IsBatch(ReadOnlySpan<byte> body) => body.TrimStart(" \t\r\n"u8) is [(byte)'[', ..];
 }

@@ -50,7 +50,7 @@ public static class OutcomesApi
         }
         catch (JsonException ex)
         {
-            var (path, message) = JsonBindingErrors.Describe(ex, raw.Span.TrimStart(" \t\r\n"u8) is [(byte)'[', ..] ? typeof(List<OutcomeInput>) : typeof(OutcomeInput));
+            var (path, message) = JsonBindingErrors.Describe(ex, JsonItems.BodyType<OutcomeInput>(raw.Span));
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [path] = [message] }, detail: message, title: "Malformed JSON");
         }
         if (inputs.Count is 0 or > 1000)

@@ -39,17 +39,15 @@ public static class UsageApi
         if (bodyProblem is not null)
             return bodyProblem;
         List<UsageInput?> inputs;
-        var trimmed = body.Span.TrimStart(" \t\r\n"u8);
-        if (trimmed.IsEmpty)
+        if (body.Span.TrimStart(" \t\r\n"u8).IsEmpty)
             return Problem(StatusCodes.Status400BadRequest, "Empty body", "Send a usage record (JSON object) or a batch (JSON array).");
-        var isBatch = trimmed[0] == (byte)'[';
         try
         {
             inputs = JsonItems.Read<UsageInput>(body.Span, Json);
         }
         catch (JsonException ex)
         {
-            var (path, message) = JsonBindingErrors.Describe(ex, isBatch ? typeof(List<UsageInput>) : typeof(UsageInput));
+            var (path, message) = JsonBindingErrors.Describe(ex, JsonItems.BodyType<UsageInput>(body.Span));
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [path] = [message] }, detail: message, title: "Malformed JSON");
         }
         if (inputs.Any(i => i is null))
