@@ -87,8 +87,9 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
         spend.AddAll(await cache.GetAsync(window.FirstDay, lastDay, ct), lastDay);
         var dayTotals = spend.DayTotals();
 
-        var hourlyToday = await TodayAsync(db, filtered, teamIds, today, now, ct);
-        var lastMonthSameTime = await HourlyCostAsync(db, filtered, teamIds, window.LastMonthStartUtc, window.LastMonthSameTimeUtc, ct);
+        var hourly = filtered ? db.UsageHourly.AsNoTracking().Where(r => teamIds.Contains(r.TeamId)) : db.UsageHourly.AsNoTracking();
+        var hourlyToday = await TodayAsync(hourly, today, now, ct);
+        var lastMonthSameTime = await CostAsync(hourly, window.LastMonthStartUtc, window.LastMonthSameTimeUtc, ct);
         var openCritical = await db.Alerts.AsNoTracking().Where(Alert.NeedsAttention(now))
             .CountAsync(a => a.Severity == AlertSeverity.Critical
                 && (a.TeamId == null ? scope.IsOrgWide : teamIds.Contains(a.TeamId.Value)), ct);
@@ -113,10 +114,9 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
             Daily: series, Teams: teamSpend, TopDrivers: spend.Drivers(teams), Anomalies: anomalies);
     }
 
-    private static async Task<TodayRow?> TodayAsync(QuotaDbContext db, bool filtered, List<int> teamIds, DateOnly today, DateTime now, CancellationToken ct)
+    private static async Task<TodayRow?> TodayAsync(IQueryable<UsageHourly> hourly, DateOnly today, DateTime now, CancellationToken ct)
     {
         var todayStart = today.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var hourly = filtered ? db.UsageHourly.AsNoTracking().Where(r => teamIds.Contains(r.TeamId)) : db.UsageHourly.AsNoTracking();
         return (await hourly.Where(r => r.BucketStart >= todayStart && r.BucketStart <= now).GroupBy(r => 1)
             .Select(g => new TodayRow(g.Sum(r => r.CostNanos), g.Sum(r => r.Requests))).ToListAsync(ct)).FirstOrDefault();
     }
@@ -124,9 +124,8 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
     private sealed record TodayRow(long Cost, long Requests);
 
     /// <summary>Spend in [from, to) from the hourly rollups, to the hour: how last month's same elapsed time is measured (as Trends does).</summary>
-    private static async Task<decimal> HourlyCostAsync(QuotaDbContext db, bool filtered, List<int> teamIds, DateTime from, DateTime to, CancellationToken ct)
+    private static async Task<decimal> CostAsync(IQueryable<UsageHourly> hourly, DateTime from, DateTime to, CancellationToken ct)
     {
-        var hourly = filtered ? db.UsageHourly.AsNoTracking().Where(r => teamIds.Contains(r.TeamId)) : db.UsageHourly.AsNoTracking();
         return Money.FromNanos(await hourly.Where(r => r.BucketStart >= from && r.BucketStart < to).SumAsync(r => r.CostNanos, ct));
     }
 
