@@ -62,7 +62,8 @@ public sealed record DashboardSummary(
 /// Landing-page figures, read from the daily/hourly rollups only (never raw records) so it stays fast on a year of data.
 /// Days are UTC days; the month is the UTC calendar month.
 /// </summary>
-public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, AnomalyQueries anomalyQueries, DailySpendCache cache)
+public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, AnomalyQueries anomalyQueries, DailySpendCache cache,
+    AlertService alerts)
 {
     public Task<DashboardSummary> GetAsync(int days, AccessScope scope, CancellationToken ct = default) =>
         GetAsync(DashboardQuery.LastDays(time.GetUtcNow().UtcDateTime, days), scope, ct);
@@ -93,9 +94,7 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
         var lastMonthSameTime = await CostAsync(hourly, window.LastMonth.StartUtc, window.LastMonth.EndUtc, ct);
         spend.AddPreviousPartialDay(await PartialDayAsync(hourly, window.Previous.EndUtc, ct));
         var firstDays = await cache.FirstDaysAsync(ct);
-        var openCritical = await db.Alerts.AsNoTracking().Where(Alert.NeedsAttention(now))
-            .CountAsync(a => a.Severity == AlertSeverity.Critical
-                && (a.TeamId == null ? scope.IsOrgWide : teamIds.Contains(a.TeamId.Value)), ct);
+        var openCritical = await alerts.CriticalToHandleAsync(scope, query.DepartmentId, teamIds, ct);
         var monthlyBudget = await MonthlyBudgetAsync(db, query.DepartmentId, teamIds, scope, ct);
         var teamSpend = spend.Teams(teams, firstDays);
         var scopeSince = FirstOf(firstDays, filtered ? teamIds : null);

@@ -1,5 +1,6 @@
 using QuotaPortal.Forecasting;
 using QuotaPortal.Budgets;
+using QuotaPortal.Anomalies;
 using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
@@ -40,7 +41,8 @@ public sealed record SpendReport(
 /// Builds daily / weekly / monthly reports from the rollups. A report covers complete UTC days: "daily" is the given day,
 /// "weekly" the Monday–Sunday week containing it, "monthly" its calendar month (cut at today when the month is not over).
 /// </summary>
-public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, BudgetRiskService risks, DailySpendCache cache)
+public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, BudgetRiskService risks, DailySpendCache cache,
+    AnomalyQueries anomalyQueries)
 {
     public static (DateOnly From, DateOnly To) PeriodOf(ReportKind kind, DateOnly day) => kind switch
     {
@@ -103,10 +105,11 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         var modelMix = rows.GroupBy(r => r.Model)
             .Select(g => new ReportLine(g.Key, Money.FromNanos(g.Sum(x => x.Cost)), Share(g.Sum(x => x.Cost)), g.Sum(x => x.Requests), g.Sum(x => x.Tokens)))
             .OrderByDescending(l => l.Cost).ToList();
-        var anomalies = (await db.Anomalies.AsNoTracking().Where(a => a.StartUtc >= start && a.StartUtc < end && (visible == null || visible.Contains(a.TeamId)))
-                .ToListAsync(ct))
+        // One row per episode, as the Anomalies page counts them (an hourly spike also seen daily is one).
+        var anomalies = (await anomalyQueries.EpisodesAsync(new AnomalyFilter(FromUtc: start, ToUtc: end), scope, ct))
+            .Where(e => e.StartUtc >= start).Select(e => e.Main)
             .OrderByDescending(a => a.ImpactUsd).Take(20)
-            .Select(a => new ReportAnomaly(a.StartUtc, teams.GetValueOrDefault(a.TeamId, $"#{a.TeamId}"), a.Model, a.ActualUsd, a.ExpectedUsd, a.ImpactUsd, a.Deviation, a.RootCause))
+            .Select(a => new ReportAnomaly(a.StartUtc, a.Team, a.Model, a.ActualUsd, a.ExpectedUsd, a.ImpactUsd, a.Deviation, a.RootCause))
             .ToList();
 
         var totalsFrom = SpendProjection.HistoryStart(today).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
