@@ -240,7 +240,12 @@ public sealed class BudgetService(IDbContextFactory<QuotaDbContext> dbFactory, A
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
     private static string Describe(Budget b) =>
-        $"{b.Limit.ToString(CultureInfo.InvariantCulture)} {b.Metric.ToString().ToLowerInvariant()} per {(b.Period == BudgetPeriod.Rolling ? $"{b.RollingWindowMinutes} min rolling" : b.Period.ToString().ToLowerInvariant())}";
+        $"{BudgetAmount.Format(b.Metric, b.Limit)} per {(b.Period == BudgetPeriod.Rolling ? $"{b.RollingWindowMinutes} min rolling window" : PeriodNoun(b.Period))}";
+
+    private static string PeriodNoun(BudgetPeriod p) => p switch
+    {
+        BudgetPeriod.Daily => "day", BudgetPeriod.Weekly => "week", BudgetPeriod.Monthly => "month", BudgetPeriod.Quarterly => "quarter", _ => "year",
+    };
 
     private static object Snapshot(Budget b) => new
     {

@@ -77,7 +77,7 @@ public sealed class DemoSeeder(IDbContextFactory<QuotaDbContext> dbFactory, Pric
         }
         Flush();
         audit.Record(db, actor, "demo.load", "Demo", null,
-            $"Loaded demo data: {teams.Count} teams, {records:N0} usage records over {spec.Days} days");
+            $"Loaded demo data: {Words.Count(teams.Count, "team")}, {Words.Count(records, "usage record")} ({Money.Usd(Money.FromNanos(totalNanos))}) over {Words.Count(spec.Days, "day")}");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         usage.Rewritten.Publish(UsageRewritten.Everything);

@@ -105,8 +105,8 @@ public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, 
         await db.SaveChangesAsync(ct);
         audit.Record(db, actor, previous is null ? "price.add-model" : "price.change", "ModelPrice", price.Id,
             previous is null
-                ? $"Added {provider}/{model} at ${price.InputPerMTok}/${price.OutputPerMTok} per 1M from {effective:yyyy-MM-dd}"
-                : $"{provider}/{model} from {effective:yyyy-MM-dd}: input ${previous.InputPerMTok} → ${price.InputPerMTok}, output ${previous.OutputPerMTok} → ${price.OutputPerMTok}",
+                ? $"Added {provider}/{model} at {Money.Price(price.InputPerMTok)} input / {Money.Price(price.OutputPerMTok)} output per 1M tokens from {effective:yyyy-MM-dd}"
+                : $"{provider}/{model} from {effective:yyyy-MM-dd}: input {Money.Price(previous.InputPerMTok)} → {Money.Price(price.InputPerMTok)}, output {Money.Price(previous.OutputPerMTok)} → {Money.Price(price.OutputPerMTok)} per 1M tokens",
             previous is null ? null : Snapshot(previous), Snapshot(price));
         await db.SaveChangesAsync(ct);
         catalog.Invalidate();

@@ -120,9 +120,9 @@ public sealed class UsageCostRecompute(IDbContextFactory<QuotaDbContext> dbFacto
         }
 
         public string Summary(RecomputeScope scope) =>
-            $"Recomputed {changed:N0} of {records:N0} records from {scope.FromUtc:yyyy-MM-dd} to {scope.ToUtc:yyyy-MM-dd}" +
+            $"Recomputed {Numbers.Count(changed)} of {Numbers.Count(records)} records from {scope.FromUtc:yyyy-MM-dd} to {scope.ToUtc:yyyy-MM-dd}" +
             $"{(scope.Provider is null ? "" : $" for {scope.Provider}{(scope.Model is null ? "" : "/" + scope.Model)}")}: " +
-            $"${Money.FromNanos(oldTotal):N2} → ${Money.FromNanos(newTotal):N2}";
+            $"{Money.Usd(Money.FromNanos(oldTotal))} → {Money.Usd(Money.FromNanos(newTotal))}";
 
         public RecomputePreview ToPreview()
         {
