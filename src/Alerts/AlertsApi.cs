@@ -91,7 +91,7 @@ public static class AlertsApi
             (null, null) => Bad("until", "Give 'until' (UTC) or 'minutes' (a duration from now)."),
             ({ }, { }) => Bad("minutes", "Give either 'until' or 'minutes', not both."),
             (null, < 1 or > MaxSnoozeMinutes) => Bad("minutes", $"'minutes' must be between 1 and {MaxSnoozeMinutes} (90 days)."),
-            (null, { } m) => ServiceResult<AlertTransition.Snooze>.Ok(new(time.GetUtcNow().UtcDateTime.AddMinutes(m), note)),
+            (null, { } m) => ServiceResult<AlertTransition.Snooze>.Ok(new(SnoozeChoices.After(TimeSpan.FromMinutes(m), time.GetUtcNow().UtcDateTime), note)),
             ({ } u, null) => ServiceResult<AlertTransition.Snooze>.Ok(new(u.ToUniversalTime(), note)),
         };
     }
