@@ -53,14 +53,14 @@ public static class BudgetAlertRules
                 if (f.Spent > (current.ObservedValue ?? 0) || (current.LimitValue is { } limit && limit != b.Limit))
                     decisions.Add(new AlertDecision.Update(current.DedupKey, f.Spent)
                     {
-                        Now = ThresholdAlert(f, t, current.DedupKey, thresholds), Escalates = Escalates(f, current, thresholds),
+                        Now = ThresholdAlert(f, t, current.DedupKey), Escalates = Escalates(f, current, thresholds),
                     });
                 continue;
             }
             var key = ThresholdKey(f, t);
             // Raised once per period: a resolved alert of this period (resolved by hand) is not raised again.
             if (b.Period == BudgetPeriod.Rolling || !f.Used(key))
-                decisions.Add(new AlertDecision.Raise(ThresholdAlert(f, t, key, thresholds)));
+                decisions.Add(new AlertDecision.Raise(ThresholdAlert(f, t, key)));
         }
         return decisions;
     }
@@ -116,12 +116,16 @@ public static class BudgetAlertRules
         ? $"budget:{f.Budget.Id}:rolling:{t.ToString(CultureInfo.InvariantCulture)}:{f.Now:yyyyMMddTHHmmss}"
         : $"budget:{f.Budget.Id}:{f.PeriodKey}:{t.ToString(CultureInfo.InvariantCulture)}";
 
-    /// <summary>What a threshold alert says at the budget's current spend, whether it is new or an update of an open one.</summary>
-    private static AlertDraft ThresholdAlert(BudgetFacts f, decimal t, string key, IReadOnlyList<decimal> thresholds)
+    /// <summary>
+    /// What a threshold alert says at the budget's current spend, whether it is new or an update of an open one. Its severity is its
+    /// threshold's (<see cref="BudgetSeverity.OfThreshold"/>): the budget's own status is carried by its highest crossed threshold's
+    /// alert, and channels that take only critical alerts are paged once per critical crossing, not once per lower threshold too.
+    /// </summary>
+    private static AlertDraft ThresholdAlert(BudgetFacts f, decimal t, string key)
     {
         var (b, w) = (f.Budget, f.Window);
         var unit = UnitOf(b.Metric);
-        return new AlertDraft(AlertKind.Threshold, BudgetSeverity.OfSpend(f.PercentUsed, t, thresholds), key,
+        return new AlertDraft(AlertKind.Threshold, BudgetSeverity.OfThreshold(t), key,
             $"{b.Name}: {AlertFigures.Percent(f.PercentUsed)} of budget used ({(t >= 100 ? "exceeded" : $"{AlertFigures.Threshold(t)} threshold")})",
             $"{AlertFigures.OfLimit(f.Spent, b.Limit, unit)} {(unit == AlertUnit.Usd ? "spent" : "used")} in the period {w.StartUtc:yyyy-MM-dd HH:mm}–{w.EndUtc:yyyy-MM-dd HH:mm} UTC ({f.Scope}).")
         {

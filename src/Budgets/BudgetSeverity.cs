@@ -14,15 +14,6 @@ public static class BudgetSeverity
     public static AlertSeverity OfThreshold(decimal thresholdPercent) =>
         thresholdPercent >= CriticalFromPercent ? AlertSeverity.Critical : AlertSeverity.Warning;
 
-    /// <summary>
-    /// A threshold alert's severity at the budget's current spend: as serious as the budget's status (an 80 % alert of a budget now at
-    /// 140 % is critical), never less than its own threshold's. Raising and every update use it, so the severity follows the spend.
-    /// </summary>
-    public static AlertSeverity OfSpend(decimal percentUsed, decimal threshold, IReadOnlyList<decimal> thresholds) =>
-        OfThreshold(threshold) == AlertSeverity.Critical || StatusOf(percentUsed, thresholds) is BudgetStatus.Critical or BudgetStatus.Exceeded
-            ? AlertSeverity.Critical
-            : AlertSeverity.Warning;
-
     public static BudgetStatus StatusOf(decimal percentUsed, IReadOnlyList<decimal> thresholds)
     {
         if (percentUsed >= 100)

@@ -85,12 +85,14 @@ public sealed class AlertRefreshTests(PortalFactory factory) : IClassFixture<Por
         Assert.StartsWith("$300.00 of $50.00 spent", after.GetProperty("message").GetString());
         Assert.Equal(600m, after.GetProperty("percentUsed").GetDecimal());
         Assert.Equal(300m, after.GetProperty("observedValue").GetDecimal());
-        Assert.Equal("Critical", after.GetProperty("severity").GetString());
+        Assert.Equal("Warning", after.GetProperty("severity").GetString());
         var why = JsonDocument.Parse(after.GetProperty("detailsJson").GetString()!).RootElement;
         Assert.Equal("runaway-agent", why.GetProperty("TopAgents")[0].GetProperty("Name").GetString());
         Assert.Equal(270m, why.GetProperty("TopAgents")[0].GetProperty("Cost").GetDecimal());
         var hundred = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/alerts/{await AlertIdAsync(budget, 100)}", Ct);
         Assert.Equal("overrun daily: 600% of budget used (exceeded)", hundred.GetProperty("title").GetString());
+        Assert.Equal("Critical", hundred.GetProperty("severity").GetString());
+        Assert.StartsWith("$300.00 of $50.00 spent", hundred.GetProperty("message").GetString());
     }
 
     [Fact]

