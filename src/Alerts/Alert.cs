@@ -8,6 +8,9 @@ public enum AlertSeverity { Info, Warning, Critical }
 
 public enum AlertState { Open, Acknowledged, Resolved }
 
+/// <summary>What an alert's observed and limit values count: dollars, tokens or requests (429s for a rate-limit alert).</summary>
+public enum AlertUnit { Usd, Tokens, Requests }
+
 public class Alert
 {
     /// <summary>Open, not acknowledged and not snoozed: what still needs someone. The app-bar badge and the dashboard count this.</summary>
@@ -32,12 +35,17 @@ public class Alert
     public decimal? ObservedValue { get; set; }
     public decimal? LimitValue { get; set; }
     public decimal? ExpectedValue { get; set; }
+    public AlertUnit Unit { get; set; }
     public int OccurrenceCount { get; set; } = 1;
     public DateTime FirstRaisedAt { get; set; }
     public DateTime LastRaisedAt { get; set; }
     public DateTime? AcknowledgedAt { get; set; }
     public string? AcknowledgedBy { get; set; }
     public string? AcknowledgeNote { get; set; }
+    /// <summary>The observed value when it was (last) acknowledged: escalation compares growth with it.</summary>
+    public decimal? AcknowledgedValue { get; set; }
+    /// <summary>When it grew materially past its acknowledgement and notified again. Once set it never escalates again.</summary>
+    public DateTime? EscalatedAt { get; set; }
     public DateTime? ResolvedAt { get; set; }
     public string? ResolvedBy { get; set; }
     public string? ResolutionReason { get; set; }

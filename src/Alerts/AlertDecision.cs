@@ -12,7 +12,17 @@ public abstract record AlertDecision(string DedupKey)
     public sealed record Raise(AlertDraft Alert) : AlertDecision(Alert.DedupKey);
 
     /// <summary>The open alert with this key happened again: the latest value, last seen now, one more occurrence.</summary>
-    public sealed record Update(string Key, decimal? ObservedValue) : AlertDecision(Key);
+    public sealed record Update(string Key, decimal? ObservedValue) : AlertDecision(Key)
+    {
+        /// <summary>What the alert says at the latest value (title, message, severity, limit, why); null keeps what it said.</summary>
+        public AlertDraft? Now { get; init; }
+
+        /// <summary>
+        /// The value grew materially past the point of acknowledgement: an acknowledged alert that never escalated notifies again, as
+        /// an escalation, and needs attention again.
+        /// </summary>
+        public bool Escalates { get; init; }
+    }
 
     /// <summary>The condition cleared: the open alert with this key resolves, by the system, for this reason.</summary>
     public sealed record Resolve(string Key, string Reason) : AlertDecision(Key);
@@ -30,14 +40,19 @@ public sealed record AlertDraft(AlertKind Kind, AlertSeverity Severity, string D
     public decimal? ObservedValue { get; init; }
     public decimal? LimitValue { get; init; }
     public decimal? ExpectedValue { get; init; }
+    public AlertUnit Unit { get; init; }
     public string? DetailsJson { get; init; }
 }
 
 /// <summary>An alert as rules see it: the facts they decide on, without the entity.</summary>
-public sealed record AlertFact(string DedupKey, AlertKind Kind, AlertState State, int? TeamId, DateTime? PeriodStart, decimal? ThresholdPercent, decimal? ObservedValue)
+/// <param name="AcknowledgedValue">The observed value when it was acknowledged (null: not acknowledged).</param>
+/// <param name="Escalated">It has escalated once already (it never escalates twice).</param>
+public sealed record AlertFact(string DedupKey, AlertKind Kind, AlertState State, int? TeamId, DateTime? PeriodStart, decimal? ThresholdPercent, decimal? ObservedValue,
+    decimal? LimitValue = null, decimal? AcknowledgedValue = null, bool Escalated = false)
 {
     public bool IsOpen => State != AlertState.Resolved;
 
     public static readonly Expression<Func<Alert, AlertFact>> FromAlert =
-        a => new AlertFact(a.DedupKey, a.Kind, a.State, a.TeamId, a.PeriodStart, a.ThresholdPercent, a.ObservedValue);
+        a => new AlertFact(a.DedupKey, a.Kind, a.State, a.TeamId, a.PeriodStart, a.ThresholdPercent, a.ObservedValue, a.LimitValue, a.AcknowledgedValue,
+            a.EscalatedAt != null);
 }

@@ -4,6 +4,8 @@ using QuotaPortal.Kernel;
 
 namespace QuotaPortal.Alerts;
 
+public sealed record AlertHistoryEntry(DateTime At, string Actor, string Action, string? Summary);
+
 public sealed record AlertFilter(AlertState? State = null, AlertSeverity? Severity = null, AlertKind? Kind = null, int? TeamId = null,
     DateTime? FromUtc = null, DateTime? ToUtc = null, int? BudgetId = null);
 
@@ -39,6 +41,17 @@ public sealed class AlertService(IDbContextFactory<QuotaDbContext> dbFactory, Al
         if (!await Visible(db, scope).AnyAsync(a => a.Id == alertId, ct))
             return [];
         return await db.NotificationOutbox.AsNoTracking().Where(n => n.AlertId == alertId).OrderBy(n => n.Id).Select(AlertDelivery.FromOutbox).ToListAsync(ct);
+    }
+
+    /// <summary>What people and the system did with one alert (acknowledged, snoozed, escalated, resolved…), oldest first, from the audit log.</summary>
+    public async Task<IReadOnlyList<AlertHistoryEntry>> HistoryAsync(long alertId, AccessScope scope, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await Visible(db, scope).AnyAsync(a => a.Id == alertId, ct))
+            return [];
+        var id = alertId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return await db.AuditEntries.AsNoTracking().Where(e => e.EntityType == "Alert" && e.EntityId == id).OrderBy(e => e.Id)
+            .Select(e => new AlertHistoryEntry(e.At, e.Actor, e.Action, e.Summary)).ToListAsync(ct);
     }
 
     /// <summary>Open, not acknowledged and not snoozed: what the app-bar badge counts.</summary>
@@ -99,6 +112,10 @@ public sealed class AlertService(IDbContextFactory<QuotaDbContext> dbFactory, Al
 
     public Task<ServiceResult<int>> SnoozeAsync(IReadOnlyCollection<long> ids, DateTime untilUtc, AccessScope who, CancellationToken ct = default) =>
         writer.ChangeAsync(ids, new AlertTransition.Snooze(untilUtc), who, ct);
+
+    /// <summary>Any person's change to the given alerts (admins only), audited by the writer.</summary>
+    public Task<ServiceResult<int>> ChangeAsync(IReadOnlyCollection<long> ids, AlertTransition transition, AccessScope who, CancellationToken ct = default) =>
+        writer.ChangeAsync(ids, transition, who, ct);
 
     public Task<ServiceResult<int>> MarkExpectedAsync(IReadOnlyCollection<long> ids, bool expected, AccessScope who, CancellationToken ct = default) =>
         writer.ChangeAsync(ids, new AlertTransition.MarkExpected(expected), who, ct);

@@ -7,19 +7,24 @@ public abstract record AlertTransition
 
     public sealed record Resolve(string? Reason) : AlertTransition;
 
-    public sealed record Snooze(DateTime UntilUtc) : AlertTransition;
+    /// <param name="Note">Why it is snoozed: kept in the audit entry's summary.</param>
+    public sealed record Snooze(DateTime UntilUtc, string? Note = null) : AlertTransition;
 
     public sealed record MarkExpected(bool Expected) : AlertTransition;
 
-    /// <summary>Whether the transition applies to an alert in this state (acknowledging a resolved alert changes nothing).</summary>
+    /// <summary>
+    /// Whether the transition applies to an alert in this state (acknowledging a resolved alert changes nothing). Snoozing again to
+    /// within a minute of the current end changes nothing either: a double click or a retried request is one snooze, with one audit entry.
+    /// </summary>
     public bool AppliesTo(Alert a) => this switch
     {
         Acknowledge => a.State == AlertState.Open,
-        Resolve or Snooze => a.State != AlertState.Resolved,
+        Snooze s => a.State != AlertState.Resolved && !(a.SnoozedUntil is { } current && Math.Abs((current - s.UntilUtc).TotalMinutes) < 1),
+        Resolve => a.State != AlertState.Resolved,
         _ => true,
     };
 
-    /// <summary>Applies the change and says what happened, for the audit log.</summary>
+    /// <summary>Applies the change and says what happened, for the audit log: which alert, its title, and the note typed with it.</summary>
     public string Apply(Alert a, string actor, DateTime now)
     {
         switch (this)
@@ -28,24 +33,31 @@ public abstract record AlertTransition
                 a.State = AlertState.Acknowledged;
                 a.AcknowledgedAt = now;
                 a.AcknowledgedBy = actor;
-                a.AcknowledgeNote = string.IsNullOrWhiteSpace(ack.Note) ? null : ack.Note.Trim();
-                return $"Acknowledged alert {a.Id}: {a.Title}{(a.AcknowledgeNote is null ? "" : $" — {a.AcknowledgeNote}")}";
+                a.AcknowledgedValue = a.ObservedValue;
+                a.AcknowledgeNote = Clean(ack.Note);
+                return Summary("Acknowledged", a, "", a.AcknowledgeNote);
             case Resolve resolve:
                 a.State = AlertState.Resolved;
                 a.ResolvedAt = now;
                 a.ResolvedBy = actor;
-                a.ResolutionReason = string.IsNullOrWhiteSpace(resolve.Reason) ? "Resolved by hand." : resolve.Reason.Trim();
-                return $"Resolved alert {a.Id}: {a.Title}";
+                a.ResolutionReason = Clean(resolve.Reason) ?? "Resolved by hand.";
+                return Summary("Resolved", a, "", Clean(resolve.Reason));
             case Snooze snooze:
                 a.SnoozedUntil = snooze.UntilUtc;
-                return $"Snoozed alert {a.Id} until {snooze.UntilUtc:yyyy-MM-dd HH:mm} UTC";
+                return Summary("Snoozed", a, $" until {snooze.UntilUtc:yyyy-MM-dd HH:mm} UTC", Clean(snooze.Note));
             case MarkExpected expected:
                 a.MarkedExpected = expected.Expected;
-                return $"Marked alert {a.Id} as {(expected.Expected ? "expected/planned" : "not expected")}";
+                return Summary("Marked", a, $" as {(expected.Expected ? "expected/planned" : "not expected")}", null);
             default:
                 throw new InvalidOperationException($"Unknown alert transition {GetType().Name}.");
         }
     }
+
+    /// <summary>Resolved alert #12 "Marketing: 138% of budget used (exceeded)": fixed the retry loop</summary>
+    private static string Summary(string verb, Alert a, string what, string? note) =>
+        $"{verb} alert #{a.Id} \"{a.Title}\"{what}{(note is null ? "" : $": {note}")}";
+
+    private static string? Clean(string? note) => string.IsNullOrWhiteSpace(note) ? null : note.Trim();
 
     public string AuditAction => this switch
     {

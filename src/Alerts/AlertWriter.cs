@@ -12,6 +12,9 @@ public sealed record RaisedAlert(long Id, string DedupKey, string Title, AlertSe
 public sealed record AlertWrite(IReadOnlyList<RaisedAlert> Raised, int Updated, int Resolved, IReadOnlyList<long> Changed)
 {
     public static readonly AlertWrite None = new([], 0, 0, []);
+
+    /// <summary>Acknowledged alerts that grew materially and notified again (they are among <see cref="Changed"/>).</summary>
+    public int Escalated { get; init; }
 }
 
 /// <summary>
@@ -22,6 +25,7 @@ public sealed record AlertWrite(IReadOnlyList<RaisedAlert> Raised, int Updated, 
 public sealed class AlertWriter(IDbContextFactory<QuotaDbContext> dbFactory, IAlertOutbox outbox, AuditLog audit, TimeProvider time, AlertNotifier notifier)
 {
     public const string RaisedEvent = "alert.raised";
+    public const string EscalatedEvent = "alert.escalated";
     private const string SystemActor = "system";
     private readonly SemaphoreSlim gate = new(1, 1);
 
@@ -50,6 +54,7 @@ public sealed class AlertWriter(IDbContextFactory<QuotaDbContext> dbFactory, IAl
         var keys = decisions.Select(d => d.DedupKey).Distinct().ToList();
         var byKey = keys.Count == 0 ? [] : await db.Alerts.Where(a => keys.Contains(a.DedupKey)).ToDictionaryAsync(a => a.DedupKey, ct);
         var raised = new List<Alert>();
+        var escalated = new List<Alert>();
         var changed = new List<Alert>();
         int updated = 0, resolved = 0;
         foreach (var decision in decisions)
@@ -70,6 +75,10 @@ public sealed class AlertWriter(IDbContextFactory<QuotaDbContext> dbFactory, IAl
                     break;
                 case AlertDecision.Update u when alert is { State: not AlertState.Resolved }:
                     Repeat(alert, u.ObservedValue, now);
+                    if (u.Now is { } draft)
+                        Refresh(alert, draft);
+                    if (u.Escalates && Escalate(db, alert, now))
+                        escalated.Add(alert);
                     updated++;
                     changed.Add(alert);
                     break;
@@ -80,12 +89,12 @@ public sealed class AlertWriter(IDbContextFactory<QuotaDbContext> dbFactory, IAl
                     break;
             }
         }
-        await SaveWithOutboxAsync(db, raised, now, ct);
+        await SaveWithOutboxAsync(db, raised, escalated, now, ct);
         return new AlertWrite([.. raised.Select(a => new RaisedAlert(a.Id, a.DedupKey, a.Title, a.Severity))], updated, resolved,
-            [.. changed.Select(a => a.Id).Distinct()]);
+            [.. changed.Select(a => a.Id).Distinct()]) { Escalated = escalated.Count };
     }
 
-    private async Task SaveWithOutboxAsync(QuotaDbContext db, List<Alert> raised, DateTime now, CancellationToken ct)
+    private async Task SaveWithOutboxAsync(QuotaDbContext db, List<Alert> raised, List<Alert> escalated, DateTime now, CancellationToken ct)
     {
         if (!db.ChangeTracker.HasChanges())
             return;
@@ -96,6 +105,11 @@ public sealed class AlertWriter(IDbContextFactory<QuotaDbContext> dbFactory, IAl
             if (raised.Count > 0)
             {
                 await outbox.EnqueueAsync(db, raised, RaisedEvent, now, ct);
+                await db.SaveChangesAsync(ct);
+            }
+            if (escalated.Count > 0)
+            {
+                await outbox.EnqueueAsync(db, escalated, EscalatedEvent, now, ct);
                 await db.SaveChangesAsync(ct);
             }
             if (own is not null)
@@ -111,8 +125,8 @@ public sealed class AlertWriter(IDbContextFactory<QuotaDbContext> dbFactory, IAl
         var changed = list.SelectMany(w => w.Changed).ToList();
         if (raised.Count == 0 && changed.Count == 0)
             return;
-        var headline = list.Select(w => w.Raised.OrderByDescending(r => r.Severity).Select(r => r.Title).FirstOrDefault()).FirstOrDefault(t => t is not null);
-        notifier.Publish(new AlertChange(raised, changed, headline));
+        var headline = list.Select(w => w.Raised.OrderByDescending(r => r.Severity).FirstOrDefault()).FirstOrDefault(r => r is not null);
+        notifier.Publish(new AlertChange(raised, changed, headline?.Title, headline?.Severity == AlertSeverity.Critical));
     }
 
     /// <summary>A person's change to the given alerts: admins only; each changed alert gets an audit row in the same save.</summary>
@@ -151,7 +165,8 @@ public sealed class AlertWriter(IDbContextFactory<QuotaDbContext> dbFactory, IAl
     {
         AlertTransition.Snooze s when s.UntilUtc <= time.GetUtcNow().UtcDateTime =>
             new Dictionary<string, string[]> { ["until"] = ["'until' must be in the future."] },
-        AlertTransition.Acknowledge { Note.Length: > MaxNoteLength } or AlertTransition.Resolve { Reason.Length: > MaxNoteLength } =>
+        AlertTransition.Acknowledge { Note.Length: > MaxNoteLength } or AlertTransition.Resolve { Reason.Length: > MaxNoteLength }
+            or AlertTransition.Snooze { Note.Length: > MaxNoteLength } =>
             new Dictionary<string, string[]> { ["note"] = [$"The note may have at most {MaxNoteLength} characters."] },
         _ => null,
     };
@@ -160,9 +175,41 @@ public sealed class AlertWriter(IDbContextFactory<QuotaDbContext> dbFactory, IAl
     {
         Kind = d.Kind, Severity = d.Severity, State = AlertState.Open, DedupKey = d.DedupKey, BudgetId = d.BudgetId, TeamId = d.TeamId, DepartmentId = d.DepartmentId,
         PeriodStart = d.PeriodStart, PeriodEnd = d.PeriodEnd, ThresholdPercent = d.ThresholdPercent, Title = d.Title, Message = d.Message,
-        ObservedValue = d.ObservedValue, LimitValue = d.LimitValue, ExpectedValue = d.ExpectedValue, DetailsJson = d.DetailsJson,
+        ObservedValue = d.ObservedValue, LimitValue = d.LimitValue, ExpectedValue = d.ExpectedValue, Unit = d.Unit, DetailsJson = d.DetailsJson,
         FirstRaisedAt = now, LastRaisedAt = now,
     };
+
+    /// <summary>The alert says what is true now: the rule's words, severity, limit and "why" at the latest value.</summary>
+    private static void Refresh(Alert alert, AlertDraft d)
+    {
+        alert.Title = d.Title;
+        alert.Message = d.Message;
+        alert.Severity = d.Severity;
+        alert.LimitValue = d.LimitValue ?? alert.LimitValue;
+        alert.ExpectedValue = d.ExpectedValue ?? alert.ExpectedValue;
+        alert.Unit = d.Unit;
+        alert.DetailsJson = d.DetailsJson ?? alert.DetailsJson;
+    }
+
+    /// <summary>
+    /// An acknowledged alert that grew materially needs someone again: it is open (and no longer snoozed) so the badge counts it, and it
+    /// notifies once more as an escalation. Its acknowledgement stays on record; it never escalates twice.
+    /// </summary>
+    private bool Escalate(QuotaDbContext db, Alert alert, DateTime now)
+    {
+        if (alert.State != AlertState.Acknowledged || alert.EscalatedAt is not null)
+            return false;
+        var before = new { alert.State, alert.SnoozedUntil, alert.AcknowledgedValue };
+        alert.State = AlertState.Open;
+        alert.EscalatedAt = now;
+        alert.SnoozedUntil = null;
+        var grew = alert.AcknowledgedValue is { } at && alert.ObservedValue is { } v
+            ? $": {AlertFigures.Amount(at, alert.Unit)} when acknowledged, {AlertFigures.Amount(v, alert.Unit)} now"
+            : "";
+        audit.Record(db, SystemActor, "alert.escalate", "Alert", alert.Id, $"Escalated alert #{alert.Id} \"{alert.Title}\"{grew}", before,
+            new { alert.State, alert.EscalatedAt, alert.ObservedValue });
+        return true;
+    }
 
     private static void Repeat(Alert alert, decimal? observed, DateTime now)
     {

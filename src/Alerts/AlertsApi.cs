@@ -13,11 +13,11 @@ public static class AlertsApi
         alerts.MapGet("/{id:long}", GetAlertAsync).RequireAuthorization(Policies.Reader).WithSummary("One alert (404 when outside your scope)");
         alerts.MapPost("/acknowledge", AcknowledgeAsync).RequireAuthorization(Policies.Admin).WithSummary("Acknowledge one or more alerts");
         alerts.MapPost("/resolve", ResolveAsync).RequireAuthorization(Policies.Admin).WithSummary("Resolve one or more alerts");
-        alerts.MapPost("/snooze", SnoozeAsync).RequireAuthorization(Policies.Admin).WithSummary("Snooze one or more alerts until a time (UTC)");
+        alerts.MapPost("/snooze", SnoozeAsync).RequireAuthorization(Policies.Admin).WithSummary("Snooze one or more alerts until a time (UTC) or for a number of minutes");
         alerts.MapPost("/expected", MarkExpectedAsync).RequireAuthorization(Policies.Admin).WithSummary("Mark one or more alerts as expected/planned (or not)");
         alerts.MapPost("/{id:long}/acknowledge", AcknowledgeOneAsync).RequireAuthorization(Policies.Admin).WithSummary("Acknowledge one alert");
         alerts.MapPost("/{id:long}/resolve", ResolveOneAsync).RequireAuthorization(Policies.Admin).WithSummary("Resolve one alert");
-        alerts.MapPost("/{id:long}/snooze", SnoozeOneAsync).RequireAuthorization(Policies.Admin).WithSummary("Snooze one alert until a time (UTC)");
+        alerts.MapPost("/{id:long}/snooze", SnoozeOneAsync).RequireAuthorization(Policies.Admin).WithSummary("Snooze one alert until a time (UTC) or for a number of minutes");
         alerts.MapPost("/{id:long}/expected", MarkOneExpectedAsync).RequireAuthorization(Policies.Admin).WithSummary("Mark one alert as expected/planned (or not)");
         return app;
     }
@@ -52,10 +52,12 @@ public static class AlertsApi
         public static AlertAction Example => new([1], "Known: the nightly re-index job.");
     }
 
-    /// <param name="Until">When the snooze ends (UTC); must be in the future.</param>
-    public sealed record SnoozeAction(long[] Ids, DateTime Until) : IHasExample<SnoozeAction>
+    /// <param name="Until">When the snooze ends (UTC); must be in the future. Give this or <c>minutes</c>.</param>
+    /// <param name="Minutes">How long the snooze lasts from now, in minutes (60 = 1 h; at most 90 days). Give this or <c>until</c>.</param>
+    /// <param name="Note">Why: shown in the audit entry.</param>
+    public sealed record SnoozeAction(long[] Ids, DateTime? Until = null, int? Minutes = null, string? Note = null) : IHasExample<SnoozeAction>
     {
-        public static SnoozeAction Example => new([1], SnoozeUntil.Example.Until);
+        public static SnoozeAction Example => new([1], Minutes: 240, Note: "Waiting for the provider's fix.");
     }
 
     /// <param name="Expected">True: the spend was planned (anomaly baselines leave it out); false takes that back.</param>
@@ -70,10 +72,28 @@ public static class AlertsApi
         public static AlertNote Example => new("Known: the nightly re-index job.");
     }
 
-    /// <param name="Until">When the snooze ends (UTC); must be in the future.</param>
-    public sealed record SnoozeUntil(DateTime Until) : IHasExample<SnoozeUntil>
+    /// <param name="Until">When the snooze ends (UTC); must be in the future. Give this or <c>minutes</c>.</param>
+    /// <param name="Minutes">How long the snooze lasts from now, in minutes (60 = 1 h; at most 90 days). Give this or <c>until</c>.</param>
+    /// <param name="Note">Why: shown in the audit entry.</param>
+    public sealed record SnoozeUntil(DateTime? Until = null, int? Minutes = null, string? Note = null) : IHasExample<SnoozeUntil>
     {
-        public static SnoozeUntil Example => new(new DateTime(2030, 1, 1, 9, 0, 0, DateTimeKind.Utc));
+        public static SnoozeUntil Example => new(new DateTime(2030, 1, 1, 9, 0, 0, DateTimeKind.Utc), Note: "Planned load test until Monday.");
+    }
+
+    public const int MaxSnoozeMinutes = 90 * 24 * 60;
+
+    /// <summary>The snooze a body asks for: an end time or a duration from now, exactly one of them; problem details name the field.</summary>
+    public static ServiceResult<AlertTransition.Snooze> SnoozeOf(DateTime? until, int? minutes, string? note, TimeProvider time)
+    {
+        static ServiceResult<AlertTransition.Snooze> Bad(string field, string error) => ServiceResult<AlertTransition.Snooze>.Invalid(field, error);
+        return (until, minutes) switch
+        {
+            (null, null) => Bad("until", "Give 'until' (UTC) or 'minutes' (a duration from now)."),
+            ({ }, { }) => Bad("minutes", "Give either 'until' or 'minutes', not both."),
+            (null, < 1 or > MaxSnoozeMinutes) => Bad("minutes", $"'minutes' must be between 1 and {MaxSnoozeMinutes} (90 days)."),
+            (null, { } m) => ServiceResult<AlertTransition.Snooze>.Ok(new(SnoozeChoices.After(TimeSpan.FromMinutes(m), time.GetUtcNow().UtcDateTime), note)),
+            ({ } u, null) => ServiceResult<AlertTransition.Snooze>.Ok(new(u.ToUniversalTime(), note)),
+        };
     }
 
     public sealed record ExpectedFlag(bool Expected = true) : IHasExample<ExpectedFlag>
@@ -87,8 +107,12 @@ public static class AlertsApi
     public static async Task<Results<Ok<int>, ValidationProblem, NotFound>> ResolveAsync(AlertAction body, AlertService alerts, AccessScope scope, CancellationToken ct) =>
         Map(await alerts.ResolveAsync(body.Ids ?? [], body.Note, scope, ct));
 
-    public static async Task<Results<Ok<int>, ValidationProblem, NotFound>> SnoozeAsync(SnoozeAction body, AlertService alerts, AccessScope scope, CancellationToken ct) =>
-        Map(await alerts.SnoozeAsync(body.Ids ?? [], body.Until.ToUniversalTime(), scope, ct));
+    public static async Task<Results<Ok<int>, ValidationProblem, NotFound>> SnoozeAsync(SnoozeAction body, AlertService alerts, AccessScope scope, TimeProvider time,
+        CancellationToken ct)
+    {
+        var snooze = SnoozeOf(body.Until, body.Minutes, body.Note, time);
+        return snooze.Succeeded ? Map(await alerts.ChangeAsync(body.Ids ?? [], snooze.Value!, scope, ct)) : TypedResults.ValidationProblem(snooze.Errors);
+    }
 
     public static async Task<Results<Ok<int>, ValidationProblem, NotFound>> MarkExpectedAsync(ExpectedAction body, AlertService alerts, AccessScope scope, CancellationToken ct) =>
         Map(await alerts.MarkExpectedAsync(body.Ids ?? [], body.Expected, scope, ct));
@@ -100,7 +124,11 @@ public static class AlertsApi
         CancellationToken ct) => Map(await alerts.ChangeOneAsync(id, new AlertTransition.Resolve(body?.Note), scope, ct));
 
     public static async Task<Results<Ok<AlertView>, ValidationProblem, NotFound>> SnoozeOneAsync(long id, SnoozeUntil body, AlertService alerts, AccessScope scope,
-        CancellationToken ct) => Map(await alerts.ChangeOneAsync(id, new AlertTransition.Snooze(body.Until.ToUniversalTime()), scope, ct));
+        TimeProvider time, CancellationToken ct)
+    {
+        var snooze = SnoozeOf(body.Until, body.Minutes, body.Note, time);
+        return snooze.Succeeded ? Map(await alerts.ChangeOneAsync(id, snooze.Value!, scope, ct)) : TypedResults.ValidationProblem(snooze.Errors);
+    }
 
     public static async Task<Results<Ok<AlertView>, ValidationProblem, NotFound>> MarkOneExpectedAsync(long id, ExpectedFlag? body, AlertService alerts, AccessScope scope,
         CancellationToken ct) => Map(await alerts.ChangeOneAsync(id, new AlertTransition.MarkExpected(body?.Expected ?? true), scope, ct));

@@ -27,6 +27,12 @@ public sealed class EvaluationOptions
 
     /// <summary>Hours of silence before a team that reports around the clock (usage in ≥ 90 % of the last week's hours) raises an ingestion-gap alert.</summary>
     [Range(1, 168)] public int IngestionGapHours { get; set; } = 3;
+
+    /// <summary>
+    /// An acknowledged alert escalates (notifies again, once, and needs attention again) when its value reaches this multiple of the
+    /// value at acknowledgement, or crosses the budget's next threshold.
+    /// </summary>
+    [Range(1.01, 1000)] public decimal EscalationFactor { get; set; } = 2m;
 }
 
 /// <summary>What the Settings page shows about the evaluator.</summary>

@@ -44,7 +44,7 @@ public static class UsageAlertRules
                 $"{Name(teamNames, s.TeamId)}: {s.RateLimited:N0} rate-limited requests (429) in an hour",
                 $"{s.RateLimited:N0} of {s.Requests:N0} requests between {hour:HH:mm} and {hour.AddHours(1):HH:mm} UTC were rejected with 429; callers are being throttled by the provider.")
             {
-                TeamId = s.TeamId, PeriodStart = hour, PeriodEnd = hour.AddHours(1), ObservedValue = s.RateLimited,
+                TeamId = s.TeamId, PeriodStart = hour, PeriodEnd = hour.AddHours(1), ObservedValue = s.RateLimited, Unit = AlertUnit.Requests,
             }));
         }
         return decisions;

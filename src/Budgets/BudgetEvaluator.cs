@@ -53,18 +53,27 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
         var alerts = await db.Alerts.AsNoTracking()
             .Where(a => a.BudgetId == b.Id && ((a.Kind == AlertKind.Threshold && a.State != AlertState.Resolved) || a.PeriodStart == window.StartUtc))
             .Select(AlertFact.FromAlert).ToListAsync(ct);
-        var facts = new BudgetFacts(b, window, spent, names.Describe(b), alerts, now);
+        var facts = new BudgetFacts(b, window, spent, names.Describe(b), alerts, now, options.Value.EscalationFactor);
         var decisions = BudgetAlertRules.Thresholds(facts).ToList();
         // Forecast: where the period ends. Cost budgets of a week or longer on everything, a department or a team use the Holt-Winters
         // forecast of their daily spend; shorter periods and narrower scopes use the pace so far (run-rate).
         if (BudgetAlertRules.WantsForecast(facts) && BudgetAlertRules.Forecast(facts, await ProjectAsync(db, b, window, spent, now, ct)) is { } forecast)
             decisions.Add(forecast);
-        if (decisions.Any(d => d is AlertDecision.Raise { Alert.Kind: AlertKind.Threshold }))
+        return await writer.ApplyAsync(db, await WithWhyAsync(db, b, window, decisions, ct), ct);
+    }
+
+    /// <summary>New and updated threshold alerts carry the "why" of the spend as it is now, not as it was at the first crossing.</summary>
+    private static async Task<List<AlertDecision>> WithWhyAsync(QuotaDbContext db, Budget b, PeriodWindow window, List<AlertDecision> decisions, CancellationToken ct)
+    {
+        if (!decisions.Any(d => d is AlertDecision.Raise { Alert.Kind: AlertKind.Threshold } or AlertDecision.Update { Now: not null }))
+            return decisions;
+        var why = JsonSerializer.Serialize(await ContributorsAsync(db, b, window, ct));
+        return [.. decisions.Select(d => d switch
         {
-            var why = JsonSerializer.Serialize(await ContributorsAsync(db, b, window, ct));
-            decisions = [.. decisions.Select(d => d is AlertDecision.Raise { Alert.Kind: AlertKind.Threshold } r ? r with { Alert = r.Alert with { DetailsJson = why } } : d)];
-        }
-        return await writer.ApplyAsync(db, decisions, ct);
+            AlertDecision.Raise { Alert.Kind: AlertKind.Threshold } r => r with { Alert = r.Alert with { DetailsJson = why } },
+            AlertDecision.Update { Now: { } draft } u => u with { Now = draft with { DetailsJson = why } },
+            _ => d,
+        })];
     }
 
     private static async Task<Forecasting.PeriodProjection> ProjectAsync(QuotaDbContext db, Budget b, PeriodWindow window, decimal spent, DateTime now,

@@ -118,8 +118,10 @@ public sealed class NotificationDispatcher(IDbContextFactory<QuotaDbContext> dbF
     public static void Enqueue(QuotaDbContext db, IReadOnlyList<NotificationChannel> channels, Alert alert, string? teamSlug, string @event, DateTime now)
     {
         var owner = teamSlug is null ? null : db.Teams.Where(t => t.Slug == teamSlug).Select(t => t.OwnerEmail).FirstOrDefault();
-        var message = new AlertMessage(alert.Id, @event, alert.Title, alert.Message, alert.Severity.ToString(), alert.Kind.ToString(), alert.BudgetId,
-            teamSlug, alert.ObservedValue, alert.LimitValue, alert.ThresholdPercent, alert.FirstRaisedAt, null, owner);
+        var escalation = @event == AlertWriter.EscalatedEvent;
+        var message = new AlertMessage(alert.Id, @event, escalation ? $"Escalation: {alert.Title}" : alert.Title, alert.Message, alert.Severity.ToString(),
+            alert.Kind.ToString(), alert.BudgetId, teamSlug, alert.ObservedValue, alert.LimitValue, alert.ThresholdPercent, alert.FirstRaisedAt, null, owner,
+            escalation);
         foreach (var channel in channels.Where(c => c.Routes(alert.Severity, teamSlug)))
         {
             db.NotificationOutbox.Add(new NotificationOutbox

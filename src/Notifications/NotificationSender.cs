@@ -7,8 +7,10 @@ using QuotaPortal.Alerts;
 namespace QuotaPortal.Notifications;
 
 /// <summary>What every channel is told about an alert event.</summary>
+/// <param name="Escalation">An acknowledged alert grew materially and notifies again (its title then starts "Escalation: ").</param>
 public sealed record AlertMessage(long AlertId, string Event, string Title, string? Message, string Severity, string Kind, int? BudgetId,
-    string? Team, decimal? Observed, decimal? Limit, decimal? ThresholdPercent, DateTime RaisedAtUtc, string? Link, string? TeamOwnerEmail = null);
+    string? Team, decimal? Observed, decimal? Limit, decimal? ThresholdPercent, DateTime RaisedAtUtc, string? Link, string? TeamOwnerEmail = null,
+    bool Escalation = false);
 
 /// <summary>
 /// Formats and posts one notification. Webhooks get JSON signed with HMAC-SHA256 over the exact body
@@ -177,7 +179,8 @@ public sealed class NotificationSender(IHttpClientFactory clients, Microsoft.Ext
     {
         ["routing_key"] = routingKey,
         ["event_action"] = m.Event == "alert.resolved" ? "resolve" : "trigger",
-        ["dedup_key"] = $"quotaportal-alert-{m.AlertId}",
+        // An escalation is a new incident: the first one may already be acknowledged in PagerDuty, and a trigger with its key would not page again.
+        ["dedup_key"] = $"quotaportal-alert-{m.AlertId}{(m.Escalation ? "-escalation" : "")}",
         ["payload"] = new Dictionary<string, object?>
         {
             ["summary"] = OneLine(m.Title),

@@ -160,6 +160,9 @@ namespace QuotaPortal.src.Data.Migrations
                     b.Property<string>("AcknowledgedBy")
                         .HasColumnType("TEXT");
 
+                    b.Property<decimal?>("AcknowledgedValue")
+                        .HasColumnType("TEXT");
+
                     b.Property<int?>("BudgetId")
                         .HasColumnType("INTEGER");
 
@@ -172,6 +175,9 @@ namespace QuotaPortal.src.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("DetailsJson")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("EscalatedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<decimal?>("ExpectedValue")
@@ -239,6 +245,11 @@ namespace QuotaPortal.src.Data.Migrations
 
                     b.Property<string>("Title")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Unit")
+                        .IsRequired()
+                        .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");

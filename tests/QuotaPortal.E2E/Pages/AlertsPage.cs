@@ -19,4 +19,12 @@ public sealed class AlertsPage(IPage page) : PortalPage(page)
     public Task OpenDetailAsync(ILocator row) => row.Locator("td").Nth(2).ClickAsync();
 
     public Task AcknowledgeAsync() => Page.Locator("[data-testid=alert-ack]").ClickAsync();
+
+    public ILocator Snoozed => Page.Locator("[data-testid=alert-snoozed]");
+    public ILocator History => Page.Locator("[data-testid=alert-history]");
+    public ILocator Header(string title) => Page.Locator("[data-testid=alerts-grid] thead th").Filter(new() { HasText = title });
+
+    /// <summary>One of the dialog's snooze choices: "1 hour", "4 hours", "Until tomorrow 08:00".</summary>
+    public ILocator SnoozeButton(string label) =>
+        Page.Locator("[data-testid=alert-snooze] button").Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex($"^{label}$") });
 }

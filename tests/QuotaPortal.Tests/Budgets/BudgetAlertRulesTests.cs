@@ -31,7 +31,7 @@ public sealed class BudgetAlertRulesTests
         Assert.Equal(["budget:7:20261123T0000:50", "budget:7:20261123T0000:80"], raised.Select(a => a.DedupKey));
         Assert.All(raised, a => Assert.Equal(AlertSeverity.Warning, a.Severity));
         Assert.Equal("Labs daily: 85% of budget used (80% threshold)", raised[1].Title);
-        Assert.Contains("8.50 of 10.00 USD", raised[1].Message);
+        Assert.Contains("$8.50 of $10.00 spent", raised[1].Message);
     }
 
     [Fact]
@@ -40,8 +40,10 @@ public sealed class BudgetAlertRulesTests
         var start = new DateTime(2026, 11, 23, 0, 0, 0, DateTimeKind.Utc);
         var open = Open("budget:7:20261123T0000:50", 50, start, 6m);
 
-        var grown = Assert.Single(BudgetAlertRules.Thresholds(Facts(Daily(), 6.5m, Now, open)));
-        Assert.Equal(new AlertDecision.Update("budget:7:20261123T0000:50", 6.5m), grown);
+        var grown = Assert.IsType<AlertDecision.Update>(Assert.Single(BudgetAlertRules.Thresholds(Facts(Daily(), 6.5m, Now, open))));
+        Assert.Equal("budget:7:20261123T0000:50", grown.DedupKey);
+        Assert.Equal(6.5m, grown.ObservedValue);
+        Assert.Equal("Labs daily: 65% of budget used (50% threshold)", grown.Now?.Title);
         Assert.Empty(BudgetAlertRules.Thresholds(Facts(Daily(), 6m, Now, open)));
     }
 
@@ -109,6 +111,40 @@ public sealed class BudgetAlertRulesTests
         Assert.Equal(AlertSeverity.Critical, alerts.Max(a => a.Severity));
         Assert.Equal(AlertSeverity.Warning, BudgetSeverity.OfThreshold(89.9m));
         Assert.Equal(BudgetStatus.Warning, BudgetSeverity.StatusOf(89, [80, 90, 100]));
+    }
+
+    [Fact]
+    public void An_update_after_a_tenfold_overrun_says_the_new_percentage_money_and_severity()
+    {
+        var b = Daily("100");
+        b.Limit = 50;
+        var start = new DateTime(2026, 11, 23, 0, 0, 0, DateTimeKind.Utc);
+        var open = Open("budget:7:20261123T0000:100", 100, start, 69m) with { LimitValue = 50 };
+
+        var update = Assert.IsType<AlertDecision.Update>(Assert.Single(BudgetAlertRules.Thresholds(Facts(b, 729m, Now, open))));
+
+        Assert.Equal("Labs daily: 1,458% of budget used (exceeded)", update.Now!.Title);
+        Assert.StartsWith("$729.00 of $50.00 spent", update.Now.Message);
+        Assert.Equal(AlertSeverity.Critical, update.Now.Severity);
+        Assert.False(update.Escalates);
+    }
+
+    [Fact]
+    public void An_acknowledged_alert_escalates_at_twice_its_acknowledged_value_or_the_next_threshold_and_only_once()
+    {
+        var b = Daily("50,80,100");
+        var start = new DateTime(2026, 11, 23, 0, 0, 0, DateTimeKind.Utc);
+        var acked = new AlertFact("budget:7:20261123T0000:50", AlertKind.Threshold, AlertState.Acknowledged, 3, start, 50, 5.5m, 10, AcknowledgedValue: 5.5m);
+        bool Escalates(decimal spent, AlertFact a) =>
+            BudgetAlertRules.Thresholds(Facts(b, spent, Now, a)).OfType<AlertDecision.Update>().Single(u => u.DedupKey == a.DedupKey).Escalates;
+
+        Assert.False(Escalates(7.9m, acked));
+        Assert.True(Escalates(8m, acked));
+        var ackedHigh = acked with { ObservedValue = 12m, AcknowledgedValue = 12m };
+        Assert.False(Escalates(23.9m, ackedHigh));
+        Assert.True(Escalates(24m, ackedHigh));
+        Assert.False(Escalates(30m, ackedHigh with { Escalated = true }));
+        Assert.False(Escalates(30m, ackedHigh with { State = AlertState.Open }));
     }
 
     [Fact]
