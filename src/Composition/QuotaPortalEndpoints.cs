@@ -41,10 +41,11 @@ public static class QuotaPortalEndpoints
         app.UseWhen(_ => httpsEndpoint.Value, https => https.UseHttpsRedirection());
         if (!app.Environment.IsDevelopment())
             app.UseWhen(ctx => !ctx.Request.IsHttps && IsPage(ctx.Request.Path), plain => plain.Run(RefusePlainHttpPageAsync));
-        // Pages get a friendly "not found" page; APIs get RFC 7807 problem details, never an HTML re-execution.
+        // Pages get a friendly "not found" page; APIs get RFC 7807 problem details, never an HTML re-execution: the API branch inside
+        // writes its problem body first, and a started response is not re-executed. (Inside a UseWhen branch the re-execution found no
+        // endpoint and sent an empty 404, which browsers show as their own error page.)
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
-        app.UseWhen(ctx => !ctx.Request.Path.StartsWithSegments("/api"),
-            pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
         app.UseApiBindingProblems();
         app.UseFirstRunSetup();
         app.UseAuthentication();

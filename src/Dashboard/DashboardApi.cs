@@ -10,6 +10,7 @@ public static class DashboardApi
     {
         app.MapGet("/api/v1/dashboard", DashboardAsync).RequireAuthorization(Policies.Reader).WithTags("Analytics")
             .WithSummary("Executive dashboard figures (KPIs, spend per day, teams, top drivers, forecast)");
+        app.MapTeamOverviewApi();
         return app;
     }
 

@@ -5,6 +5,7 @@ public static class DashboardSetup
     public static IHostApplicationBuilder AddDashboard(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<DashboardService>();
+        builder.Services.AddSingleton<TeamOverviewService>();
         return builder;
     }
 }

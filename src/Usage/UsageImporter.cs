@@ -1,4 +1,7 @@
 using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Audit;
+using QuotaPortal.Data;
 
 using QuotaPortal.Kernel;
 
@@ -15,7 +18,8 @@ public sealed record ImportSummary(bool Succeeded, long Records, long Accepted, 
 /// importing the same file again writes nothing new. Records without their own idempotency key get one derived from their
 /// content (<see cref="ImportRecordKeys"/>), so a file that overlaps an earlier one adds only what is new.
 /// </summary>
-public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time, IEnumerable<IHistoryAnalyzer> analyzers, ILogger<UsageImporter> log)
+public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time, IEnumerable<IHistoryAnalyzer> analyzers, ILogger<UsageImporter> log,
+    IDbContextFactory<QuotaDbContext> dbFactory, AuditLog audit)
 {
     public const int BatchSize = 1000;
     private const int MaxErrors = 50;
@@ -25,8 +29,9 @@ public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time, IEn
         || fileName.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
 
     /// <param name="open">Opens the file from the start; it is read twice (check, then write).</param>
+    /// <param name="fileName">The file's name as the person chose it, for the audit log.</param>
     public async Task<ImportSummary> ImportAsync(Func<Stream> open, bool jsonLines, AccessScope who, IProgress<ImportProgress>? progress = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default, string? fileName = null)
     {
         if (!who.IsAdmin)
             throw new UnauthorizedAccessException("Only an admin may import usage.");
@@ -55,7 +60,9 @@ public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time, IEn
             {
                 // The data changed between check and write (a team archived meanwhile); earlier batches stay, and a re-run resumes.
                 Collect(outcome, (long)batchNo * BatchSize, errors);
-                return new ImportSummary(false, records, accepted, duplicates, writtenCost, batchNo, errors, time.GetElapsedTime(started));
+                var partial = new ImportSummary(false, records, accepted, duplicates, writtenCost, batchNo, errors, time.GetElapsedTime(started));
+                await AuditAsync(actor, fileName, fileHash, partial, ct);
+                return partial;
             }
             var replayed = outcome.Replayed;
             accepted += replayed ? 0 : outcome.Result!.Accepted;
@@ -67,7 +74,24 @@ public sealed class UsageImporter(UsageIngestor ingestor, TimeProvider time, IEn
         }
         if (accepted > 0)
             await AnalyzeAsync(span, () => progress?.Report(new ImportProgress(records, written, "analyzing")), ct);
-        return new ImportSummary(true, records, accepted, duplicates, writtenCost, batchNo, [], time.GetElapsedTime(started));
+        var summary = new ImportSummary(true, records, accepted, duplicates, writtenCost, batchNo, [], time.GetElapsedTime(started));
+        await AuditAsync(actor, fileName, fileHash, summary, ct);
+        return summary;
+    }
+
+    /// <summary>
+    /// One audit row per import that wrote (or replayed) batches: who, which file, how many records and dollars. The batches committed
+    /// on their own already (a re-run resumes), so this row follows them instead of sharing their transaction.
+    /// </summary>
+    private async Task AuditAsync(string actor, string? fileName, string fileHash, ImportSummary s, CancellationToken ct)
+    {
+        var name = string.IsNullOrWhiteSpace(fileName) ? "a file" : Path.GetFileName(fileName);
+        var text = $"Imported {name}: {Numbers.Count(s.Accepted)} of {Numbers.Count(s.Records)} records ({Money.Usd(s.TotalCost)})"
+            + (s.Duplicates > 0 ? $", {Numbers.Count(s.Duplicates)} already there" : "") + (s.Succeeded ? "" : ", stopped by an error");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        audit.Record(db, actor, "usage.import", "UsageImport", fileHash, text,
+            after: new { File = name, s.Records, s.Accepted, s.Duplicates, s.TotalCost, s.Batches, s.Succeeded });
+        await db.SaveChangesAsync(ct);
     }
 
     /// <summary>The dry run over the whole file: records counted and the first <see cref="MaxErrors"/> errors, nothing written.</summary>

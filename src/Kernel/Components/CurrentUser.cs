@@ -13,6 +13,10 @@ public abstract class PortalPage : ComponentBase
 {
     [CascadingParameter] protected Task<AuthenticationState>? AuthState { get; set; }
     [Inject] private IAccessScopeResolver ScopeResolver { get; set; } = default!;
+    [CascadingParameter] private ViewerClock? CascadedClock { get; set; }
+
+    /// <summary>Shows times in the viewer's time zone, named (the layout cascades it; UTC without one).</summary>
+    protected ViewerClock Clock => CascadedClock ?? ViewerClock.Utc;
 
     protected string ActorName { get; private set; } = "anonymous";
     protected bool IsAdmin { get; private set; }

@@ -146,6 +146,7 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
         new("GET", "/api/v1/status/{team}", "/api/v1/status/alpha", Demand.Quota),
         new("POST", "/api/v1/quota/check", "/api/v1/quota/check", Demand.Quota, """{"team":"alpha","provider":"openai","model":"gpt-4o"}"""),
         new("GET", "/api/v1/dashboard", "/api/v1/dashboard?days=7", Demand.Reader),
+        new("GET", "/api/v1/teams/{slug}/overview", "/api/v1/teams/alpha/overview", Demand.Reader),
         new("GET", "/api/v1/reports/{kind}", "/api/v1/reports/monthly", Demand.Reader),
         new("GET", "/api/v1/anomalies", "/api/v1/anomalies", Demand.Reader),
         new("GET", "/api/v1/prices/", "/api/v1/prices", Demand.Reader),
@@ -178,6 +179,8 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
         ["/reports"] = ("/reports", Demand.Reader),
         ["/recommendations"] = ("/recommendations", Demand.Reader),
         ["/teams"] = ("/teams", Demand.Reader),
+        // Payroll's page: the limited viewer (Alpha only) gets the not-found notice, and the page must not name Payroll to them.
+        ["/teams/{Slug}"] = ("/teams/payroll", Demand.Reader),
         ["/pricing"] = ("/pricing", Demand.Reader),
         ["/api-keys"] = ("/api-keys", Demand.Admin),
         ["/users"] = ("/users", Demand.Admin),
