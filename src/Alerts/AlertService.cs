@@ -62,6 +62,23 @@ public sealed class AlertService(IDbContextFactory<QuotaDbContext> dbFactory, Al
     /// Alerts the caller may see: every alert org-wide; for a team-limited caller, its teams' alerts and the alerts of budgets on departments
     /// it fully covers — never org-wide ones (a global budget's alert states every team's spend).
     /// </summary>
+    /// <summary>
+    /// Critical alerts that still need someone (<see cref="Alert.NeedsAttention"/>), with the list's and the badge's visibility; for a
+    /// department, its teams' alerts and its own. The dashboard's "Critical alerts to handle".
+    /// </summary>
+    public async Task<int> CriticalToHandleAsync(AccessScope scope, int? departmentId, IReadOnlyCollection<int> departmentTeamIds, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var q = Visible(db, scope).Where(Alert.NeedsAttention(now)).Where(a => a.Severity == AlertSeverity.Critical);
+        if (departmentId is { } dept)
+        {
+            var ids = departmentTeamIds.ToList();
+            q = q.Where(a => (a.TeamId != null && ids.Contains(a.TeamId.Value)) || (a.TeamId == null && a.DepartmentId == dept));
+        }
+        return await q.CountAsync(ct);
+    }
+
     private static IQueryable<Alert> Visible(QuotaDbContext db, AccessScope scope)
     {
         var q = db.Alerts.AsNoTracking();

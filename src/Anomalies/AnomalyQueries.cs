@@ -12,7 +12,61 @@ public sealed record AnomalyFilter(string? Team = null, DateTime? FromUtc = null
 /// <summary>An anomaly episode as the list, the API and the CLI show it.</summary>
 public sealed record AnomalyView(long Id, int TeamId, string Team, string TeamSlug, string? Model, string Granularity, DateTime StartUtc, DateTime EndUtc,
     bool IsOpen, decimal ActualUsd, decimal ExpectedUsd, double Deviation, decimal ImpactUsd, double ChangePercent, int Buckets, string? RootCause,
-    string Source, long? AlertId, bool MarkedExpected);
+    string Source, long? AlertId, bool MarkedExpected)
+{
+    /// <summary>"hourly" or "daily".</summary>
+    public string GranularityWord => Granularity == "hour" ? "hourly" : "daily";
+}
+
+/// <summary>
+/// One spike as people count it: the detector may see it hourly and daily, for the team and for a model of it; those overlapping
+/// detections of one team are one episode. <see cref="Main"/> is the team-level detection at the finest granularity (hourly before
+/// daily), or the biggest model-level one when the team as a whole did not break its pattern.
+/// </summary>
+public sealed record EpisodeView(AnomalyView Main, IReadOnlyList<AnomalyView> Related)
+{
+    public DateTime StartUtc => Related.Append(Main).Min(a => a.StartUtc);
+    public DateTime EndUtc => Related.Append(Main).Max(a => a.EndUtc);
+    public bool IsOpen => Main.IsOpen || Related.Any(a => a.IsOpen);
+    /// <summary>The alert raised for this episode, if any detection of it raised one.</summary>
+    public long? AlertId => Main.AlertId ?? Related.Select(r => r.AlertId).FirstOrDefault(id => id != null);
+
+    /// <summary>"also seen daily (+$42.10) and for gpt-4o hourly"; null when the episode is one detection.</summary>
+    public string? AlsoSeen => Related.Count == 0 ? null
+        : "also seen " + string.Join(", ", Related.Select(r => (r.Model is null ? "" : $"for {r.Model} ") + $"{r.GranularityWord} (+{Money.Usd(r.ImpactUsd)})"));
+
+    /// <summary>Overlapping detections of one team, merged; newest episode first.</summary>
+    public static IReadOnlyList<EpisodeView> Group(IEnumerable<AnomalyView> detections)
+    {
+        var episodes = new List<EpisodeView>();
+        foreach (var team in detections.GroupBy(a => a.TeamId))
+        {
+            var current = new List<AnomalyView>();
+            var end = DateTime.MinValue;
+            foreach (var a in team.OrderBy(a => a.StartUtc).ThenBy(a => a.EndUtc))
+            {
+                if (current.Count > 0 && a.StartUtc >= end)
+                {
+                    episodes.Add(Of(current));
+                    current = [];
+                }
+                current.Add(a);
+                if (current.Count == 1 || a.EndUtc > end)
+                    end = a.EndUtc;
+            }
+            if (current.Count > 0)
+                episodes.Add(Of(current));
+        }
+        return episodes.OrderByDescending(e => e.StartUtc).ToList();
+    }
+
+    private static EpisodeView Of(List<AnomalyView> detections)
+    {
+        var main = detections.Where(a => a.Model is null).OrderBy(a => a.Granularity == "hour" ? 0 : 1).ThenByDescending(a => a.ImpactUsd).FirstOrDefault()
+            ?? detections.MaxBy(a => a.ImpactUsd)!;
+        return new EpisodeView(main, detections.Where(a => a != main).OrderBy(a => a.Model is null ? 0 : 1).ThenBy(a => a.Granularity).ToList());
+    }
+}
 
 /// <summary>A dashboard marker: the biggest team-level episode of one team on one day.</summary>
 public sealed record AnomalyMarker(DateOnly Day, string Team, decimal ImpactUsd, string Summary);
@@ -47,6 +101,10 @@ public sealed class AnomalyQueries(IDbContextFactory<QuotaDbContext> dbFactory)
         return rows;
     }
 
+    /// <summary>The list as episodes: overlapping detections of one team are one row (<see cref="EpisodeView.Group"/>).</summary>
+    public async Task<IReadOnlyList<EpisodeView>> EpisodesAsync(AnomalyFilter filter, AccessScope scope, CancellationToken ct = default) =>
+        EpisodeView.Group(await ListAsync(filter, scope, ct));
+
     /// <summary>Team-level anomaly episodes in the range, one marker per team and day (the biggest).</summary>
     public async Task<IReadOnlyList<AnomalyMarker>> MarkersAsync(DateOnly from, DateOnly to, IReadOnlyCollection<int> teamIds, CancellationToken ct)
     {
@@ -62,7 +120,7 @@ public sealed class AnomalyQueries(IDbContextFactory<QuotaDbContext> dbFactory)
             .Select(g => g.MaxBy(r => r.ImpactUsd)!)
             .OrderBy(r => r.StartUtc)
             .Select(r => new AnomalyMarker(DateOnly.FromDateTime(r.StartUtc), r.Name, r.ImpactUsd,
-                $"{r.Granularity}: {r.ActualUsd:0.00} vs {r.ExpectedUsd:0.00} expected"))
+                $"{(r.Granularity == "hour" ? "hourly" : "daily")}: {Money.Usd(r.ActualUsd)} vs {Money.Usd(r.ExpectedUsd)} expected"))
             .ToList();
     }
 }

@@ -70,9 +70,9 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
     private static async Task<Forecasting.PeriodProjection> ProjectAsync(QuotaDbContext db, Budget b, PeriodWindow window, decimal spent, DateTime now,
         CancellationToken ct)
     {
-        if (b.Metric != BudgetMetric.Cost || b.Period is BudgetPeriod.Daily or BudgetPeriod.Rolling || b.Provider is not null || b.Model is not null || b.AgentId is not null)
-            return Forecasting.SpendProjection.RunRate(spent, window.StartUtc, window.EndUtc, now, b.Limit);
-        var from = now.Date.AddDays(-(Forecasting.SpendProjection.HistoryDays + 31));
+        if (!BudgetProjection.UsesHistory(b.Metric, b.Period, b.Provider, b.Model, b.AgentId))
+            return BudgetProjection.Project(null, spent, window, now, b.Limit);
+        var from = Forecasting.SpendProjection.HistoryStart(DateOnly.FromDateTime(now)).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
         var q = db.UsageDaily.AsNoTracking().Where(r => r.BucketStart >= from);
         if (b.TeamId is { } team)
             q = q.Where(r => r.TeamId == team);
@@ -80,8 +80,7 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
             q = q.Where(r => db.Teams.Any(t => t.Id == r.TeamId && t.DepartmentId == dept));
         var daily = (await q.GroupBy(r => r.BucketStart).Select(g => new { g.Key, Cost = g.Sum(r => r.CostNanos) }).ToListAsync(ct))
             .ToDictionary(x => DateOnly.FromDateTime(x.Key), x => Money.FromNanos(x.Cost));
-        return Forecasting.SpendProjection.ProjectPeriod(daily, spent, DateOnly.FromDateTime(now), DateOnly.FromDateTime(window.StartUtc),
-            DateOnly.FromDateTime(window.EndUtc.AddTicks(-1)), b.Limit);
+        return BudgetProjection.Project(daily, spent, window, now, b.Limit);
     }
 
     /// <summary>The "default daily budget per team" setting: teams without a budget of their own get one (marked IsDefault).</summary>

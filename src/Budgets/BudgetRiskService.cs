@@ -24,7 +24,7 @@ public sealed class BudgetRiskService(IDbContextFactory<QuotaDbContext> dbFactor
         if (views.Count == 0)
             return [];
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var historyFrom = today.AddDays(-SpendProjection.HistoryDays).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var historyFrom = SpendProjection.HistoryStart(today).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
         var teamDepartments = await db.Teams.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.DepartmentId, ct);
         var daily = await db.UsageDaily.AsNoTracking().Where(r => r.BucketStart >= historyFrom)
             .GroupBy(r => new { r.TeamId, r.BucketStart })
@@ -33,26 +33,41 @@ public sealed class BudgetRiskService(IDbContextFactory<QuotaDbContext> dbFactor
         var result = new List<BudgetRiskLine>(views.Count);
         foreach (var b in views)
         {
-            var periodStart = DateOnly.FromDateTime(b.PeriodStartUtc);
-            var periodEnd = DateOnly.FromDateTime(b.PeriodEndUtc.AddTicks(-1));
-            PeriodProjection projection;
-            if (b.Metric == BudgetMetric.Cost && b.Provider is null && b.Model is null && b.AgentId is null)
-            {
-                var series = daily.Where(d => b.TeamId is { } t ? d.TeamId == t
+            var series = BudgetProjection.UsesHistory(b.Metric, b.Period, b.Provider, b.Model, b.AgentId)
+                ? daily.Where(d => b.TeamId is { } t ? d.TeamId == t
                         : b.DepartmentId is not { } dept || teamDepartments.GetValueOrDefault(d.TeamId) == dept)
                     .GroupBy(d => DateOnly.FromDateTime(d.BucketStart))
-                    .ToDictionary(g => g.Key, g => Money.FromNanos(g.Sum(x => x.Cost)));
-                projection = SpendProjection.ProjectPeriod(series, b.Spent, today, periodStart, periodEnd, b.Limit);
-            }
-            else
-            {
-                projection = SpendProjection.RunRate(b.Spent, b.PeriodStartUtc, b.PeriodEndUtc, now, b.Limit);
-            }
-            result.Add(new BudgetRiskLine(b.Id, b.Name, b.Scope, b.Limit, b.Spent, decimal.Round(projection.Projected, 2), projection.Risk, projection.ExceedsOn));
+                    .ToDictionary(g => g.Key, g => Money.FromNanos(g.Sum(x => x.Cost)))
+                : null;
+            var projection = BudgetProjection.Project(series, b.Spent, new PeriodWindow(b.PeriodStartUtc, b.PeriodEndUtc), now, b.Limit);
+            result.Add(new BudgetRiskLine(b.Id, b.Name, b.Scope, b.Limit, b.Spent, decimal.Round(projection.Projected, 2), projection.Risk, projection.ExceedsOn)
+                { Metric = b.Metric });
         }
         return result.OrderByDescending(r => r.Risk).ThenByDescending(r => r.Projected / r.Limit).ToList();
     }
 }
 
+/// <summary>
+/// How a budget's period end is projected, for the Budgets risk, reports and forecast alerts alike: cost budgets of a week or longer on
+/// everything, a department or a team from their own daily history (<see cref="SpendProjection.ProjectPeriod"/>, history from
+/// <see cref="SpendProjection.HistoryStart"/>); daily, rolling and narrowed (provider/model/agent) budgets by the run-rate.
+/// </summary>
+public static class BudgetProjection
+{
+    public static bool UsesHistory(BudgetMetric metric, BudgetPeriod period, string? provider, string? model, string? agentId) =>
+        metric == BudgetMetric.Cost && period is not (BudgetPeriod.Daily or BudgetPeriod.Rolling) && provider is null && model is null && agentId is null;
+
+    /// <param name="daily">The scope's daily spend from <see cref="SpendProjection.HistoryStart"/>, or null for the run-rate.</param>
+    public static PeriodProjection Project(IReadOnlyDictionary<DateOnly, decimal>? daily, decimal spent, PeriodWindow window, DateTime now, decimal limit) =>
+        daily is null
+            ? SpendProjection.RunRate(spent, window.StartUtc, window.EndUtc, now, limit)
+            : SpendProjection.ProjectPeriod(daily, spent, DateOnly.FromDateTime(now), DateOnly.FromDateTime(window.StartUtc),
+                DateOnly.FromDateTime(window.EndUtc.AddTicks(-1)), limit);
+}
+
 /// <summary>Where one budget's period is heading, as the Budgets page and the reports show it.</summary>
-public sealed record BudgetRiskLine(int BudgetId, string Budget, string Scope, decimal Limit, decimal Spent, decimal Projected, Forecasting.BudgetRisk Risk, DateOnly? ExceedsOn);
+public sealed record BudgetRiskLine(int BudgetId, string Budget, string Scope, decimal Limit, decimal Spent, decimal Projected, Forecasting.BudgetRisk Risk, DateOnly? ExceedsOn)
+{
+    public BudgetMetric Metric { get; init; } = BudgetMetric.Cost;
+    public string Format(decimal value) => BudgetAmount.Format(Metric, value);
+}

@@ -78,7 +78,7 @@ public static partial class ApiConventions
                 ? (m.Groups["name"].Value, m.Groups["value"].Success
                     ? $"'{m.Groups["value"].Value}' is not a valid value for '{m.Groups["name"].Value}' ({m.Groups["type"].Value.TrimEnd('?')})."
                     : $"'{m.Groups["name"].Value}' is required.")
-                : ("$", "Send a JSON object: the body was empty or null.");
+                : ("body", "Send a JSON object: the body was empty or null.");
         return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [key] = [message] }, detail: message,
             title: "The request could not be read; nothing was changed.");
     }

@@ -29,13 +29,16 @@ public sealed record DailySpend(DateOnly Day, string Key, decimal Cost);
 
 public sealed record TeamSpend(int TeamId, string Team, decimal Cost, decimal PreviousCost)
 {
+    /// <summary>Against the previous period of the same length and elapsed time (<see cref="Kernel.Comparison"/>), "n/a" before the team's data starts.</summary>
+    public Change? Change { get; init; }
+
     /// <summary>This team's month-end forecast (Holt-Winters on its own daily spend).</summary>
     public decimal? MonthEndForecast { get; init; }
     public Forecasting.TrendDirection Trend { get; init; } = Forecasting.TrendDirection.Stable;
     public double? WeekOverWeekPercent { get; init; }
 
-    /// <summary>Change against the previous period of the same length, in percent; null when there was nothing before.</summary>
-    public double? ChangePercent => PreviousCost == 0 ? null : (double)((Cost - PreviousCost) / PreviousCost * 100);
+    /// <summary>Change against the previous period, in percent; null when it is not comparable (see <see cref="Kernel.Change"/>).</summary>
+    public double? ChangePercent => Change?.Percent;
 }
 
 public sealed record CostDriver(string Team, string Model, decimal Cost, double SharePercent);
@@ -43,16 +46,14 @@ public sealed record CostDriver(string Team, string Model, decimal Cost, double 
 public sealed record DashboardSummary(
     DashboardQuery Query, DateTime AsOfUtc,
     decimal SpendToday, long RequestsToday, decimal SpendMonthToDate, decimal SpendLastMonthSameDays,
-    decimal PeriodTotal, decimal PreviousPeriodTotal, int ActiveTeams, int OpenCriticalAlerts,
+    decimal PeriodTotal, Change PeriodChange, int ActiveTeams, int OpenCriticalAlerts,
     decimal? MonthlyBudget, MonthForecast Forecast,
     IReadOnlyList<string> Keys, IReadOnlyList<DailySpend> Daily, IReadOnlyList<TeamSpend> Teams, IReadOnlyList<CostDriver> TopDrivers,
-    IReadOnlyList<AnomalyMarker> Anomalies)
+    IReadOnlyList<AnomalyMarker> Anomalies, Change MonthChange)
 {
-    public double? MonthChangePercent => SpendLastMonthSameDays == 0 ? null
-        : (double)((SpendMonthToDate - SpendLastMonthSameDays) / SpendLastMonthSameDays * 100);
-
-    public double? PeriodChangePercent => PreviousPeriodTotal == 0 ? null
-        : (double)((PeriodTotal - PreviousPeriodTotal) / PreviousPeriodTotal * 100);
+    public decimal PreviousPeriodTotal => PeriodChange.Previous;
+    public double? MonthChangePercent => MonthChange.Percent;
+    public double? PeriodChangePercent => PeriodChange.Percent;
 
     public bool IsEmpty => PeriodTotal == 0 && SpendMonthToDate == 0;
 }
@@ -61,7 +62,8 @@ public sealed record DashboardSummary(
 /// Landing-page figures, read from the daily/hourly rollups only (never raw records) so it stays fast on a year of data.
 /// Days are UTC days; the month is the UTC calendar month.
 /// </summary>
-public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, AnomalyQueries anomalyQueries, DailySpendCache cache)
+public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, AnomalyQueries anomalyQueries, DailySpendCache cache,
+    AlertService alerts)
 {
     public Task<DashboardSummary> GetAsync(int days, AccessScope scope, CancellationToken ct = default) =>
         GetAsync(DashboardQuery.LastDays(time.GetUtcNow().UtcDateTime, days), scope, ct);
@@ -89,12 +91,13 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
 
         var hourly = filtered ? db.UsageHourly.AsNoTracking().Where(r => teamIds.Contains(r.TeamId)) : db.UsageHourly.AsNoTracking();
         var hourlyToday = await TodayAsync(hourly, today, now, ct);
-        var lastMonthSameTime = await CostAsync(hourly, window.LastMonthStartUtc, window.LastMonthSameTimeUtc, ct);
-        var openCritical = await db.Alerts.AsNoTracking().Where(Alert.NeedsAttention(now))
-            .CountAsync(a => a.Severity == AlertSeverity.Critical
-                && (a.TeamId == null ? scope.IsOrgWide : teamIds.Contains(a.TeamId.Value)), ct);
+        var lastMonthSameTime = await CostAsync(hourly, window.LastMonth.StartUtc, window.LastMonth.EndUtc, ct);
+        spend.AddPreviousPartialDay(await PartialDayAsync(hourly, window.Previous.EndUtc, ct));
+        var firstDays = await cache.FirstDaysAsync(ct);
+        var openCritical = await alerts.CriticalToHandleAsync(scope, query.DepartmentId, teamIds, ct);
         var monthlyBudget = await MonthlyBudgetAsync(db, query.DepartmentId, teamIds, scope, ct);
-        var teamSpend = spend.Teams(teams);
+        var teamSpend = spend.Teams(teams, firstDays);
+        var scopeSince = FirstOf(firstDays, filtered ? teamIds : null);
         var series = spend.Series(teams);
         var anomalies = await anomalyQueries.MarkersAsync(query.From, query.To, teamIds, ct);
 
@@ -105,13 +108,34 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
             SpendMonthToDate: dayTotals.Where(d => d.Key >= window.MonthStart).Sum(d => d.Value),
             SpendLastMonthSameDays: lastMonthSameTime,
             PeriodTotal: Money.FromNanos(spend.PeriodNanos),
-            PreviousPeriodTotal: Money.FromNanos(spend.PreviousNanos),
+            PeriodChange: new Change(Money.FromNanos(spend.PeriodNanos), Money.FromNanos(spend.PreviousNanos), window.Previous, scopeSince),
             ActiveTeams: teamSpend.Count,
             OpenCriticalAlerts: openCritical,
             MonthlyBudget: monthlyBudget,
             Forecast: SpendProjection.ForecastMonth(dayTotals, today),
             Keys: series.GroupBy(s => s.Key).OrderByDescending(g => g.Sum(s => s.Cost)).Select(g => g.Key).ToList(),
-            Daily: series, Teams: teamSpend, TopDrivers: spend.Drivers(teams), Anomalies: anomalies);
+            Daily: series, Teams: teamSpend, TopDrivers: spend.Drivers(teams), Anomalies: anomalies,
+            MonthChange: new Change(dayTotals.Where(d => d.Key >= window.MonthStart).Sum(d => d.Value), lastMonthSameTime, window.LastMonth, scopeSince));
+    }
+
+    /// <summary>When the first of these teams' data is (all teams when null), as the start of that UTC day.</summary>
+    internal static DateTime? FirstOf(IReadOnlyDictionary<int, DateOnly> firstDays, IReadOnlyCollection<int>? teamIds)
+    {
+        DateOnly? first = null;
+        foreach (var (team, day) in firstDays)
+            if ((teamIds is null || teamIds.Contains(team)) && (first is null || day < first))
+                first = day;
+        return first?.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+    }
+
+    /// <summary>Per team, the spend of the previous period's last, cut day: from its midnight to the cut (nothing when the cut is at midnight).</summary>
+    private static async Task<Dictionary<int, long>> PartialDayAsync(IQueryable<UsageHourly> hourly, DateTime cutUtc, CancellationToken ct)
+    {
+        var dayStart = cutUtc.Date;
+        if (cutUtc == dayStart)
+            return [];
+        return await hourly.Where(r => r.BucketStart >= dayStart && r.BucketStart < cutUtc).GroupBy(r => r.TeamId)
+            .Select(g => new { g.Key, Cost = g.Sum(r => r.CostNanos) }).ToDictionaryAsync(g => g.Key, g => g.Cost, ct);
     }
 
     private static async Task<TodayRow?> TodayAsync(IQueryable<UsageHourly> hourly, DateOnly today, DateTime now, CancellationToken ct)
@@ -151,18 +175,28 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
     }
 }
 
-/// <summary>The days one dashboard reads: the shown period, the one before it, the month so far, last month and the forecast history.</summary>
-internal sealed record DashboardWindow(DateOnly PreviousFrom, DateOnly MonthStart, DateTime LastMonthStartUtc, DateTime LastMonthSameTimeUtc, DateOnly FirstDay)
+/// <summary>
+/// The days one dashboard reads: the shown period, the one before it (same length and elapsed time, <see cref="Comparison"/>), the month
+/// so far, last month's same elapsed time and the forecast history (<see cref="SpendProjection.HistoryStart"/>: the same for every period picked).
+/// </summary>
+internal sealed record DashboardWindow(UtcWindow Previous, DateOnly MonthStart, UtcWindow LastMonth, DateOnly FirstDay)
 {
+    /// <summary>Whole days of the previous period; its last, cut day is read from the hourly rollups.</summary>
+    public DateOnly PreviousFrom => DateOnly.FromDateTime(Previous.StartUtc);
+    public DateOnly PreviousWholeDaysEnd => DateOnly.FromDateTime(Previous.EndUtc);
+
     public static DashboardWindow For(DashboardQuery query, DateTime now)
     {
         var from = query.From.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var previousFrom = from.AddDays(-query.Days);
+        var elapsed = Comparison.Elapsed(from, query.To.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), now);
+        // A calendar month (the 1st to its last day, or to today) is compared with the month before; any other range with the days before it.
+        var isMonth = query.From.Day == 1 && query.To.Month == query.From.Month && query.To.Year == query.From.Year
+            && (query.To.AddDays(1).Day == 1 || query.To == DateOnly.FromDateTime(now));
+        var previous = isMonth ? Comparison.MonthBefore(elapsed) : Comparison.Before(elapsed, TimeSpan.FromDays(query.Days));
         var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
-        var (lastMonthStart, lastMonthSameTime) = SameTimeLastMonth.For(now);
-        var historyStart = monthStart.AddDays(-SpendProjection.HistoryDays);
-        var firstDay = new[] { DateOnly.FromDateTime(previousFrom), DateOnly.FromDateTime(historyStart), DateOnly.FromDateTime(lastMonthStart) }.Min();
-        return new DashboardWindow(DateOnly.FromDateTime(previousFrom), DateOnly.FromDateTime(monthStart), lastMonthStart, lastMonthSameTime, firstDay);
+        var lastMonth = Comparison.MonthBefore(new UtcWindow(monthStart, now));
+        var firstDay = new[] { DateOnly.FromDateTime(previous.StartUtc), SpendProjection.HistoryStart(DateOnly.FromDateTime(now)), DateOnly.FromDateTime(lastMonth.StartUtc) }.Min();
+        return new DashboardWindow(previous, DateOnly.FromDateTime(monthStart), lastMonth, firstDay);
     }
 }
 
@@ -191,7 +225,7 @@ internal sealed class SpendAccumulator(DashboardQuery query, DashboardWindow win
     private void AddDay(DateOnly d, DaySpendRow[] rows)
     {
         var inCurrent = d >= query.From && d <= query.To;
-        var inPrevious = d >= window.PreviousFrom && d < query.From;
+        var inPrevious = d >= window.PreviousFrom && d < window.PreviousWholeDaysEnd;
         var inHistory = d <= today;
         foreach (var r in rows)
         {
@@ -217,18 +251,28 @@ internal sealed class SpendAccumulator(DashboardQuery query, DashboardWindow win
         }
     }
 
+    /// <summary>The previous period's cut last day, per team (see <see cref="DashboardWindow.PreviousWholeDaysEnd"/>).</summary>
+    public void AddPreviousPartialDay(IReadOnlyDictionary<int, long> perTeam)
+    {
+        foreach (var (team, nanos) in perTeam)
+            if (onlyTeams is null || onlyTeams.Contains(team))
+                teamPrevious[team] = teamPrevious.GetValueOrDefault(team) + nanos;
+    }
+
     /// <summary>Day totals up to today: the month figures and the forecast history.</summary>
     public Dictionary<DateOnly, decimal> DayTotals() => dayNanos.ToDictionary(x => x.Key, x => Money.FromNanos(x.Value));
 
     /// <summary>Per team: spend, the period before, and month-end forecast and week-over-week trend from its own daily spend.</summary>
-    public List<TeamSpend> Teams(IReadOnlyDictionary<int, string> names) => teamCurrent
+    public List<TeamSpend> Teams(IReadOnlyDictionary<int, string> names, IReadOnlyDictionary<int, DateOnly> firstDays) => teamCurrent
         .Select(r =>
         {
             var history = teamDayNanos.GetValueOrDefault(r.Key)?.ToDictionary(d => d.Key, d => Money.FromNanos(d.Value)) ?? [];
             var complete = Enumerable.Range(0, 14).Select(i => history.GetValueOrDefault(today.AddDays(i - 14))).ToList();
             var (direction, wow) = SpendForecaster.Trend(complete);
-            return new TeamSpend(r.Key, Name(names, r.Key), Money.FromNanos(r.Value), Money.FromNanos(teamPrevious.GetValueOrDefault(r.Key)))
+            var previous = Money.FromNanos(teamPrevious.GetValueOrDefault(r.Key));
+            return new TeamSpend(r.Key, Name(names, r.Key), Money.FromNanos(r.Value), previous)
             {
+                Change = new Change(Money.FromNanos(r.Value), previous, window.Previous, DashboardService.FirstOf(firstDays, [r.Key])),
                 MonthEndForecast = decimal.Round(SpendProjection.ForecastMonth(history, today).Projected, 2),
                 Trend = direction,
                 WeekOverWeekPercent = wow,

@@ -7,6 +7,12 @@ public static class SpendProjection
     /// <summary>Days of daily history before the month start the forecast wants.</summary>
     public const int HistoryDays = 56;
 
+    /// <summary>
+    /// The first day of daily history every forecast reads (today − <see cref="HistoryDays"/> − 31): the same for the dashboard whatever
+    /// period is picked, the Budgets risk, reports and forecast alerts, so one scope has one forecast at one time.
+    /// </summary>
+    public static DateOnly HistoryStart(DateOnly today) => today.AddDays(-(HistoryDays + 31));
+
     /// <summary>Holt-Winters (or run-rate on short history) to the end of the UTC month, as a cumulative burn-down with its 80 % band.</summary>
     public static MonthForecast ForecastMonth(IReadOnlyDictionary<DateOnly, decimal> dailyTotals, DateOnly today)
     {
@@ -49,7 +55,7 @@ public static class SpendProjection
     private static PeriodForecast Forecast(IReadOnlyDictionary<DateOnly, decimal> dailyTotals, DateOnly today, DateOnly periodStart, DateOnly periodEnd)
     {
         // Complete days up to yesterday, from the first day with spend (a new team has no zero history) but at most HistoryDays + 31 back.
-        var from = today.AddDays(-(HistoryDays + 31));
+        var from = HistoryStart(today);
         var firstSpend = dailyTotals.Where(d => d.Value > 0 && d.Key < today).Select(d => (DateOnly?)d.Key).Min();
         if (firstSpend is { } first && first > from)
             from = first;
@@ -58,6 +64,18 @@ public static class SpendProjection
             history.Add(dailyTotals.GetValueOrDefault(d));
         return SpendForecaster.Forecast(history, dailyTotals.GetValueOrDefault(today), today, periodStart, periodEnd);
     }
+
+    /// <summary>
+    /// What a forecast is based on, in the words an executive uses beside "expected month end" and "likely range" (80 % of outcomes
+    /// fall in it): never the model's name.
+    /// </summary>
+    public static string Explain(string method) => method switch
+    {
+        "holt-winters" => "from the daily and weekly pattern of recent weeks",
+        "run-rate" => "from the average day so far (too little history for a pattern)",
+        "actual" => "the period is over: this is what was spent",
+        _ => method,
+    };
 
     /// <summary>The plain run-rate: spend so far ÷ time elapsed × period length.</summary>
     public static PeriodProjection RunRate(decimal spent, DateTime startUtc, DateTime endUtc, DateTime nowUtc, decimal limit)
@@ -73,7 +91,11 @@ public static class SpendProjection
 /// <summary>One day of the month's burn-down: cumulative spend so far, then the forecast (mean and 80 % band) to month end.</summary>
 public sealed record BurnDownPoint(DateOnly Day, decimal? Actual, decimal? Forecast, decimal? Low, decimal? High);
 
-public sealed record MonthForecast(decimal Projected, decimal Low, decimal High, string Method, IReadOnlyList<BurnDownPoint> BurnDown);
+public sealed record MonthForecast(decimal Projected, decimal Low, decimal High, string Method, IReadOnlyList<BurnDownPoint> BurnDown)
+{
+    /// <summary>The method in an executive's words (see <see cref="SpendProjection.Explain"/>).</summary>
+    public string Basis => SpendProjection.Explain(Method);
+}
 
 /// <summary>Where a budget period is heading.</summary>
 public sealed record PeriodProjection(decimal Projected, decimal Low, decimal High, BudgetRisk Risk, DateOnly? ExceedsOn, string Method);

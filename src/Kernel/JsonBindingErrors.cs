@@ -6,8 +6,8 @@ using System.Text.RegularExpressions;
 namespace QuotaPortal.Kernel;
 
 /// <summary>
-/// A JSON body that could not be bound becomes one error keyed by the JSON path of the bad member (<c>$.thresholds[1]</c>,
-/// <c>$.period</c>) with a message a person can act on, worked out from the type the body binds to rather than from the
+/// A JSON body that could not be bound becomes one error keyed by the path of the bad member (<c>thresholds[1]</c>,
+/// <c>period</c>, <c>[3].inputTokens</c>) with a message a person can act on, worked out from the type the body binds to rather than from the
 /// serializer's .NET-flavoured text.
 /// </summary>
 public static partial class JsonBindingErrors
@@ -35,21 +35,30 @@ public static partial class JsonBindingErrors
         return ex;
     }
 
+    /// <summary>
+    /// The error key and message. Keys follow the validation errors' convention, so a client reads one shape whatever went wrong:
+    /// <c>limit</c>, <c>thresholds[1]</c>, <c>[3].inputTokens</c> for the fourth record of a batch, <c>body</c> for the body as a whole.
+    /// </summary>
     public static (string Path, string Message) Describe(JsonException ex, Type? bodyType)
     {
         var path = (string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path) + (ex.Data[SuffixKey] as string ?? "");
+        var key = Key(path);
         // The serializer wraps the reader's (internal) exception; the body as a whole is broken, wherever the reader stopped.
         if (ex.GetType() != typeof(JsonException) || ex.InnerException is JsonException)
-            return ("$", $"The body is not valid JSON{Position(ex)}{(path == "$" ? "" : $", near {path}")}: {Plain((ex.InnerException ?? ex).Message)}");
+            return ("body", $"The body is not valid JSON{Position(ex)}{(path == "$" ? "" : $", near {key}")}: {Plain((ex.InnerException ?? ex).Message)}");
         if (ex.Data[ExpectedKey] is string expected)
-            return (path, $"The value at {path} is not {expected}.");
+            return (key, $"'{key}' is not {expected}.");
         var target = TargetType(bodyType, path);
         if (target is null)
-            return (path, $"The value at {path} could not be read: {Plain(ex.Message)}");
+            return (key, $"'{key}' could not be read: {Plain(ex.Message)}");
         if (target.IsEnum)
-            return (path, $"'{MemberName(path)}' must be one of {string.Join(", ", Enum.GetNames(target))} (any letter case; numbers are not accepted).");
-        return (path, path == "$" ? $"The body must be {Expected(target)}." : $"The value at {path} is not {Expected(target)}.");
+            return (key, $"'{MemberName(path)}' must be one of {string.Join(", ", Enum.GetNames(target))} (any letter case; numbers are not accepted).");
+        return (key, path == "$" ? $"The body must be {Expected(target)}." : $"'{key}' is not {Expected(target)}.");
     }
+
+    /// <summary>"$.thresholds[1]" → "thresholds[1]", "$[3].inputTokens" → "[3].inputTokens", "$" → "body".</summary>
+    public static string Key(string jsonPath) =>
+        jsonPath == "$" ? "body" : jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : jsonPath.StartsWith('$') ? jsonPath[1..] : jsonPath;
 
     /// <summary>What a JSON value of this type looks like, for "is not …" messages.</summary>
     public static string Expected(Type type)

@@ -1,5 +1,6 @@
 using QuotaPortal.Forecasting;
 using QuotaPortal.Budgets;
+using QuotaPortal.Anomalies;
 using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
@@ -18,13 +19,16 @@ public sealed record ReportAnomaly(DateTime StartUtc, string Team, string? Model
 /// <summary>A period's summary for executives: totals, mix, trend, anomalies, forecast and budget risk.</summary>
 public sealed record SpendReport(
     ReportKind Kind, DateOnly From, DateOnly To, DateTime GeneratedAtUtc,
-    decimal Total, decimal PreviousTotal, decimal DailyAverage, long Requests, long Tokens,
-    string Trend, double? ChangePercent,
+    decimal Total, Change Change, decimal DailyAverage, long Requests, long Tokens,
     IReadOnlyList<ReportLine> TopTeams, IReadOnlyList<ReportLine> ModelMix, IReadOnlyList<ReportAnomaly> Anomalies,
     decimal MonthForecast, decimal MonthForecastLow, decimal MonthForecastHigh, string ForecastMethod,
     IReadOnlyList<BudgetRiskLine> BudgetRisks)
 {
     public int Days => To.DayNumber - From.DayNumber + 1;
+    public decimal PreviousTotal => Change.Previous;
+    public double? ChangePercent => Change.Percent;
+    public string Trend => Change.Trend;
+    public string ForecastBasis => SpendProjection.Explain(ForecastMethod);
     public string Title => Kind switch
     {
         ReportKind.Daily => $"Daily report · {From:yyyy-MM-dd}",
@@ -37,7 +41,8 @@ public sealed record SpendReport(
 /// Builds daily / weekly / monthly reports from the rollups. A report covers complete UTC days: "daily" is the given day,
 /// "weekly" the Monday–Sunday week containing it, "monthly" its calendar month (cut at today when the month is not over).
 /// </summary>
-public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, BudgetRiskService risks)
+public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, BudgetRiskService risks, DailySpendCache cache,
+    AnomalyQueries anomalyQueries)
 {
     public static (DateOnly From, DateOnly To) PeriodOf(ReportKind kind, DateOnly day) => kind switch
     {
@@ -45,6 +50,17 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         ReportKind.Weekly => (Weeks.StartOf(day), Weeks.StartOf(day).AddDays(6)),
         _ => (new DateOnly(day.Year, day.Month, 1), new DateOnly(day.Year, day.Month, 1).AddMonths(1).AddDays(-1)),
     };
+
+    /// <summary>
+    /// What a report is compared with (<see cref="Comparison"/>): the day, week or calendar month before, cut at the same elapsed time when
+    /// the report's period is still running (this week so far on Tuesday 18:00 against last Monday to Tuesday 18:00).
+    /// </summary>
+    public static UtcWindow PreviousOf(ReportKind kind, DateOnly day, DateTime nowUtc)
+    {
+        var (from, to) = PeriodOf(kind, day);
+        var elapsed = Comparison.Elapsed(from.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), to.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), nowUtc);
+        return kind == ReportKind.Monthly ? Comparison.MonthBefore(elapsed) : Comparison.Before(elapsed, TimeSpan.FromDays(kind == ReportKind.Daily ? 1 : 7));
+    }
 
     /// <summary>The default report day: yesterday for a daily report (today is not over), today otherwise.</summary>
     public DateOnly DefaultDay(ReportKind kind)
@@ -64,8 +80,7 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         var days = Math.Max(1, to.DayNumber - from.DayNumber + 1);
         var start = from.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
         var end = to.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var previousStart = kind == ReportKind.Monthly ? start.AddMonths(-1) : start.AddDays(-days);
-        var previousEnd = kind == ReportKind.Monthly ? previousStart.AddDays(days) : start;
+        var previousWindow = PreviousOf(kind, day ?? DefaultDay(kind), now);
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var teams = await db.Teams.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.Name, ct);
@@ -76,8 +91,10 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
             .GroupBy(r => new { r.TeamId, r.Model })
             .Select(g => new { g.Key.TeamId, g.Key.Model, Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) })
             .ToListAsync(ct);
-        var previous = Money.FromNanos(await daily
-            .Where(r => r.BucketStart >= previousStart && r.BucketStart < previousEnd).SumAsync(r => r.CostNanos, ct));
+        var hourly = visible is null ? db.UsageHourly.AsNoTracking() : db.UsageHourly.AsNoTracking().Where(r => visible.Contains(r.TeamId));
+        var previous = Money.FromNanos(await hourly
+            .Where(r => r.BucketStart >= previousWindow.StartUtc && r.BucketStart < previousWindow.EndUtc).SumAsync(r => r.CostNanos, ct));
+        var since = (await cache.FirstDayAsync(visible, ct))?.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
         var totalNanos = rows.Sum(r => r.Cost);
         var total = Money.FromNanos(totalNanos);
         double Share(long nanos) => totalNanos == 0 ? 0 : Math.Round(nanos * 100.0 / totalNanos, 1);
@@ -88,22 +105,21 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         var modelMix = rows.GroupBy(r => r.Model)
             .Select(g => new ReportLine(g.Key, Money.FromNanos(g.Sum(x => x.Cost)), Share(g.Sum(x => x.Cost)), g.Sum(x => x.Requests), g.Sum(x => x.Tokens)))
             .OrderByDescending(l => l.Cost).ToList();
-        var anomalies = (await db.Anomalies.AsNoTracking().Where(a => a.StartUtc >= start && a.StartUtc < end && (visible == null || visible.Contains(a.TeamId)))
-                .ToListAsync(ct))
+        // One row per episode, as the Anomalies page counts them (an hourly spike also seen daily is one).
+        var anomalies = (await anomalyQueries.EpisodesAsync(new AnomalyFilter(FromUtc: start, ToUtc: end), scope, ct))
+            .Where(e => e.StartUtc >= start).Select(e => e.Main)
             .OrderByDescending(a => a.ImpactUsd).Take(20)
-            .Select(a => new ReportAnomaly(a.StartUtc, teams.GetValueOrDefault(a.TeamId, $"#{a.TeamId}"), a.Model, a.ActualUsd, a.ExpectedUsd, a.ImpactUsd, a.Deviation, a.RootCause))
+            .Select(a => new ReportAnomaly(a.StartUtc, a.Team, a.Model, a.ActualUsd, a.ExpectedUsd, a.ImpactUsd, a.Deviation, a.RootCause))
             .ToList();
 
-        var totalsFrom = today.AddDays(-SpendProjection.HistoryDays - 31).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var totalsFrom = SpendProjection.HistoryStart(today).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
         var dayTotals = (await daily.Where(r => r.BucketStart >= totalsFrom)
                 .GroupBy(r => r.BucketStart).Select(g => new { g.Key, Cost = g.Sum(r => r.CostNanos) }).ToListAsync(ct))
             .ToDictionary(d => DateOnly.FromDateTime(d.Key), d => Money.FromNanos(d.Cost));
         var forecast = SpendProjection.ForecastMonth(dayTotals, today);
-        double? change = previous == 0 ? null : (double)((total - previous) / previous * 100);
-        var trend = change switch { null => "new", > 5 => "increasing", < -5 => "decreasing", _ => "stable" };
 
-        return new SpendReport(kind, from, to, now, total, previous, total / days,
-            rows.Sum(r => r.Requests), rows.Sum(r => r.Tokens), trend, change, topTeams, modelMix, anomalies,
+        return new SpendReport(kind, from, to, now, total, new Change(total, previous, previousWindow, since), total / days,
+            rows.Sum(r => r.Requests), rows.Sum(r => r.Tokens), topTeams, modelMix, anomalies,
             forecast.Projected, forecast.Low, forecast.High, forecast.Method, await risks.ListAsync(scope, ct));
     }
 
@@ -128,6 +144,7 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         rows.AddRange(r.ModelMix.Select(m => new[] { "model", m.Name, N(m.Cost), P(m.SharePercent), L(m.Requests), L(m.Tokens) }));
         rows.AddRange(r.Anomalies.Select(a => new[] { "anomaly", $"{a.StartUtc:yyyy-MM-dd HH:mm} {a.Team}{(a.Model is null ? "" : " " + a.Model)}", N(a.ImpactUsd), null, null, null }));
         rows.AddRange(r.BudgetRisks.Select(b => new[] { "budget_risk", b.Budget, b.Risk.ToString(), null, null, null }));
+        rows.AddRange(r.BudgetRisks.Select(b => new[] { "budget_projected_usd", b.Budget, N(b.Projected), null, null, null }));
         return CsvExport.Write(rows);
     }
 
@@ -137,9 +154,9 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         var text = new StringBuilder();
         static string U(decimal v) => Money.Usd(v);
         text.AppendLine(r.Title).AppendLine();
-        text.AppendLine($"Total: {U(r.Total)} ({r.Trend}{(r.ChangePercent is { } c ? $", {c:+0.0;-0.0}% vs previous period" : "")})");
-        text.AppendLine($"Daily average: {U(r.DailyAverage)} · {r.Requests:N0} requests · {r.Tokens:N0} tokens");
-        text.AppendLine($"Month-end forecast: {U(r.MonthForecast)} (80%: {U(r.MonthForecastLow)}–{U(r.MonthForecastHigh)}, {r.ForecastMethod})").AppendLine();
+        text.AppendLine($"Total: {U(r.Total)} ({r.Trend}, {r.Change.Text})");
+        text.AppendLine($"Daily average: {U(r.DailyAverage)} · {Numbers.Count(r.Requests)} requests · {Numbers.Count(r.Tokens)} tokens");
+        text.AppendLine($"Expected month end: {U(r.MonthForecast)} (likely range {U(r.MonthForecastLow)}–{U(r.MonthForecastHigh)}, {r.ForecastBasis})").AppendLine();
         text.AppendLine("Top teams:");
         foreach (var t in r.TopTeams)
             text.AppendLine($"  {t.Name,-24} {U(t.Cost),12} {t.SharePercent,5:0.0}%");
@@ -152,7 +169,7 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         var risky = r.BudgetRisks.Where(b => b.Risk != Forecasting.BudgetRisk.Low).ToList();
         text.AppendLine($"Budgets at risk: {risky.Count}");
         foreach (var b in risky)
-            text.AppendLine($"  {b.Budget}: {b.Risk} — projected {U(b.Projected)} of {U(b.Limit)}{(b.ExceedsOn is { } d ? $", exceeds on {d:yyyy-MM-dd}" : "")}");
+            text.AppendLine($"  {b.Budget}: {b.Risk} — projected {b.Format(b.Projected)} of {b.Format(b.Limit)}{(b.ExceedsOn is { } d ? $", exceeds on {d:yyyy-MM-dd}" : "")}");
         return text.ToString();
     }
 }

@@ -10,13 +10,13 @@ public enum BreakdownBy { Model, Provider, ApiMethod }
 
 public sealed record PeriodTotals(DateOnly From, DateOnly To, decimal Cost, long Requests, long Tokens);
 
-/// <summary>This period against the one before it, over the same number of elapsed days.</summary>
-public sealed record PeriodComparison(string Name, PeriodTotals Current, PeriodTotals Previous)
+/// <summary>This period against the one before it, of the same length and elapsed time (<see cref="Comparison"/>).</summary>
+public sealed record PeriodComparison(string Name, PeriodTotals Current, PeriodTotals Previous, UtcWindow PreviousWindow, DateTime? DataSinceUtc)
 {
-    public double? CostChangePercent => Change(Current.Cost, Previous.Cost);
-    public double? RequestsChangePercent => Change(Current.Requests, Previous.Requests);
-    public double? TokensChangePercent => Change(Current.Tokens, Previous.Tokens);
-    private static double? Change(decimal now, decimal before) => before == 0 ? null : (double)((now - before) / before * 100);
+    public Change Cost => new(Current.Cost, Previous.Cost, PreviousWindow, DataSinceUtc);
+    public double? CostChangePercent => Cost.Percent;
+    public double? RequestsChangePercent => new Change(Current.Requests, Previous.Requests, PreviousWindow, DataSinceUtc).Percent;
+    public double? TokensChangePercent => new Change(Current.Tokens, Previous.Tokens, PreviousWindow, DataSinceUtc).Percent;
 }
 
 public sealed record BreakdownLine(string Name, decimal Cost, double SharePercent, long Requests, long Tokens);
@@ -41,7 +41,7 @@ public sealed record TrendsView(DateOnly From, DateOnly To, DateTime AsOfUtc, IR
 }
 
 /// <summary>The Trends page's figures, from the rollups (and reported outcomes).</summary>
-public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time)
+public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, DailySpendCache cache)
 {
     /// <summary>Computed over the teams the caller may see (a team-limited caller: its teams only).</summary>
     public async Task<TrendsView> GetAsync(int days, BreakdownBy by, AccessScope scope, int? departmentId = null, CancellationToken ct = default)
@@ -57,7 +57,8 @@ public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, T
         var ids = teams.Keys.ToList();
         var daily = db.UsageDaily.AsNoTracking().Where(r => ids.Contains(r.TeamId) && r.BucketStart >= start && r.BucketStart < end);
         var hourly = db.UsageHourly.AsNoTracking().Where(r => ids.Contains(r.TeamId));
-        var comparisons = await ComparisonsAsync(hourly, days, now, start, end, ct);
+        var since = await cache.FirstDayAsync(scope.IsOrgWide && departmentId is null ? null : ids, ct);
+        var comparisons = await ComparisonsAsync(hourly, days, now, start, since?.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), ct);
         var breakdown = await BreakdownAsync(daily, by, ct);
         var heat = await HeatAsync(hourly.Where(r => r.BucketStart >= start && r.BucketStart < end), from, today, ct);
         var efficiency = await EfficiencyAsync(db, daily, teams, start, end, ct);
@@ -65,16 +66,19 @@ public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, T
     }
 
     /// <summary>
-    /// Week (Monday start) and month so far against the same elapsed time before them, to the hour (hourly rollups), so a Monday
-    /// morning is compared with last Monday morning, not with all of last week.
+    /// Week (Monday start), month so far and the last N days against the same length and elapsed time before them, to the hour (hourly
+    /// rollups), so a Monday morning is compared with last Monday morning, not with all of last week (<see cref="Comparison"/>).
     /// </summary>
-    private static async Task<List<PeriodComparison>> ComparisonsAsync(IQueryable<UsageHourly> hourly, int days, DateTime now, DateTime start, DateTime end,
+    private static async Task<List<PeriodComparison>> ComparisonsAsync(IQueryable<UsageHourly> hourly, int days, DateTime now, DateTime start, DateTime? since,
         CancellationToken ct)
     {
-        var weekStart = Weeks.StartOf(DateOnly.FromDateTime(now)).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
-        var (lastMonthStart, lastMonthSameTime) = SameTimeLastMonth.For(now);
-        async Task<PeriodTotals> TotalsAsync(DateTime a, DateTime b)
+        var week = new UtcWindow(Weeks.StartOf(DateOnly.FromDateTime(now)).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), now);
+        var month = new UtcWindow(new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc), now);
+        var lastDays = new UtcWindow(start, now);
+        Task<PeriodTotals> TotalsAsync(UtcWindow w) => TotalsOfAsync(w.StartUtc, w.EndUtc);
+        async Task<PeriodComparison> CompareAsync(string name, UtcWindow current, UtcWindow previous) =>
+            new(name, await TotalsAsync(current), await TotalsAsync(previous), previous, since);
+        async Task<PeriodTotals> TotalsOfAsync(DateTime a, DateTime b)
         {
             var t = (await hourly.Where(r => r.BucketStart >= a && r.BucketStart < b).GroupBy(r => 1)
                 .Select(g => new { Cost = g.Sum(r => r.CostNanos), Requests = g.Sum(r => r.Requests), Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) })
@@ -83,9 +87,9 @@ public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, T
         }
         return
         [
-            new("This week vs last week", await TotalsAsync(weekStart, now), await TotalsAsync(weekStart.AddDays(-7), now.AddDays(-7))),
-            new("This month vs last month", await TotalsAsync(monthStart, now), await TotalsAsync(lastMonthStart, lastMonthSameTime)),
-            new($"Last {days} days vs the {days} before", await TotalsAsync(start, end), await TotalsAsync(start.AddDays(-days), start)),
+            await CompareAsync("This week vs last week", week, Comparison.Before(week, TimeSpan.FromDays(7))),
+            await CompareAsync("This month vs last month", month, Comparison.MonthBefore(month)),
+            await CompareAsync($"Last {days} days vs the {days} before", lastDays, Comparison.Before(lastDays, TimeSpan.FromDays(days))),
         ];
     }
 

@@ -31,6 +31,7 @@ public sealed class DailySpendCache : IDisposable
         {
             foreach (var day in records.Select(r => DateOnly.FromDateTime(r.Timestamp)).Distinct())
                 Invalidate(day);
+            NoteFirstDays(records);
         });
         rewritten = usage.Rewritten.SubscribeInline(Invalidate);
     }
@@ -99,6 +100,67 @@ public sealed class DailySpendCache : IDisposable
             foreach (var d in missing)
                 days.TryRemove(d, out _);
         return result;
+    }
+
+    private volatile Dictionary<int, DateOnly>? firstDays;
+    private long firstDaysLoadedAt;
+    private readonly Lock firstDaysLock = new();
+
+    /// <summary>
+    /// The first day with recorded usage of any of the teams (all teams when null), or null when they have none: where "compared with
+    /// the period before" stops meaning something. Kept in memory and moved earlier as records arrive; read again after <see cref="MaxAge"/>.
+    /// </summary>
+    public async Task<DateOnly?> FirstDayAsync(IReadOnlyCollection<int>? teamIds, CancellationToken ct)
+    {
+        DateOnly? first = null;
+        foreach (var (team, day) in await FirstDaysAsync(ct))
+            if ((teamIds is null || teamIds.Contains(team)) && (first is null || day < first))
+                first = day;
+        return first;
+    }
+
+    /// <summary>Each team's first day with recorded usage (teams without usage are absent).</summary>
+    public async Task<IReadOnlyDictionary<int, DateOnly>> FirstDaysAsync(CancellationToken ct)
+    {
+        var map = firstDays;
+        if (map is null || time.GetElapsedTime(Interlocked.Read(ref firstDaysLoadedAt)) >= MaxAge)
+        {
+            var loadedAt = time.GetTimestamp();
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var loaded = (await db.UsageDaily.AsNoTracking().GroupBy(r => r.TeamId).Select(g => new { g.Key, First = g.Min(r => r.BucketStart) }).ToListAsync(ct))
+                .ToDictionary(r => r.Key, r => DateOnly.FromDateTime(r.First));
+            lock (firstDaysLock)
+            {
+                // Records that arrived while this was read are in the database too, except when they are earlier than what was read: keep those.
+                if (firstDays is { } current)
+                    foreach (var (team, day) in current)
+                        if (!loaded.TryGetValue(team, out var d) || day < d)
+                            loaded[team] = day;
+                firstDays = map = loaded;
+                Interlocked.Exchange(ref firstDaysLoadedAt, loadedAt);
+            }
+        }
+        return map;
+    }
+
+    private void NoteFirstDays(IReadOnlyList<UsageRecord> records)
+    {
+        if (firstDays is null)
+            return;
+        lock (firstDaysLock)
+        {
+            if (firstDays is not { } current)
+                return;
+            Dictionary<int, DateOnly>? changed = null;
+            foreach (var r in records)
+            {
+                var day = DateOnly.FromDateTime(r.Timestamp);
+                if (!(changed ?? current).TryGetValue(r.TeamId, out var known) || day < known)
+                    (changed ??= new(current))[r.TeamId] = day;
+            }
+            if (changed is not null)
+                firstDays = changed;
+        }
     }
 
     public void Dispose()

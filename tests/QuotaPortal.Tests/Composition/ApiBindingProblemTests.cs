@@ -33,20 +33,20 @@ public sealed class ApiBindingProblemTests(PortalFactory factory) : IClassFixtur
 
     public static TheoryData<string, string, string, string, string> BadBodies() => new()
     {
-        { "POST", "/api/v1/budgets", Budget.Replace("\"Daily\"", "\"Forever\""), "$.period", "'period' must be one of Daily, Weekly, Monthly, Quarterly, Yearly, Rolling" },
-        { "POST", "/api/v1/budgets", Budget.Replace("\"Daily\"", "2"), "$.period", "must be one of" },
-        { "POST", "/api/v1/budgets", Budget.Replace("[80,100]", "[80,\"ninety\"]"), "$.thresholds[1]", "The value at $.thresholds[1] is not a number." },
-        { "POST", "/api/v1/budgets", Budget.Replace("[80,100]", "{\"a\":1}"), "$.thresholds", "is not an array of numbers" },
-        { "POST", "/api/v1/budgets", Budget.Replace("\"limit\":5", "\"limit\":\"lots\""), "$.limit", "The value at $.limit is not a number" },
-        { "POST", "/api/v1/budgets", Budget.Replace("\"AlertOnly\"", "\"Shout\""), "$.enforcement", "'enforcement' must be one of AlertOnly, Warn, Block" },
-        { "PUT", "/api/v1/teams/{team}", """{"name":"Bind","departmentId":"sales"}""", "$.departmentId", "is not a whole number" },
-        { "POST", "/api/v1/prices", """{"provider":"p","model":"m","inputPerMTok":1,"outputPerMTok":1,"effectiveFrom":"yesterday"}""", "$.effectiveFrom", "is not a date and time" },
-        { "POST", "/api/v1/quota/check", """{"team":"bind","provider":"openai","model":"gpt-4o","estimatedInputTokens":"many"}""", "$.estimatedInputTokens", "is not a whole number" },
-        { "POST", "/api/v1/api-keys", """{"name":"k","scope":"admin","expiresAt":true}""", "$.expiresAt", "is not a date and time" },
-        { "POST", "/api/v1/usage", """[{"team":"bind","provider":"openai","model":"gpt-4o"},{"team":"bind","provider":"openai","model":"gpt-4o","inputTokens":"many"}]""", "$[1].inputTokens", "The value at $[1].inputTokens is not a whole number" },
-        { "POST", "/api/v1/outcomes", """{"team":"bind","name":"tickets","value":"three"}""", "$.value", "is not a number" },
-        { "POST", "/api/v1/budgets", """{"name":"B","limit":""", "$", "The body is not valid JSON" },
-        { "POST", "/api/v1/teams", "null", "$", "Send a JSON object" },
+        { "POST", "/api/v1/budgets", Budget.Replace("\"Daily\"", "\"Forever\""), "period", "'period' must be one of Daily, Weekly, Monthly, Quarterly, Yearly, Rolling" },
+        { "POST", "/api/v1/budgets", Budget.Replace("\"Daily\"", "2"), "period", "must be one of" },
+        { "POST", "/api/v1/budgets", Budget.Replace("[80,100]", "[80,\"ninety\"]"), "thresholds[1]", "'thresholds[1]' is not a number." },
+        { "POST", "/api/v1/budgets", Budget.Replace("[80,100]", "{\"a\":1}"), "thresholds", "is not an array of numbers" },
+        { "POST", "/api/v1/budgets", Budget.Replace("\"limit\":5", "\"limit\":\"lots\""), "limit", "'limit' is not a number" },
+        { "POST", "/api/v1/budgets", Budget.Replace("\"AlertOnly\"", "\"Shout\""), "enforcement", "'enforcement' must be one of AlertOnly, Warn, Block" },
+        { "PUT", "/api/v1/teams/{team}", """{"name":"Bind","departmentId":"sales"}""", "departmentId", "is not a whole number" },
+        { "POST", "/api/v1/prices", """{"provider":"p","model":"m","inputPerMTok":1,"outputPerMTok":1,"effectiveFrom":"yesterday"}""", "effectiveFrom", "is not a date and time" },
+        { "POST", "/api/v1/quota/check", """{"team":"bind","provider":"openai","model":"gpt-4o","estimatedInputTokens":"many"}""", "estimatedInputTokens", "is not a whole number" },
+        { "POST", "/api/v1/api-keys", """{"name":"k","scope":"admin","expiresAt":true}""", "expiresAt", "is not a date and time" },
+        { "POST", "/api/v1/usage", """[{"team":"bind","provider":"openai","model":"gpt-4o"},{"team":"bind","provider":"openai","model":"gpt-4o","inputTokens":"many"}]""", "[1].inputTokens", "'[1].inputTokens' is not a whole number" },
+        { "POST", "/api/v1/outcomes", """{"team":"bind","name":"tickets","value":"three"}""", "value", "is not a number" },
+        { "POST", "/api/v1/budgets", """{"name":"B","limit":""", "body", "The body is not valid JSON" },
+        { "POST", "/api/v1/teams", "null", "body", "Send a JSON object" },
     };
 
     [Theory]
@@ -91,7 +91,7 @@ public sealed class ApiBindingProblemTests(PortalFactory factory) : IClassFixtur
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var errors = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors");
-        Assert.Contains("must be one of", errors.GetProperty("$.period")[0].GetString());
+        Assert.Contains("must be one of", errors.GetProperty("period")[0].GetString());
     }
 
     private async Task<(int, int, int, int, long)> CountsAsync()
