@@ -42,6 +42,20 @@ public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var q = Apply(db.UsageRecords.AsNoTracking(), filter);
+        var totals = await TotalsAsync(q, ct);
+        var items = await Rows(db, q.OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Id).Skip((int)Math.Min((long)page * pageSize, MaxOffset)).Take(pageSize)).ToListAsync(ct);
+        return new UsageResults(items, (int)Math.Min(int.MaxValue, totals.Records), totals);
+    }
+
+    /// <summary>The sums over every matching record (what the explorer's totals line shows, whichever tab is open).</summary>
+    public async Task<UsageTotals> TotalsAsync(UsageFilter filter, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await TotalsAsync(Apply(db.UsageRecords.AsNoTracking(), filter), ct);
+    }
+
+    private static async Task<UsageTotals> TotalsAsync(IQueryable<UsageRecord> q, CancellationToken ct)
+    {
         var sums = await q.GroupBy(_ => 1).Select(g => new
             {
                 Records = g.LongCount(), Requests = g.Sum(r => (long)r.Requests), Input = g.Sum(r => r.InputTokens), Output = g.Sum(r => r.OutputTokens),
@@ -49,10 +63,8 @@ public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
                 Errors = g.Sum(r => r.Success ? 0L : r.Requests),
             })
             .FirstOrDefaultAsync(ct);
-        var totals = sums is null ? new UsageTotals(0, 0, 0, 0, 0, 0, 0, 0)
+        return sums is null ? new UsageTotals(0, 0, 0, 0, 0, 0, 0, 0)
             : new UsageTotals(sums.Records, sums.Requests, sums.Input, sums.Output, sums.Cached, sums.Reasoning, Money.FromNanos(sums.Cost), sums.Errors);
-        var items = await Rows(db, q.OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Id).Skip((int)Math.Min((long)page * pageSize, MaxOffset)).Take(pageSize)).ToListAsync(ct);
-        return new UsageResults(items, (int)Math.Min(int.MaxValue, totals.Records), totals);
     }
 
     public async Task<IReadOnlyList<UsageRow>> LatestAsync(int count, IReadOnlyList<int>? visibleTeams, CancellationToken ct = default)
