@@ -60,7 +60,8 @@ public sealed class AnomalyChart
         var inside = w.Points.Select((x, i) => (x, i)).Where(t => t.x.StartUtc >= w.EpisodeStartUtc && t.x.StartUtc < w.EpisodeEndUtc).Select(t => t.i).ToList();
         if (inside.Count == 0)
             return null;
-        return (inside[0], Math.Min(inside[^1] + 1, w.Points.Count - 1));
+        // An episode still going on ends at the last point: there the shading reaches back to the bucket before, so it stays visible.
+        return inside[^1] + 1 < w.Points.Count ? (inside[0], inside[^1] + 1) : (Math.Max(0, inside[0] - 1), inside[^1]);
     }
 
     /// <summary>Palette, the episode as a light area behind the lines, and markers only when there are few points.</summary>
@@ -70,7 +71,7 @@ public sealed class AnomalyChart
         options.ShowDataMarkers = Axis.Labels.Length < 3;
         var overrides = new Dictionary<IChartSeries, SeriesDisplayOverride>();
         if (Episode is not null && Axis.Series.Count > 0)
-            overrides[Axis.Series[0]] = new SeriesDisplayOverride { LineDisplayType = LineDisplayType.Area, FillOpacity = 0.16, StrokeOpacity = 0 };
+            overrides[Axis.Series[0]] = new SeriesDisplayOverride { LineDisplayType = LineDisplayType.Area, FillOpacity = 0.25, StrokeOpacity = 0 };
         options.SeriesDisplayOverrides = overrides;
     }
 }

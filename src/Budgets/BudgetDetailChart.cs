@@ -42,7 +42,8 @@ public sealed class BudgetDetailChart
             axis.Add("Expected", expected, "#c35f00");
         axis.Add("Budget", burn.Labels.Select(_ => (double?)burn.Limit).ToList(), "#d8403f");
         if (exceedsColumn is { } column && risk?.ExceedsOn is { } day)
-            axis.Add($"Projected to exceed on {ChartText.Day(day)}", burn.Labels.Select((_, i) => i == column ? (double?)burn.Limit : null).ToList(), "#c0306a");
+            // A short stretch of the budget line in its own colour (a lone point would need markers on every line to be seen).
+            axis.Add($"Projected to exceed on {ChartText.Day(day)}", burn.Labels.Select((_, i) => Math.Abs(i - column) <= 1 ? (double?)burn.Limit : null).ToList(), "#c0306a");
         if (risk is not null && last >= 0)
             axis.DescribePoint = (series, column) => series is 0 or 1 && low[column] is { } l && high[column] is { } h
                 ? $"likely {ChartText.Value(l, kind)}–{ChartText.Value(h, kind)}" : null;
@@ -93,12 +94,12 @@ public sealed class BudgetDetailChart
 
     private static string Num(double? v) => Numbers.ForCsv(v, "0.00");
 
-    /// <summary>Axis, palette, the band's two edges as areas, and markers when a line is a single point (the period's first slice).</summary>
+    /// <summary>Axis, palette, the band's two edges as areas, and markers only when a line is a single point (the period's first slice).</summary>
     public void Apply(LineChartOptions options)
     {
         options.YAxisToStringFunc = Axis.Kind == ChartValue.Money ? ChartText.MoneyAxis : ChartText.CountAxis;
         options.ChartPalette = Axis.Palette;
-        options.ShowDataMarkers = ExceedsColumn is not null || FewActualPoints;
+        options.ShowDataMarkers = FewActualPoints;
         var overrides = new Dictionary<IChartSeries, SeriesDisplayOverride>();
         if (HasForecast)
         {
