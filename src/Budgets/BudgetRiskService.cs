@@ -41,7 +41,7 @@ public sealed class BudgetRiskService(IDbContextFactory<QuotaDbContext> dbFactor
                 : null;
             var projection = BudgetProjection.Project(series, b.Spent, new PeriodWindow(b.PeriodStartUtc, b.PeriodEndUtc), now, b.Limit);
             result.Add(new BudgetRiskLine(b.Id, b.Name, b.Scope, b.Limit, b.Spent, decimal.Round(projection.Projected, 2), projection.Risk, projection.ExceedsOn)
-                { Metric = b.Metric });
+                { Metric = b.Metric, Low = decimal.Round(projection.Low, 2), High = decimal.Round(projection.High, 2) });
         }
         return result.OrderByDescending(r => r.Risk).ThenByDescending(r => r.Projected / r.Limit).ToList();
     }
@@ -69,5 +69,8 @@ public static class BudgetProjection
 public sealed record BudgetRiskLine(int BudgetId, string Budget, string Scope, decimal Limit, decimal Spent, decimal Projected, Forecasting.BudgetRisk Risk, DateOnly? ExceedsOn)
 {
     public BudgetMetric Metric { get; init; } = BudgetMetric.Cost;
+    /// <summary>The likely range of the period end (80 % of outcomes), as the budget detail chart shades it.</summary>
+    public decimal Low { get; init; }
+    public decimal High { get; init; }
     public string Format(decimal value) => BudgetAmount.Format(Metric, value);
 }

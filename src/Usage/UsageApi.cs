@@ -101,7 +101,7 @@ public static class UsageApi
         string? groupBy, CancellationToken ct)
     {
         if (!Enum.TryParse<UsageGroupBy>(groupBy ?? "team", ignoreCase: true, out var by))
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["groupBy"] = ["'groupBy' must be team, provider, model, apiMethod, day or hour."] });
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["groupBy"] = ["'groupBy' must be team, provider, model, apiMethod, day, hour, tag or apiKey."] });
         var (filter, problem) = await ResolveAsync(scope, dbFactory, query, ct);
         if (problem is not null)
             return problem;
@@ -166,7 +166,8 @@ public static class UsageApi
             price.OutputPerMTok, price.CachedInputPerMTok, price.ReasoningPerMTok, batch && price.BatchDiscountPercent > 0));
     }
 
-    public sealed record UsageQuery(DateTimeOffset? From, DateTimeOffset? To, string? Team, string? Provider, string? Model, string? ApiMethod, bool? Success);
+    public sealed record UsageQuery(DateTimeOffset? From, DateTimeOffset? To, string? Team, string? Provider, string? Model, string? ApiMethod, bool? Success,
+        string? Tag = null, int? ApiKey = null);
 
     /// <summary>Turns query parameters into a filter limited to the caller's access scope (a team-scoped key or viewer sees its teams only).</summary>
     private static async Task<(UsageFilter?, ProblemHttpResult?)> ResolveAsync(AccessScope scope, IDbContextFactory<QuotaDbContext> dbFactory,
@@ -184,7 +185,7 @@ public static class UsageApi
                     detail: $"You may not read team '{q.Team}'."));
         }
         return (new UsageFilter(q.From?.UtcDateTime, q.To?.UtcDateTime, teamId, Blank(q.Provider), Blank(q.Model), Blank(q.ApiMethod), q.Success,
-            scope.TeamIdList), null);
+            scope.TeamIdList, Blank(q.Tag), q.ApiKey), null);
     }
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();

@@ -6,8 +6,13 @@ using QuotaPortal.Kernel;
 namespace QuotaPortal.Usage;
 
 /// <param name="TeamIds">The caller's visible teams (its access scope); null when every team is visible.</param>
+/// <param name="Tag">"name" (the record carries that tag) or "name:value".</param>
 public sealed record UsageFilter(DateTime? FromUtc = null, DateTime? ToUtc = null, int? TeamId = null, string? Provider = null,
-    string? Model = null, string? ApiMethod = null, bool? Success = null, IReadOnlyList<int>? TeamIds = null);
+    string? Model = null, string? ApiMethod = null, bool? Success = null, IReadOnlyList<int>? TeamIds = null, string? Tag = null, int? ApiKeyId = null)
+{
+    /// <summary>The hourly rollups know neither outcome, tags nor keys: these filters read raw rows.</summary>
+    public bool NeedsRawRows => Success is not null || Tag is not null || ApiKeyId is not null;
+}
 
 public sealed record UsageRow(long Id, DateTime Timestamp, string Team, string Provider, string Model, string ApiMethod,
     long InputTokens, long OutputTokens, long CachedInputTokens, long ReasoningTokens, int Requests, decimal Cost,
@@ -22,7 +27,10 @@ public sealed record UsageResults(IReadOnlyList<UsageRow> Items, int Total, Usag
 public sealed record UsageGroup(string Key, long Requests, long InputTokens, long OutputTokens, long CachedInputTokens,
     long ReasoningTokens, decimal Cost, long Errors, long RateLimited);
 
-public enum UsageGroupBy { Team, Provider, Model, ApiMethod, Day, Hour }
+public enum UsageGroupBy { Team, Provider, Model, ApiMethod, Day, Hour, Tag, ApiKey }
+
+/// <summary>An API key as the Usage explorer's key filter lists it (name and prefix, never the secret).</summary>
+public sealed record UsageKeyOption(int Id, string Label);
 
 /// <summary>Reads for the Usage explorer and the read APIs. Summaries come from the hourly rollups unless a success filter needs raw rows.</summary>
 public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
@@ -34,6 +42,20 @@ public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var q = Apply(db.UsageRecords.AsNoTracking(), filter);
+        var totals = await TotalsAsync(q, ct);
+        var items = await Rows(db, q.OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Id).Skip((int)Math.Min((long)page * pageSize, MaxOffset)).Take(pageSize)).ToListAsync(ct);
+        return new UsageResults(items, (int)Math.Min(int.MaxValue, totals.Records), totals);
+    }
+
+    /// <summary>The sums over every matching record (what the explorer's totals line shows, whichever tab is open).</summary>
+    public async Task<UsageTotals> TotalsAsync(UsageFilter filter, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await TotalsAsync(Apply(db.UsageRecords.AsNoTracking(), filter), ct);
+    }
+
+    private static async Task<UsageTotals> TotalsAsync(IQueryable<UsageRecord> q, CancellationToken ct)
+    {
         var sums = await q.GroupBy(_ => 1).Select(g => new
             {
                 Records = g.LongCount(), Requests = g.Sum(r => (long)r.Requests), Input = g.Sum(r => r.InputTokens), Output = g.Sum(r => r.OutputTokens),
@@ -41,10 +63,8 @@ public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
                 Errors = g.Sum(r => r.Success ? 0L : r.Requests),
             })
             .FirstOrDefaultAsync(ct);
-        var totals = sums is null ? new UsageTotals(0, 0, 0, 0, 0, 0, 0, 0)
+        return sums is null ? new UsageTotals(0, 0, 0, 0, 0, 0, 0, 0)
             : new UsageTotals(sums.Records, sums.Requests, sums.Input, sums.Output, sums.Cached, sums.Reasoning, Money.FromNanos(sums.Cost), sums.Errors);
-        var items = await Rows(db, q.OrderByDescending(r => r.Timestamp).ThenByDescending(r => r.Id).Skip((int)Math.Min((long)page * pageSize, MaxOffset)).Take(pageSize)).ToListAsync(ct);
-        return new UsageResults(items, (int)Math.Min(int.MaxValue, totals.Records), totals);
     }
 
     public async Task<IReadOnlyList<UsageRow>> LatestAsync(int count, IReadOnlyList<int>? visibleTeams, CancellationToken ct = default)
@@ -69,7 +89,9 @@ public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var teams = await db.Teams.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.Slug, ct);
         List<(string Key, long Requests, long Input, long Output, long Cached, long Reasoning, long Cost, long Errors, long Limited)> rows;
-        if (filter.Success is null)
+        if (groupBy is UsageGroupBy.Tag or UsageGroupBy.ApiKey)
+            return await ByTagOrKeyAsync(db, filter, groupBy, ct);
+        if (!filter.NeedsRawRows)
         {
             var q = db.UsageHourly.AsNoTracking().AsQueryable();
             if (filter.FromUtc is { } from) q = q.Where(r => r.BucketStart >= UsageStore.HourStart(from));
@@ -119,6 +141,42 @@ public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
             .ToList();
     }
 
+    /// <summary>The API keys that reported usage the caller may see (for the key filter).</summary>
+    public async Task<IReadOnlyList<UsageKeyOption>> KeysAsync(IReadOnlyList<int>? visibleTeams, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var keys = await db.ApiKeys.AsNoTracking().Select(k => new { k.Id, k.Name, k.Prefix, k.TeamId }).ToListAsync(ct);
+        // A limited viewer sees the keys bound to its teams; org-wide keys only by name when it can see every team.
+        return keys.Where(k => visibleTeams is null || k.TeamId is { } t && visibleTeams.Contains(t))
+            .OrderBy(k => k.Name, StringComparer.OrdinalIgnoreCase).Select(k => new UsageKeyOption(k.Id, KeyLabel(k.Name, k.Prefix))).ToList();
+    }
+
+    private static string KeyLabel(string name, string prefix) => $"{name} ({prefix}…)";
+
+    /// <summary>
+    /// Groups by tag (one group per "name:value"; a record with two tags counts in both, one without tags under "(no tags)") or by API
+    /// key ("(signed-in import)" for rows no key sent). SQLite sums per distinct tag set or key; the split into tags happens here.
+    /// </summary>
+    private static async Task<IReadOnlyList<UsageGroup>> ByTagOrKeyAsync(QuotaDbContext db, UsageFilter filter, UsageGroupBy groupBy, CancellationToken ct)
+    {
+        var q = Apply(db.UsageRecords.AsNoTracking(), filter);
+        var raw = await q.GroupBy(r => new { Tags = groupBy == UsageGroupBy.Tag ? r.TagsJson : null, Key = groupBy == UsageGroupBy.ApiKey ? r.ApiKeyId : null })
+            .Select(g => new { g.Key.Tags, g.Key.Key, Requests = g.Sum(r => (long)r.Requests), Input = g.Sum(r => r.InputTokens), Output = g.Sum(r => r.OutputTokens),
+                Cached = g.Sum(r => r.CachedInputTokens), Reasoning = g.Sum(r => r.ReasoningTokens), Cost = g.Sum(r => r.CostNanos),
+                Errors = g.Sum(r => r.Success ? 0L : r.Requests), Limited = g.Sum(r => r.ErrorCode == "429" ? (long)r.Requests : 0L) })
+            .ToListAsync(ct);
+        var names = groupBy == UsageGroupBy.ApiKey
+            ? await db.ApiKeys.AsNoTracking().ToDictionaryAsync(k => k.Id, k => KeyLabel(k.Name, k.Prefix), ct)
+            : [];
+        var rows = raw.SelectMany(r => (groupBy == UsageGroupBy.Tag ? UsageTags.Labels(r.Tags)
+                : [r.Key is { } id ? names.GetValueOrDefault(id, $"key #{id}") : "(signed-in import)"])
+            .Select(key => (key, r.Requests, r.Input, r.Output, r.Cached, r.Reasoning, r.Cost, r.Errors, r.Limited)));
+        return rows.GroupBy(r => r.key)
+            .Select(g => new UsageGroup(g.Key, g.Sum(x => x.Requests), g.Sum(x => x.Input), g.Sum(x => x.Output), g.Sum(x => x.Cached),
+                g.Sum(x => x.Reasoning), Money.FromNanos(g.Sum(x => x.Cost)), g.Sum(x => x.Errors), g.Sum(x => x.Limited)))
+            .OrderByDescending(g => g.Cost).ToList();
+    }
+
     /// <summary>Failed requests by error code, with 429s (rate limited) called out.</summary>
     public async Task<IReadOnlyList<(string ErrorCode, long Requests, long Records)>> ErrorsAsync(UsageFilter filter, CancellationToken ct = default)
     {
@@ -150,6 +208,8 @@ public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
         if (!string.IsNullOrEmpty(f.Model)) q = q.Where(r => r.Model == f.Model);
         if (!string.IsNullOrEmpty(f.ApiMethod)) q = q.Where(r => r.ApiMethod == f.ApiMethod);
         if (f.Success is { } ok) q = q.Where(r => r.Success == ok);
+        if (f.ApiKeyId is { } key) q = q.Where(r => r.ApiKeyId == key);
+        if (UsageTags.Fragment(f.Tag) is { } fragment) q = q.Where(r => r.TagsJson != null && r.TagsJson.Contains(fragment));
         return q;
     }
 

@@ -10,6 +10,7 @@ public sealed class AnomaliesPage(IPage page) : PortalPage(page)
     public ILocator Rows => Page.Locator("[data-testid=anomalies-grid] tbody tr");
     public ILocator Empty => Page.Locator("[data-testid=anomalies-empty]");
     public ILocator ChartSvg => Page.Locator("[data-testid=anomaly-chart] svg").First;
+    public ILocator SeeUsage => Page.Locator("[data-testid=anomaly-see-usage]");
 
     /// <summary>The rows that contain every one of the texts.</summary>
     public ILocator RowsWith(params string[] texts) =>

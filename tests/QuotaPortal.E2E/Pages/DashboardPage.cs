@@ -11,6 +11,10 @@ public sealed class DashboardPage(IPage page) : PortalPage(page)
     public ILocator SpendChartSvg => SpendChart.Locator("svg").First;
     public ILocator SpendChartTableHead => SpendChart.Locator("[data-testid=chart-table] thead");
     public ILocator SpendChartCsv => SpendChart.Locator("[data-testid=csv]");
+    /// <summary>The bar segments of the spend chart (one per series and day; empty days draw none).</summary>
+    public ILocator SpendBars => SpendChart.Locator("svg .mud-chart-bar");
+    /// <summary>The tooltip the chart shows for the segment under the pointer.</summary>
+    public ILocator SpendTooltip => SpendChart.Locator(".mud-chart-tooltip, .mud-charts-tooltip").First;
     public ILocator BurndownChartSvg => Page.Locator("[data-testid=burndown-chart] svg").First;
     public ILocator TopDriverRows => Page.Locator("[data-testid=top-drivers] tbody tr");
     public ILocator TeamRanking => Page.Locator("[data-testid=team-ranking]");

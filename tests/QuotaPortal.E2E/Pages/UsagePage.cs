@@ -10,6 +10,7 @@ public sealed class UsagePage(IPage page) : PortalPage(page)
     public ILocator Totals => Page.Locator("[data-testid=usage-totals]");
     public ILocator RecentActivity => Page.Locator("[data-testid=recent-activity]");
     public ILocator Grid => Page.Locator("[data-testid=usage-grid]");
+    public ILocator GridRows => Grid.Locator("tbody tr");
 
     public ILocator Tab(string name) => Page.GetByRole(AriaRole.Tab, new() { Name = name });
 

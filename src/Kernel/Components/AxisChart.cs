@@ -1,0 +1,87 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Rendering;
+using MudBlazor;
+using MudBlazor.Charts;
+
+namespace QuotaPortal.Kernel.Components;
+
+/// <summary>
+/// What a line, bar or heatmap chart draws, built once per load: one label per column (all of them, so the tooltip can name the day;
+/// the stylesheet thins what the axis shows, see <see cref="LabelClass"/>), the series with their colours, and the tooltip that reads
+/// "Name · Nov 14 · $31.86". The page hands <see cref="Labels"/>, <see cref="Series"/>, <see cref="Palette"/> and <see cref="Tooltip"/>
+/// to its MudChart.
+/// </summary>
+public sealed class AxisChart
+{
+    private readonly Dictionary<string, int> columns;
+
+    public AxisChart(IReadOnlyList<string> labels, ChartValue kind, int maxAxisLabels = 12)
+    {
+        Labels = [.. labels];
+        Kind = kind;
+        columns = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < Labels.Length; i++)
+            columns.TryAdd(Labels[i], i);
+        Step = ChartText.LabelStep(Labels.Length, maxAxisLabels);
+        Tooltip = segment => builder => RenderTooltip(builder, segment.Segment, segment.Color);
+    }
+
+    public static AxisChart Empty { get; } = new([], ChartValue.Money);
+
+    public string[] Labels { get; }
+    public ChartValue Kind { get; }
+    public int Step { get; }
+    public List<ChartSeries<double>> Series { get; } = [];
+    public string[] Palette { get; private set; } = [.. SeriesPalette.Colors];
+
+    /// <summary>The CSS class that shows one x-axis label in <see cref="Step"/> (ChartCard.razor.css).</summary>
+    public string LabelClass => $"x-every-{Step}";
+
+    /// <summary>Per-series words for the tooltip instead of the value (the likely range of a forecast band, say); null for the default.</summary>
+    public Func<int, int, string?>? DescribePoint { get; set; }
+
+    /// <summary>The segment (series and column) the pointer last rested on: what a click on the chart means.</summary>
+    public (int Series, int Column)? LastHovered { get; private set; }
+
+    public RenderFragment<(SvgPath Segment, string Color)> Tooltip { get; }
+
+    public AxisChart Add(string name, IReadOnlyList<double?> values, string color)
+    {
+        Series.Add(new ChartSeries<double> { Name = name, Data = new ChartData<double>([.. values]) });
+        Palette = [.. Palette.Take(Series.Count - 1), color];
+        return this;
+    }
+
+    public AxisChart Add(string name, IReadOnlyList<double> values, string color) => Add(name, values.Select(v => (double?)v).ToList(), color);
+
+    /// <summary>The column a tooltip segment stands for (its label names it), or null.</summary>
+    public int? ColumnOf(SvgPath segment) => columns.TryGetValue(segment.LabelXValue, out var c) ? c : null;
+
+    /// <summary>"Name · Nov 14 · $31.86" for the segment the pointer is on; null when it is not one of this chart's points.</summary>
+    public string? TooltipText(SvgPath segment)
+    {
+        if (segment.Index < 0 || segment.Index >= Series.Count || ColumnOf(segment) is not { } column)
+            return null;
+        var series = Series[segment.Index];
+        if (column >= series.Data.Count || !series.Data[column].HasValue)
+            return null;
+        var x = Labels[column];
+        return DescribePoint?.Invoke(segment.Index, column) is { } words
+            ? $"{series.Name} · {x} · {words}"
+            : ChartText.Tooltip(series.Name, x, series.Data[column].Y, Kind);
+    }
+
+    private void RenderTooltip(RenderTreeBuilder builder, SvgPath segment, string color)
+    {
+        var text = TooltipText(segment);
+        if (text is null)
+            return;
+        LastHovered = (segment.Index, ColumnOf(segment)!.Value);
+        builder.OpenComponent<ChartTooltip>(0);
+        builder.AddComponentParameter(1, nameof(ChartTooltip.Title), text);
+        builder.AddComponentParameter(2, nameof(ChartTooltip.X), 0d);
+        builder.AddComponentParameter(3, nameof(ChartTooltip.Y), 0d);
+        builder.AddComponentParameter(4, nameof(ChartTooltip.Color), string.IsNullOrEmpty(color) ? "#424242" : color);
+        builder.CloseComponent();
+    }
+}
