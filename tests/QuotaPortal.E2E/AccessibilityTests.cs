@@ -64,30 +64,66 @@ public sealed class AccessibilityTests(PortalServer server, BrowserSession brows
         Assert.Empty(Routes().Keys.Except(pages));
     }
 
+    /// <summary>
+    /// One browser context per size; each page is loaded once and scanned in the theme it opens in, then switched (the app bar toggle,
+    /// remembered for the next page) and scanned again, so both themes cost one page load. The static sign-in pages have one look.
+    /// </summary>
     [Theory]
-    [InlineData(1440, 900, false)]
-    [InlineData(1440, 900, true)]
-    [InlineData(390, 844, false)]
-    [InlineData(390, 844, true)]
-    public async Task Every_page_passes_the_accessibility_scan_and_fits_the_window(int width, int height, bool dark)
+    [InlineData(1440, 900)]
+    [InlineData(390, 844)]
+    public async Task Every_page_in_both_themes_passes_the_accessibility_scan_and_fits_the_window(int width, int height)
     {
         var clock = Stopwatch.StartNew();
         await BudgetIdAsync(Server);
         await SignedInAsAsync(SeededUser.Admin);
-        await SetAdminThemeAsync(dark);
+        await SetAdminThemeAsync(dark: false);
         await Page.SetViewportSizeAsync(width, height);
         var problems = new List<string>();
         foreach (var (_, (name, path)) in Routes())
         {
             var url = await path(Server);
-            await OpenAndSettleAsync(url);
-            problems.AddRange((await SeriousViolationsAsync()).Select(v => $"{url}: {v}"));
-            problems.AddRange((await LayoutProblemsAsync(width)).Select(p => $"{url}: {p}"));
-            if (Environment.GetEnvironmentVariable("QP_SCREENSHOTS") is not null)
-                await ScreenshotAsync($"{name}-{(dark ? "dark" : "light")}-{width}");
+            var interactive = await OpenAndSettleAsync(url);
+            if (!interactive)
+            {
+                await CheckAsync(url, name, "light", width, problems);
+                continue;
+            }
+            var first = await ThemeAsync();
+            await CheckAsync(url, name, first, width, problems);
+            await ToggleThemeAsync(width);
+            await CheckAsync(url, name, first == "dark" ? "light" : "dark", width, problems);
         }
-        TestContext.Current.SendDiagnosticMessage($"{Routes().Count} pages at {width}×{height} {(dark ? "dark" : "light")}: {clock.Elapsed.TotalSeconds:F1} s");
+        TestContext.Current.SendDiagnosticMessage($"{Routes().Count} pages at {width}×{height}, both themes: {clock.Elapsed.TotalSeconds:F1} s");
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    private async Task CheckAsync(string url, string name, string theme, int width, List<string> problems)
+    {
+        problems.AddRange((await SeriousViolationsAsync()).Select(v => $"{url} ({theme}): {v}"));
+        problems.AddRange((await LayoutProblemsAsync(width)).Select(p => $"{url} ({theme}): {p}"));
+        if (Environment.GetEnvironmentVariable("QP_SCREENSHOTS") is not null)
+            await ScreenshotAsync($"{name}-{theme}-{width}");
+    }
+
+    private Task<string> ThemeAsync() => Page.EvaluateAsync<string>(
+        "() => document.querySelector('[data-testid=theme-toggle]')?.getAttribute('data-theme') ?? 'light'");
+
+    private async Task ToggleThemeAsync(int width)
+    {
+        var before = await ThemeAsync();
+        if (width >= 600)
+        {
+            await Page.Locator("[data-testid=theme-toggle]").ClickAsync();
+        }
+        else
+        {
+            await Page.Locator("[data-testid=account-menu] button").First.ClickAsync();
+            await Page.Locator("[data-testid=menu-theme-toggle]").ClickAsync();
+            await Page.Keyboard.PressAsync("Escape");
+        }
+        await Expect(Page.Locator("[data-testid=theme-toggle]")).Not.ToHaveAttributeAsync("data-theme", before);
+        await Expect(Page.Locator(".mud-popover-open")).ToHaveCountAsync(0);
+        await Page.WaitForTimeoutAsync(200);
     }
 
     [Fact]
@@ -125,20 +161,27 @@ public sealed class AccessibilityTests(PortalServer server, BrowserSession brows
         await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/budgets/\\d+$"));
     }
 
-    private async Task OpenAndSettleAsync(string url)
+    /// <summary>Opens a page and waits for its figures; false for the static (server-rendered, themeless) pages.</summary>
+    private async Task<bool> OpenAndSettleAsync(string url)
     {
         await Page.GotoAsync(url);
-        if (!url.StartsWith("/Account/", StringComparison.Ordinal) && url is not "/setup" and not "/Error")
+        var interactive = !url.StartsWith("/Account/", StringComparison.Ordinal) && url is not "/setup" and not "/Error";
+        if (interactive)
             await PortalPage.WaitForInteractiveAsync(Page);
         await Expect(Page.Locator("h1").First).ToBeVisibleAsync();
         // Pages load their figures after the first render; scan what the user ends up looking at.
         await Expect(Page.Locator(".mud-progress-linear-indeterminate, .mud-progress-circular")).ToHaveCountAsync(0);
         await Page.WaitForTimeoutAsync(300);
+        return interactive;
     }
 
     private async Task<IEnumerable<string>> SeriousViolationsAsync()
     {
-        var result = await Page.RunAxe(new AxeRunOptions { RunOnly = new RunOnlyOptions { Type = "tag", Values = [.. WcagAa] } });
+        var result = await Page.RunAxe(new AxeRunOptions
+        {
+            RunOnly = new RunOnlyOptions { Type = "tag", Values = [.. WcagAa] },
+            ResultTypes = [ResultType.Violations],
+        });
         return result.Violations.Where(v => v.Impact is "serious" or "critical")
             .Select(v => $"{v.Impact} {v.Id} ({v.Help}): " + string.Join(" | ", v.Nodes.Take(3).Select(n => $"{n.Html} {n.Any?.FirstOrDefault()?.Message}")));
     }
@@ -151,18 +194,25 @@ public sealed class AccessibilityTests(PortalServer server, BrowserSession brows
                 const doc = document.scrollingElement;
                 if (doc.scrollWidth > window.innerWidth + 1)
                     problems.push(`the page is ${doc.scrollWidth}px wide in a ${window.innerWidth}px window`);
+                // Tables shown as cards on a phone wrap their values; a card wider than the screen is cut off.
+                for (const box of document.querySelectorAll('.mud-xs-table .mud-table-container'))
+                    if (!desktop && box.scrollWidth > box.clientWidth + 1)
+                        problems.push(`a table shown as cards is ${box.scrollWidth}px wide in a ${box.clientWidth}px card`);
                 if (!desktop) return problems;
                 for (const table of document.querySelectorAll('table')) {
                     if (table.offsetParent === null) continue;
                     const cells = table.querySelectorAll('thead tr:first-child th');
                     const last = cells[cells.length - 1];
-                    if (!last || last.getBoundingClientRect().right <= window.innerWidth) continue;
-                    let box = table.parentElement;
-                    while (box && !(['auto', 'scroll'].includes(getComputedStyle(box).overflowX) && box.scrollWidth > box.clientWidth))
-                        box = box.parentElement;
-                    if (!box || box === doc || box.getBoundingClientRect().right > window.innerWidth)
-                        problems.push(`column "${last.textContent.trim()}" ends at ${Math.round(last.getBoundingClientRect().right)}px, off screen`);
+                    const box = table.closest('.mud-table-container') ?? table.parentElement;
+                    const visibleRight = Math.min(window.innerWidth, box.getBoundingClientRect().right);
+                    if (!last || last.getBoundingClientRect().right <= visibleRight + 1) continue;
+                    // Off to the right: acceptable only inside the card, which then shows that it scrolls (edge shadow, a11y.js).
+                    if (!box.classList.contains('x-scrolls') || box.getBoundingClientRect().right > window.innerWidth)
+                        problems.push(`column "${last.textContent.trim()}" ends at ${Math.round(last.getBoundingClientRect().right)}px, off screen, with no sign the table scrolls`);
                 }
+                for (const button of document.querySelectorAll('[data-testid=edit-price]'))
+                    if (button.getBoundingClientRect().right > window.innerWidth)
+                        problems.push('the price Change button is off screen');
                 return problems;
             }
             """, width >= 1000);
