@@ -120,6 +120,8 @@ public sealed class AccessibilityTests(PortalServer server, BrowserSession brows
             await Page.Locator("[data-testid=account-menu] button").First.ClickAsync();
             await Page.Locator("[data-testid=menu-theme-toggle]").ClickAsync();
             await Page.Keyboard.PressAsync("Escape");
+            // Escape hands focus back to the menu button with a keyboard focus ring; the scan and the screenshot show the page as read.
+            await Page.EvaluateAsync("() => document.activeElement?.blur()");
         }
         await Expect(Page.Locator("[data-testid=theme-toggle]")).Not.ToHaveAttributeAsync("data-theme", before);
         // The toggle's tooltip opens on hover: move the pointer off the app bar so no popover covers what is scanned.
@@ -134,6 +136,12 @@ public sealed class AccessibilityTests(PortalServer server, BrowserSession brows
         await SignedInAsAsync(SeededUser.Admin);
         var shell = await ShellPage.OpenAsync(Page, "/teams");
         await Expect(shell.Heading).ToHaveTextAsync("Teams");
+        // The router focuses the heading after a page opens (FocusOnNavigate); once it has, start from the top of the document,
+        // where a keyboard user is after the address bar.
+        await Expect(shell.Heading).ToBeFocusedAsync();
+        await Page.EvaluateAsync("""
+            () => { const top = document.createElement('span'); top.tabIndex = -1; document.body.prepend(top); top.focus(); }
+            """);
 
         await Page.Keyboard.PressAsync("Tab");
         var skip = Page.Locator("a.skip-link");
