@@ -29,7 +29,8 @@ public static class QuotaPortalEndpoints
         app.UseForwardedHeaders();
         app.UseSecurityHeaders();
         // One culture for every request, whatever Accept-Language says (see PortalCulture).
-        app.UseRequestLocalization(PortalCulture.Name);
+        app.UseRequestLocalization(new RequestLocalizationOptions { DefaultRequestCulture = new(PortalCulture.Culture),
+            SupportedCultures = [PortalCulture.Culture], SupportedUICultures = [PortalCulture.Culture] });
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/Error", createScopeForErrors: true);

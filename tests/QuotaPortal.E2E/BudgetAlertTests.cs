@@ -19,7 +19,7 @@ public sealed class BudgetAlertTests(PortalServer server, BrowserSession browser
         await Expect(budgets.Grid).ToContainTextAsync("Search daily cap");
         await Expect(budgets.Grid).ToContainTextAsync("team Search");
         await Expect(budgets.Grid).ToContainTextAsync("daily (UTC)");
-        await Expect(budgets.Risk.First).ToHaveTextAsync("LOW");
+        await Expect(budgets.Risk.First).ToHaveTextAsync("Low");
         await ScreenshotAsync("budgets");
 
         // 2. With the alerts page open, a gateway reports a $1,200 call (40M GPT-4 input tokens at $30/M).

@@ -17,11 +17,9 @@ public sealed class BudgetsPage(IPage page) : PortalPage(page)
     {
         await OpenNewBudgetDialogAsync();
         await Dialog.Locator("[data-testid=budget-name]").FillAsync(name);
-        await Dialog.Locator("[data-testid=budget-team]").ClickAsync();
-        await PickOpenListItemAsync(team);
+        await SelectAsync(Dialog, "budget-team", team);
         await Dialog.Locator("input[data-testid=budget-limit]").FillAsync(limit);
-        await Dialog.Locator("[data-testid=budget-period]").ClickAsync();
-        await PickOpenListItemAsync(period);
+        await SelectAsync(Dialog, "budget-period", period);
         await Dialog.Locator("[data-testid=budget-save]").ClickAsync();
     }
 }

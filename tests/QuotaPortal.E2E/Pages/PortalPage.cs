@@ -32,6 +32,20 @@ public abstract class PortalPage(IPage page)
     /// <summary>Picks an option, by its exact text, from the select list that is open.</summary>
     public Task PickOpenListItemAsync(string text) => OpenListItems.GetByText(text, new() { Exact = true }).ClickAsync();
 
+    /// <summary>
+    /// Opens the select marked <paramref name="testId"/> in <paramref name="scope"/>, picks an option by its exact text and waits until
+    /// the field shows it, so the next step (often Save) starts from the value picked. (MudBlazor 9 moves the data-testid between an
+    /// input, while the list is open, and a div, so the check reads the whole field.)
+    /// </summary>
+    public async Task SelectAsync(ILocator scope, string testId, string text)
+    {
+        await scope.Locator($"[data-testid={testId}]").ClickAsync();
+        await PickOpenListItemAsync(text);
+        var field = scope.Locator("div.mud-input-control.mud-select", new() { Has = Page.Locator($"[data-testid={testId}]") });
+        await Assertions.Expect(field).ToContainTextAsync(text);
+        await Assertions.Expect(OpenListItems).ToHaveCountAsync(0);
+    }
+
     /// <summary>Waits until the interactive circuit is up (the layout sets data-interactive then); clicks before it are lost.</summary>
     public Task WaitForInteractiveAsync() => WaitForInteractiveAsync(Page);
 
