@@ -38,6 +38,7 @@ public sealed class AccessibilityTests(PortalServer server, BrowserSession brows
         ["/reports"] = ("reports", Fixed("/reports")),
         ["/recommendations"] = ("recommendations", Fixed("/recommendations")),
         ["/teams"] = ("teams", Fixed("/teams")),
+        ["/teams/{Slug}"] = ("team-page", async s => { await BudgetIdAsync(s); return "/teams/search"; }),
         ["/pricing"] = ("pricing", Fixed("/pricing")),
         ["/api-keys"] = ("api-keys", Fixed("/api-keys")),
         ["/users"] = ("users", Fixed("/users")),
