@@ -97,7 +97,7 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
         var openCritical = await alerts.CriticalToHandleAsync(scope, query.DepartmentId, teamIds, ct);
         var monthlyBudget = await MonthlyBudgetAsync(db, query.DepartmentId, teamIds, scope, ct);
         var teamSpend = spend.Teams(teams, firstDays);
-        var scopeSince = FirstOf(firstDays, filtered ? teamIds : null);
+        var scopeSince = DailySpendCache.DataSince(firstDays, filtered ? teamIds : null);
         var series = spend.Series(teams);
         var anomalies = await anomalyQueries.MarkersAsync(query.From, query.To, teamIds, ct);
 
@@ -116,16 +116,6 @@ public sealed class DashboardService(IDbContextFactory<QuotaDbContext> dbFactory
             Keys: series.GroupBy(s => s.Key).OrderByDescending(g => g.Sum(s => s.Cost)).Select(g => g.Key).ToList(),
             Daily: series, Teams: teamSpend, TopDrivers: spend.Drivers(teams), Anomalies: anomalies,
             MonthChange: new Change(dayTotals.Where(d => d.Key >= window.MonthStart).Sum(d => d.Value), lastMonthSameTime, window.LastMonth, scopeSince));
-    }
-
-    /// <summary>When the first of these teams' data is (all teams when null), as the start of that UTC day.</summary>
-    internal static DateTime? FirstOf(IReadOnlyDictionary<int, DateOnly> firstDays, IReadOnlyCollection<int>? teamIds)
-    {
-        DateOnly? first = null;
-        foreach (var (team, day) in firstDays)
-            if ((teamIds is null || teamIds.Contains(team)) && (first is null || day < first))
-                first = day;
-        return first?.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
     }
 
     /// <summary>Per team, the spend of the previous period's last, cut day: from its midnight to the cut (nothing when the cut is at midnight).</summary>
@@ -272,7 +262,7 @@ internal sealed class SpendAccumulator(DashboardQuery query, DashboardWindow win
             var previous = Money.FromNanos(teamPrevious.GetValueOrDefault(r.Key));
             return new TeamSpend(r.Key, Name(names, r.Key), Money.FromNanos(r.Value), previous)
             {
-                Change = new Change(Money.FromNanos(r.Value), previous, window.Previous, DashboardService.FirstOf(firstDays, [r.Key])),
+                Change = new Change(Money.FromNanos(r.Value), previous, window.Previous, DailySpendCache.DataSince(firstDays, [r.Key])),
                 MonthEndForecast = decimal.Round(SpendProjection.ForecastMonth(history, today).Projected, 2),
                 Trend = direction,
                 WeekOverWeekPercent = wow,

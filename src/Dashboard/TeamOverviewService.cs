@@ -59,7 +59,7 @@ public sealed class TeamOverviewService(IDbContextFactory<QuotaDbContext> dbFact
         var lastMonthWindow = Comparison.MonthBefore(new UtcWindow(monthStart.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), now));
         var lastMonth = Money.FromNanos(await db.UsageHourly.AsNoTracking()
             .Where(r => r.TeamId == team.Id && r.BucketStart >= lastMonthWindow.StartUtc && r.BucketStart < lastMonthWindow.EndUtc).SumAsync(r => r.CostNanos, ct));
-        var since = (await cache.FirstDayAsync([team.Id], ct))?.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var since = await cache.DataSinceAsync([team.Id], ct);
         var monthToDate = perDay.Where(d => d.Key >= monthStart).Sum(d => d.Value);
         var inPeriod = rows.Where(d => d.Key >= from).SelectMany(d => d.Value).ToList();
         var periodTotal = Money.FromNanos(inPeriod.Sum(r => r.CostNanos));

@@ -94,7 +94,7 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         var hourly = visible is null ? db.UsageHourly.AsNoTracking() : db.UsageHourly.AsNoTracking().Where(r => visible.Contains(r.TeamId));
         var previous = Money.FromNanos(await hourly
             .Where(r => r.BucketStart >= previousWindow.StartUtc && r.BucketStart < previousWindow.EndUtc).SumAsync(r => r.CostNanos, ct));
-        var since = (await cache.FirstDayAsync(visible, ct))?.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var since = await cache.DataSinceAsync(visible, ct);
         var totalNanos = rows.Sum(r => r.Cost);
         var total = Money.FromNanos(totalNanos);
         double Share(long nanos) => totalNanos == 0 ? 0 : Math.Round(nanos * 100.0 / totalNanos, 1);

@@ -57,8 +57,8 @@ public sealed class TrendsService(IDbContextFactory<QuotaDbContext> dbFactory, T
         var ids = teams.Keys.ToList();
         var daily = db.UsageDaily.AsNoTracking().Where(r => ids.Contains(r.TeamId) && r.BucketStart >= start && r.BucketStart < end);
         var hourly = db.UsageHourly.AsNoTracking().Where(r => ids.Contains(r.TeamId));
-        var since = await cache.FirstDayAsync(scope.IsOrgWide && departmentId is null ? null : ids, ct);
-        var comparisons = await ComparisonsAsync(hourly, days, now, start, since?.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), ct);
+        var since = await cache.DataSinceAsync(scope.IsOrgWide && departmentId is null ? null : ids, ct);
+        var comparisons = await ComparisonsAsync(hourly, days, now, start, since, ct);
         var breakdown = await BreakdownAsync(daily, by, ct);
         var heat = await HeatAsync(hourly.Where(r => r.BucketStart >= start && r.BucketStart < end), from, today, ct);
         var efficiency = await EfficiencyAsync(db, daily, teams, start, end, ct);

@@ -107,16 +107,20 @@ public sealed class DailySpendCache : IDisposable
     private readonly Lock firstDaysLock = new();
 
     /// <summary>
-    /// The first day with recorded usage of any of the teams (all teams when null), or null when they have none: where "compared with
-    /// the period before" stops meaning something. Kept in memory and moved earlier as records arrive; read again after <see cref="MaxAge"/>.
+    /// The start (UTC midnight) of the first day with recorded usage of any of the teams (all teams when null), or null when they have
+    /// none: where "compared with the period before" stops meaning something. Kept in memory and moved earlier as records arrive; read
+    /// again after <see cref="MaxAge"/>.
     /// </summary>
-    public async Task<DateOnly?> FirstDayAsync(IReadOnlyCollection<int>? teamIds, CancellationToken ct)
+    public async Task<DateTime?> DataSinceAsync(IReadOnlyCollection<int>? teamIds, CancellationToken ct) => DataSince(await FirstDaysAsync(ct), teamIds);
+
+    /// <summary><see cref="DataSinceAsync"/> over a map already read (one read serves a scope and each of its teams).</summary>
+    public static DateTime? DataSince(IReadOnlyDictionary<int, DateOnly> firstDays, IReadOnlyCollection<int>? teamIds)
     {
         DateOnly? first = null;
-        foreach (var (team, day) in await FirstDaysAsync(ct))
+        foreach (var (team, day) in firstDays)
             if ((teamIds is null || teamIds.Contains(team)) && (first is null || day < first))
                 first = day;
-        return first;
+        return first?.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
     }
 
     /// <summary>Each team's first day with recorded usage (teams without usage are absent).</summary>
