@@ -100,7 +100,7 @@ public static class BudgetAlertRules
             ? f.Window.StartUtc.AddSeconds(elapsed * (double)(b.Limit / Math.Max(f.Spent, 0.0000001m))).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC"
             : projection.ExceedsOn?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var projected = projection.Projected;
-        var unit = UnitOf(b.Metric);
+        var unit = BudgetAmount.UnitOf(b.Metric);
         return new AlertDecision.Raise(new AlertDraft(AlertKind.Forecast, AlertSeverity.Warning, key,
             $"{b.Name}: projected to reach {AlertFigures.Percent(projectedPct)} of budget by the end of the period",
             $"At the current pace ({AlertFigures.Amount(f.Spent, unit)} so far) the period is expected to end at about {AlertFigures.OfLimit(projected, b.Limit, unit)}"
@@ -124,7 +124,7 @@ public static class BudgetAlertRules
     private static AlertDraft ThresholdAlert(BudgetFacts f, decimal t, string key)
     {
         var (b, w) = (f.Budget, f.Window);
-        var unit = UnitOf(b.Metric);
+        var unit = BudgetAmount.UnitOf(b.Metric);
         return new AlertDraft(AlertKind.Threshold, BudgetSeverity.OfThreshold(t), key,
             $"{b.Name}: {AlertFigures.Percent(f.PercentUsed)} of budget used ({(t >= 100 ? "exceeded" : $"{AlertFigures.Threshold(t)} threshold")})",
             $"{AlertFigures.OfLimit(f.Spent, b.Limit, unit)} {(unit == AlertUnit.Usd ? "spent" : "used")} in the period {w.StartUtc:yyyy-MM-dd HH:mm}–{w.EndUtc:yyyy-MM-dd HH:mm} UTC ({f.Scope}).")
@@ -133,11 +133,4 @@ public static class BudgetAlertRules
             LimitValue = b.Limit, Unit = unit,
         };
     }
-
-    private static AlertUnit UnitOf(BudgetMetric metric) => metric switch
-    {
-        BudgetMetric.Cost => AlertUnit.Usd,
-        BudgetMetric.Tokens => AlertUnit.Tokens,
-        _ => AlertUnit.Requests,
-    };
 }
