@@ -2,6 +2,7 @@ using QuotaPortal.Kernel;
 
 namespace QuotaPortal.Tests.Kernel;
 
+/// <summary>"This month so far" against last month (the month case of <see cref="Comparison"/>).</summary>
 public sealed class SameTimeLastMonthTests
 {
 
@@ -15,7 +16,8 @@ public sealed class SameTimeLastMonthTests
     [InlineData("2026-03-29T12:00", "2026-02-01T00:00", "2026-03-01T00:00")] // a DST day in Europe: UTC has no gap
     public void Last_month_is_measured_to_the_same_elapsed_time(string now, string start, string end)
     {
-        var (s, e) = SameTimeLastMonth.For(DateTime.SpecifyKind(DateTime.Parse(now, System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc));
+        var n = DateTime.SpecifyKind(DateTime.Parse(now, System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc);
+        var (s, e) = Comparison.MonthBefore(new UtcWindow(new DateTime(n.Year, n.Month, 1, 0, 0, 0, DateTimeKind.Utc), n));
 
         Assert.Equal(DateTime.Parse(start, System.Globalization.CultureInfo.InvariantCulture), s);
         Assert.Equal(DateTime.Parse(end, System.Globalization.CultureInfo.InvariantCulture), e);
