@@ -15,7 +15,10 @@ public sealed record AnomalyView(long Id, int TeamId, string Team, string TeamSl
     string Source, long? AlertId, bool MarkedExpected)
 {
     /// <summary>"hourly" or "daily".</summary>
-    public string GranularityWord => Granularity == "hour" ? "hourly" : "daily";
+    public string GranularityWord => WordFor(Granularity);
+
+    /// <summary>A stored granularity ("hour", "day") as the pages say it: "hourly", "daily".</summary>
+    public static string WordFor(string granularity) => granularity == "hour" ? "hourly" : "daily";
 }
 
 /// <summary>
@@ -120,7 +123,7 @@ public sealed class AnomalyQueries(IDbContextFactory<QuotaDbContext> dbFactory)
             .Select(g => g.MaxBy(r => r.ImpactUsd)!)
             .OrderBy(r => r.StartUtc)
             .Select(r => new AnomalyMarker(DateOnly.FromDateTime(r.StartUtc), r.Name, r.ImpactUsd,
-                $"{(r.Granularity == "hour" ? "hourly" : "daily")}: {Money.Usd(r.ActualUsd)} vs {Money.Usd(r.ExpectedUsd)} expected"))
+                $"{AnomalyView.WordFor(r.Granularity)}: {Money.Usd(r.ActualUsd)} vs {Money.Usd(r.ExpectedUsd)} expected"))
             .ToList();
     }
 }
