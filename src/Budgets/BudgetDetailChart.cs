@@ -32,21 +32,14 @@ public sealed class BudgetDetailChart
         var (expected, low, high) = risk is null || last < 0 ? (Nulls(burn), Nulls(burn), Nulls(burn)) : Forecast(burn, risk, last);
         var exceedsColumn = risk?.ExceedsOn is null ? (int?)null : FirstOver(burn, expected);
         if (risk is not null && last >= 0)
-        {
-            // The band as on the dashboard: the high edge filled to the axis, then the low edge filled with the card's colour.
-            axis.Add("Likely range", high, "#5866d4");
-            axis.Add("Likely low", low, "var(--mud-palette-surface)");
-        }
+            axis.AddLikelyRange(low, high);
         axis.Add("Spent so far", burn.Spent, SeriesPalette.Colors[0]);
         if (risk is not null && last >= 0)
-            axis.Add("Expected", expected, "#c35f00");
-        axis.Add("Budget", burn.Labels.Select(_ => (double?)burn.Limit).ToList(), "#d8403f");
+            axis.Add("Expected", expected, SeriesPalette.Expected);
+        axis.Add("Budget", burn.Labels.Select(_ => (double?)burn.Limit).ToList(), SeriesPalette.Limit);
         if (exceedsColumn is { } column && risk?.ExceedsOn is { } day)
             // A short stretch of the budget line in its own colour (a lone point would need markers on every line to be seen).
-            axis.Add($"Projected to exceed on {ChartText.Day(day)}", burn.Labels.Select((_, i) => Math.Abs(i - column) <= 1 ? (double?)burn.Limit : null).ToList(), "#c0306a");
-        if (risk is not null && last >= 0)
-            axis.DescribePoint = (series, column) => series is 0 or 1 && low[column] is { } l && high[column] is { } h
-                ? $"likely {ChartText.Value(l, kind)}–{ChartText.Value(h, kind)}" : null;
+            axis.Add($"Projected to exceed on {ChartText.Day(day)}", burn.Labels.Select((_, i) => Math.Abs(i - column) <= 1 ? (double?)burn.Limit : null).ToList(), SeriesPalette.Exceeds);
         var rows = burn.Labels.Select((label, i) => (IReadOnlyList<string>)[label, Num(burn.Spent[i]), Num(expected[i]), Num(low[i]), Num(high[i]),
             Num(burn.Limit)]).ToList();
         var valueKind = metric == BudgetMetric.Cost ? ColumnKind.Money : ColumnKind.Count;

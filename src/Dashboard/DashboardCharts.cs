@@ -72,21 +72,16 @@ public sealed class DashboardCharts
     {
         Burn = new AxisChart(burn.Select(p => p.Day.Day.ToString(PortalCulture.Culture)).ToArray(), ChartValue.Money, maxAxisLabels: 11);
         static List<double?> Data(IEnumerable<decimal?> values) => values.Select(v => v is { } x ? (double?)(double)x : null).ToList();
-        // The band first: the high edge filled down to the axis, then the low edge filled with the card's own colour, which leaves
-        // the band between them shaded; the lines come after so that nothing covers them.
-        Burn.Add("Likely range", Data(burn.Select(p => p.High)), "#5866d4");
-        Burn.Add("Likely low", Data(burn.Select(p => p.Low)), "var(--mud-palette-surface)");
+        Burn.AddLikelyRange(Data(burn.Select(p => p.Low)), Data(burn.Select(p => p.High)));
         Burn.Add("Spent so far", Data(burn.Select(p => p.Actual)), SeriesPalette.Colors[0]);
-        Burn.Add("Expected", Data(burn.Select(p => p.Forecast)), "#c35f00");
+        Burn.Add("Expected", Data(burn.Select(p => p.Forecast)), SeriesPalette.Expected);
         ExceedsOn = budget is { } b ? burn.FirstOrDefault(p => (p.Actual ?? p.Forecast) > b)?.Day : null;
         if (budget is { } limit)
         {
-            Burn.Add("Budget", burn.Select(_ => (double?)(double)limit).ToList(), "#d8403f");
+            Burn.Add("Budget", burn.Select(_ => (double?)(double)limit).ToList(), SeriesPalette.Limit);
             if (ExceedsOn is { } day)
-                Burn.Add($"Projected to exceed on {ChartText.Day(day)}", burn.Select(p => p.Day == day ? (double?)(double)limit : null).ToList(), "#c0306a");
+                Burn.Add($"Projected to exceed on {ChartText.Day(day)}", burn.Select(p => p.Day == day ? (double?)(double)limit : null).ToList(), SeriesPalette.Exceeds);
         }
-        Burn.DescribePoint = (series, column) => series is 0 or 1 && burn[column] is { Low: { } low, High: { } high }
-            ? $"likely {Money.Usd(low)}–{Money.Usd(high)}" : null;
         FewActualPoints = burn.Count(p => p.Actual is not null) < 2;
         BurnRows = burn.Select(p => (IReadOnlyList<string>)[Numbers.ForCsv(p.Day, "yyyy-MM-dd"), Num(p.Actual), Num(p.Forecast),
             Num(p.Low), Num(p.High), Num(budget)]).ToList();

@@ -17,6 +17,10 @@ public static class SeriesPalette
     /// <summary>The colour of the "Other" bucket: a neutral grey, so it never looks like one more team.</summary>
     public const string Other = "#7a7a7a";
 
+    /// <summary>The forecast's colours on every burn-down (palette hues, so they keep the same contrast): its likely range, expected path,
+    /// the budget line and the "projected to exceed" marker.</summary>
+    public const string LikelyRange = "#5866d4", Expected = "#c35f00", Limit = "#d8403f", Exceeds = "#c0306a";
+
     /// <summary>Where a series would like its colour: a team's id, or a stable hash of a name (not string.GetHashCode, which changes per process).</summary>
     public static int Preferred(int id) => (int)((uint)(id - 1) % (uint)Colors.Count);
 

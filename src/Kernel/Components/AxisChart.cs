@@ -54,6 +54,21 @@ public sealed class AxisChart
 
     public AxisChart Add(string name, IReadOnlyList<double> values, string color) => Add(name, values.Select(v => (double?)v).ToList(), color);
 
+    /// <summary>
+    /// A forecast's likely range as a shaded band: the high edge filled down to the axis, then the low edge filled with the card's own
+    /// colour, which leaves the band between them shaded. Add it before the lines, so nothing covers them; hovering either edge reads
+    /// "likely $a–$b".
+    /// </summary>
+    public AxisChart AddLikelyRange(IReadOnlyList<double?> low, IReadOnlyList<double?> high)
+    {
+        var first = Series.Count;
+        Add("Likely range", high, SeriesPalette.LikelyRange);
+        Add("Likely low", low, "var(--mud-palette-surface)");
+        DescribePoint = (series, column) => (series == first || series == first + 1) && low[column] is { } l && high[column] is { } h
+            ? $"likely {ChartText.Value(l, Kind)}–{ChartText.Value(h, Kind)}" : null;
+        return this;
+    }
+
     /// <summary>The column a tooltip segment stands for (its label names it), or null.</summary>
     public int? ColumnOf(SvgPath segment) => columns.TryGetValue(segment.LabelXValue, out var c) ? c : null;
 
