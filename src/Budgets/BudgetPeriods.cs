@@ -42,6 +42,20 @@ public static class BudgetPeriods
         return new PeriodWindow(ToUtc(startLocal, zone), ToUtc(endLocal, zone));
     }
 
+    /// <summary>The <paramref name="count"/> calendar periods that ended before the current one, oldest first.</summary>
+    public static IReadOnlyList<PeriodWindow> Completed(BudgetPeriod period, string timeZone, DateTime nowUtc, int count)
+    {
+        var windows = new List<PeriodWindow>();
+        var current = Current(period, timeZone, nowUtc);
+        for (var i = 0; i < count; i++)
+        {
+            current = Current(period, timeZone, current.StartUtc.AddTicks(-1));
+            windows.Add(current);
+        }
+        windows.Reverse();
+        return windows;
+    }
+
     public static TimeZoneInfo Zone(string timeZone) =>
         TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out var zone) ? zone : TimeZoneInfo.Utc;
 

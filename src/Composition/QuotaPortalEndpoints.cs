@@ -12,6 +12,7 @@ using QuotaPortal.Budgets;
 using QuotaPortal.Dashboard;
 using QuotaPortal.Outcomes;
 using QuotaPortal.Pricing;
+using QuotaPortal.Recommendations;
 using QuotaPortal.Reports;
 using QuotaPortal.Teams;
 using QuotaPortal.Usage;
@@ -84,6 +85,7 @@ public static class QuotaPortalEndpoints
         app.MapReportsApi();
         app.MapAnomaliesApi();
         app.MapOutcomesApi();
+        app.MapRecommendationsApi();
         return app;
     }
 

@@ -20,6 +20,7 @@ using QuotaPortal.Demo;
 using QuotaPortal.Kernel;
 using QuotaPortal.Notifications;
 using QuotaPortal.Pricing;
+using QuotaPortal.Recommendations;
 using QuotaPortal.Reports;
 using QuotaPortal.Settings;
 using QuotaPortal.Teams;
@@ -59,6 +60,7 @@ public static class QuotaPortalServices
         builder.AddDashboard();
         builder.AddTrends();
         builder.AddAnomalies();
+        builder.AddRecommendations();
         builder.AddReports();
         builder.AddSettings();
         services.AddScoped<UserPreferences>();

@@ -1,5 +1,8 @@
 namespace QuotaPortal.Pricing;
 
+/// <summary>How capable (and dear) a model is among its provider's; right-sizing moves simple work down a tier.</summary>
+public enum ModelTier { Unset, Economy, Standard, Premium }
+
 /// <summary>
 /// One version of a model's price. Prices are per one million tokens in USD. A change adds a row with a later
 /// <see cref="EffectiveFrom"/>; history is never overwritten so stored costs can be explained and recomputed.
@@ -20,6 +23,14 @@ public class ModelPrice
     public decimal? ReasoningPerMTok { get; set; }
     /// <summary>Discount on the batch API, in percent (OpenAI and Anthropic give 50).</summary>
     public decimal BatchDiscountPercent { get; set; }
+    /// <summary>Null means the catalog knows no cache-write premium (Anthropic bills writes at 1.25 × input).</summary>
+    public decimal? CacheWritePerMTok { get; set; }
+    public ModelTier Tier { get; set; }
+    /// <summary>
+    /// Comma-separated cheaper models that can do this model's simple work, preferred first: names of the same provider or
+    /// "provider/model".
+    /// </summary>
+    public string? CheaperModels { get; set; }
     /// <summary>UTC.</summary>
     public DateTime EffectiveFrom { get; set; }
     public DateTime CreatedAt { get; set; }

@@ -5,5 +5,10 @@ namespace QuotaPortal.Recommendations;
 
 internal sealed class RecommendationConfiguration : IEntityTypeConfiguration<Recommendation>
 {
-    public void Configure(EntityTypeBuilder<Recommendation> e) => e.HasIndex(x => new { x.State, x.TeamId });
+    public void Configure(EntityTypeBuilder<Recommendation> e)
+    {
+        e.HasIndex(x => x.Key).IsUnique();
+        e.HasIndex(x => new { x.Status, x.TeamId });
+        e.Property(x => x.Key).HasMaxLength(600);
+    }
 }

@@ -704,7 +704,13 @@ namespace QuotaPortal.src.Data.Migrations
                     b.Property<decimal>("BatchDiscountPercent")
                         .HasColumnType("TEXT");
 
+                    b.Property<decimal?>("CacheWritePerMTok")
+                        .HasColumnType("TEXT");
+
                     b.Property<decimal?>("CachedInputPerMTok")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CheaperModels")
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("CreatedAt")
@@ -741,6 +747,11 @@ namespace QuotaPortal.src.Data.Migrations
                     b.Property<decimal?>("ReasoningPerMTok")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Tier")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Provider", "Model", "EffectiveFrom")
@@ -755,19 +766,51 @@ namespace QuotaPortal.src.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
-                    b.Property<double>("Confidence")
-                        .HasColumnType("REAL");
+                    b.Property<string>("AgentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ApiMethod")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("BudgetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Confidence")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("DecidedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("DecidedBy")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Detail")
+                    b.Property<int?>("DepartmentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DetailsJson")
+                        .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<decimal>("EstimatedMonthlySavingsUsd")
+                    b.Property<string>("DismissReason")
+                        .HasColumnType("TEXT");
+
+                    b.Property<decimal?>("DismissedSaving")
+                        .HasColumnType("TEXT");
+
+                    b.Property<decimal>("EffortHours")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ImplementedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(600)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Kind")
@@ -778,15 +821,32 @@ namespace QuotaPortal.src.Data.Migrations
                     b.Property<string>("Model")
                         .HasColumnType("TEXT");
 
+                    b.Property<decimal>("MonthlySaving")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Provider")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("State")
+                    b.Property<string>("RevivedBecause")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Risk")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<decimal>("ScopeMonthlySpend")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("SuggestedModel")
+                    b.Property<string>("Summary")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Target")
                         .HasColumnType("TEXT");
 
                     b.Property<int?>("TeamId")
@@ -799,9 +859,18 @@ namespace QuotaPortal.src.Data.Migrations
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime>("WindowFrom")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("WindowTo")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
-                    b.HasIndex("State", "TeamId");
+                    b.HasIndex("Key")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "TeamId");
 
                     b.ToTable("Recommendations");
                 });
