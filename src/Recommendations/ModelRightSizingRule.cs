@@ -20,7 +20,7 @@ public static partial class ModelRightSizingRule
     {
         foreach (var s in inputs.Slices)
         {
-            if (s.Requests == 0 || s.Cost <= 0 || inputs.Price(s.Provider, s.Model) is not { } price
+            if (s.Requests == 0 || s.Cost <= 0 || s.InputTokens + s.OutputTokens == 0 || inputs.Price(s.Provider, s.Model) is not { } price
                 || price.Tier is not (ModelTier.Standard or ModelTier.Premium))
                 continue;
             var shortAnswers = s.AverageOutput <= options.ShortOutputTokens;

@@ -12,7 +12,7 @@ public static class RecommendationEngine
             .Concat(BatchApiRule.Find(inputs, options))
             .Concat(ErrorWasteRule.Find(inputs))
             .Concat(OutputLengthRule.Find(inputs))
-            .Where(f => Math.Round(f.MonthlySaving, 2) >= options.MinimumMonthlySavingUsd && f.MonthlySaving > 0)
+            .Where(f => Math.Round(f.MonthlySaving, 2, MidpointRounding.AwayFromZero) >= options.MinimumMonthlySavingUsd && f.MonthlySaving > 0)
             .Concat(BudgetRightSizingRule.Find(inputs))
             .GroupBy(f => f.Key).Select(g => g.MaxBy(f => f.MonthlySaving)!)
             .OrderByDescending(f => f.MonthlySaving)

@@ -89,7 +89,7 @@ public sealed class RecommendationRunner(IDbContextFactory<QuotaDbContext> dbFac
     private string? Revives(Recommendation r, Finding f)
     {
         var then = r.DismissedSaving ?? r.MonthlySaving;
-        var now = Math.Round(f.MonthlySaving, 2);
+        var now = Math.Round(f.MonthlySaving, 2, MidpointRounding.AwayFromZero);
         if (then <= 0 || now < then * (1 + options.Value.ReviveGrowthPercent / 100m))
             return null;
         return $"Monthly saving grew {Numbers.Percent((now - then) / then * 100, "0")} since it was dismissed ({Money.Usd(then)} → {Money.Usd(now)}); "
@@ -102,8 +102,8 @@ public sealed class RecommendationRunner(IDbContextFactory<QuotaDbContext> dbFac
         (r.TeamId, r.DepartmentId, r.BudgetId, r.Provider, r.Model, r.ApiMethod, r.AgentId, r.Target) =
             (f.TeamId, f.DepartmentId, f.BudgetId, f.Provider, f.Model, f.ApiMethod, f.AgentId, f.Target);
         (r.Title, r.Summary, r.Risk, r.Confidence, r.EffortHours) = (f.Title, f.Summary, f.Risk, f.Confidence, f.EffortHours);
-        r.MonthlySaving = Math.Round(f.MonthlySaving, 2);
-        r.ScopeMonthlySpend = Math.Round(f.ScopeMonthlySpend, 2);
+        r.MonthlySaving = Math.Round(f.MonthlySaving, 2, MidpointRounding.AwayFromZero);
+        r.ScopeMonthlySpend = Math.Round(f.ScopeMonthlySpend, 2, MidpointRounding.AwayFromZero);
         r.DetailsJson = JsonSerializer.Serialize(f.Details, Json);
         (r.WindowFrom, r.WindowTo, r.UpdatedAt) = (inputs.FromUtc, inputs.ToUtc, now);
         return r;

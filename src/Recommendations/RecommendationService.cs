@@ -20,9 +20,11 @@ public sealed class RecommendationService(IDbContextFactory<QuotaDbContext> dbFa
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await VisibleAsync(db, scope, ct);
         var teams = await db.Teams.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.Name, ct);
-        var actionable = rows.Where(r => new RecommendationFilter().Matches(r.Status)).ToList();
-        var items = rows
-            .Where(r => filter.Matches(r.Status) && (filter.TeamId is null || r.TeamId == filter.TeamId) && (filter.Kind is null || r.Kind == filter.Kind))
+        var inScope = rows.Where(r => (filter.TeamId is null || r.TeamId == filter.TeamId) && (filter.Kind is null || r.Kind == filter.Kind)).ToList();
+        // The headline is what the filtered scope can still act on, over the same scope's spend, whatever status the table shows.
+        var actionable = inScope.Where(r => new RecommendationFilter().Matches(r.Status)).ToList();
+        var items = inScope
+            .Where(r => filter.Matches(r.Status))
             .OrderByDescending(r => r.MonthlySaving).ThenBy(r => r.Id)
             .Select(r => ToRow(r, teams)).ToList();
         return new RecommendationList(actionable.Sum(r => r.MonthlySaving), await MonthlySpendAsync(db, scope, filter.TeamId, ct),
