@@ -99,7 +99,8 @@ public sealed class RecommendationService(IDbContextFactory<QuotaDbContext> dbFa
             return Task.FromResult(ServiceResult<RecommendationRow>.Invalid("implementedAt", "'implementedAt' cannot be in the future."));
         if (at < now.AddYears(-1))
             return Task.FromResult(ServiceResult<RecommendationRow>.Invalid("implementedAt", "'implementedAt' must be within the last year."));
-        return DecideAsync(id, who, "implement", [RecommendationStatus.Open, RecommendationStatus.Accepted, RecommendationStatus.Expired], (r, _) =>
+        // A dismissed one too: the team may have made the change after all, and its saving is then worth measuring.
+        return DecideAsync(id, who, "implement", [RecommendationStatus.Open, RecommendationStatus.Accepted, RecommendationStatus.Expired, RecommendationStatus.Dismissed], (r, _) =>
         {
             (r.Status, r.ImplementedAt) = (RecommendationStatus.Implemented, at);
             return $"Implemented on {at:yyyy-MM-dd HH:mm} UTC: {r.Title}, estimated {Money.Usd(r.MonthlySaving)}/month";

@@ -34,6 +34,16 @@ public sealed class OpenApiDocumentTests(PortalFactory factory) : IClassFixture<
         if (!await db.Alerts.AnyAsync(Ct))
             await factory.Service<AlertWriter>().ApplyAsync(db, [new AlertDecision.Raise(
                 new AlertDraft(AlertKind.RateLimit, AlertSeverity.Warning, "example:rate-limit", "Rate limited", "429s") { TeamId = search!.Id })], Ct);
+        // …and the recommendation examples recommendation 1.
+        if (!await db.Recommendations.AnyAsync(Ct))
+        {
+            db.Recommendations.Add(new QuotaPortal.Recommendations.Recommendation
+            {
+                Key = "errors|example", Kind = QuotaPortal.Recommendations.RecommendationKind.ErrorWaste, TeamId = search!.Id, Title = "Stop paying for failed calls",
+                Summary = "Failed calls cost $10.", Risk = "None", DetailsJson = """{"evidence":[],"calculation":[],"steps":[]}""", MonthlySaving = 10,
+            });
+            await db.SaveChangesAsync(Ct);
+        }
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
