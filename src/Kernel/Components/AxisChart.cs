@@ -7,13 +7,17 @@ namespace QuotaPortal.Kernel.Components;
 
 /// <summary>
 /// What a line, bar or heatmap chart draws, built once per load: one label per column (all of them, so the tooltip can name the day;
-/// the stylesheet thins what the axis shows, see <see cref="LabelClass"/>), the series with their colours, and the tooltip that reads
+/// the stylesheet thins what the axis shows, see <see cref="BoxClass"/>), the series with their colours, and the tooltip that reads
 /// "Name · Nov 14 · $31.86". The page hands <see cref="Labels"/>, <see cref="Series"/>, <see cref="Palette"/> and <see cref="Tooltip"/>
-/// to its MudChart.
+/// to its MudChart and <see cref="BoxClass"/> to its ChartCard.
 /// </summary>
 public sealed class AxisChart
 {
+    /// <summary>The legend positions ChartCard.razor.css can hide (.legend-skip-N).</summary>
+    public const int MaxHiddenLegendEntry = 6;
+
     private readonly Dictionary<string, int> columns;
+    private readonly List<int> hiddenFromLegend = [];
 
     public AxisChart(IReadOnlyList<string> labels, ChartValue kind, int maxAxisLabels = 12)
     {
@@ -34,8 +38,11 @@ public sealed class AxisChart
     public List<ChartSeries<double>> Series { get; } = [];
     public string[] Palette { get; private set; } = [.. SeriesPalette.Colors];
 
-    /// <summary>The CSS class that shows one x-axis label in <see cref="Step"/> (ChartCard.razor.css).</summary>
-    public string LabelClass => $"x-every-{Step}";
+    /// <summary>
+    /// The classes for the chart's box (ChartCard.razor.css): one x-axis label in <see cref="Step"/> shown, and the legend entries of helper
+    /// series hidden (MudBlazor 9 lists every series in the legend and has no per-series switch).
+    /// </summary>
+    public string BoxClass => string.Join(' ', hiddenFromLegend.Select(i => $"legend-skip-{i + 1}").Prepend($"x-every-{Step}"));
 
     /// <summary>Per-series words for the tooltip instead of the value (the likely range of a forecast band, say); null for the default.</summary>
     public Func<int, int, string?>? DescribePoint { get; set; }
@@ -57,13 +64,16 @@ public sealed class AxisChart
     /// <summary>
     /// A forecast's likely range as a shaded band: the high edge filled down to the axis, then the low edge filled with the card's own
     /// colour, which leaves the band between them shaded. Add it before the lines, so nothing covers them; hovering either edge reads
-    /// "likely $a–$b".
+    /// "likely $a–$b". The legend shows the band once, as "Likely range": the low edge's swatch would be the card's colour, an empty entry.
     /// </summary>
     public AxisChart AddLikelyRange(IReadOnlyList<double?> low, IReadOnlyList<double?> high)
     {
         var first = Series.Count;
+        if (first + 1 >= MaxHiddenLegendEntry)
+            throw new InvalidOperationException($"Add the likely range among the first {MaxHiddenLegendEntry - 1} series: the stylesheet hides legend entries up to {MaxHiddenLegendEntry}.");
         Add("Likely range", high, SeriesPalette.LikelyRange);
         Add("Likely low", low, "var(--mud-palette-surface)");
+        hiddenFromLegend.Add(first + 1);
         DescribePoint = (series, column) => (series == first || series == first + 1) && low[column] is { } l && high[column] is { } h
             ? $"likely {ChartText.Value(l, Kind)}–{ChartText.Value(h, Kind)}" : null;
         return this;
@@ -91,12 +101,23 @@ public sealed class AxisChart
         var text = TooltipText(segment);
         if (text is null)
             return;
-        LastHovered = (segment.Index, ColumnOf(segment)!.Value);
+        var column = ColumnOf(segment)!.Value;
+        LastHovered = (segment.Index, column);
         builder.OpenComponent<ChartTooltip>(0);
         builder.AddComponentParameter(1, nameof(ChartTooltip.Title), text);
         builder.AddComponentParameter(2, nameof(ChartTooltip.X), 0d);
         builder.AddComponentParameter(3, nameof(ChartTooltip.Y), 0d);
         builder.AddComponentParameter(4, nameof(ChartTooltip.Color), string.IsNullOrEmpty(color) ? "#424242" : color);
+        builder.AddComponentParameter(5, nameof(ChartTooltip.AnchorPositionX), AnchorFor(column));
         builder.CloseComponent();
     }
+
+    /// <summary>
+    /// Where the tooltip sits against its point: centred over it in the middle of the chart, but opening to the right of the first columns
+    /// and to the left of the last ones, so a tooltip (up to ~250 px of text) never runs past the chart's edge, where its card clips it.
+    /// </summary>
+    public ChartTooltipAnchorPositionX AnchorFor(int column) =>
+        column < Labels.Length / 4.0 ? ChartTooltipAnchorPositionX.Start
+        : column >= Labels.Length * 3 / 4.0 ? ChartTooltipAnchorPositionX.End
+        : ChartTooltipAnchorPositionX.Center;
 }
