@@ -51,6 +51,8 @@ public static class RecommendationDisplay
     {
         "USD" => Usd(quantity),
         null or "" => quantity.ToString("#,0.##", PortalCulture.Culture),
+        // A share of the traffic leaves half tokens; whole ones read better and change no cent of the amount.
+        "tokens" => $"{quantity.ToString("#,0", PortalCulture.Culture)} tokens",
         _ => $"{quantity.ToString("#,0.##", PortalCulture.Culture)} {unit}",
     };
 
@@ -75,6 +77,8 @@ public static class RecommendationDisplay
         SavingMath.After => "After the change",
         _ => "Saving",
     };
+
+    public static string TotalTitle(string side) => side == SavingMath.Now ? "Total now" : "Total after the change";
 
     public static string WhatIfName(WhatIfKind kind) => kind switch
     {

@@ -39,6 +39,7 @@ public sealed class RecommendationsTests(PortalServer server, BrowserSession bro
         await Expect(detail.History).ToContainTextAsync("recommendation.implement");
         await Expect(detail.History).ToContainTextAsync("recommendation.accept");
         await Expect(detail.History).ToContainTextAsync(PortalServer.AdminEmail);
+        await Page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotsDir, "recommendation-implemented-full.png"), FullPage = true });
 
         // 4. Back on the list, it has left the open and accepted rows.
         list = await RecommendationsPage.OpenAsync(Page);
