@@ -45,7 +45,7 @@ public sealed class RecommendationService(IDbContextFactory<QuotaDbContext> dbFa
         var history = await db.AuditEntries.AsNoTracking().Where(a => a.EntityType == "Recommendation" && a.EntityId == key)
             .OrderByDescending(a => a.Id).Select(a => new HistoryLine(a.At, a.Actor, a.Action, a.Summary)).ToListAsync(ct);
         return new RecommendationDetail(ToRow(r, teams), details, new Roi(r.EffortHours, options.Value.HourlyRateUsd, r.MonthlySaving), realised,
-            await RealisedSavings.DailyAsync(db, r, r.WindowFrom, now, ct), history);
+            await RealisedSavings.DailyAsync(db, r, r.WindowFrom, now, ct), history, r.Risk);
     }
 
     /// <summary>The what-if simulator over the last window's records: one visible team, or everything the principal sees.</summary>
@@ -68,6 +68,16 @@ public sealed class RecommendationService(IDbContextFactory<QuotaDbContext> dbFa
         var now = time.GetUtcNow().UtcDateTime;
         var inputs = await loader.LoadSlicesAsync(now.AddDays(-options.Value.WindowDays), now, teamIds, ct);
         return WhatIf.Simulate(inputs, input, options.Value, name);
+    }
+
+    /// <summary>Runs the engine now for an admin (it also runs once a day); refused while a run is going, which would find the same.</summary>
+    public async Task<ServiceResult<RunResult>> RunAsync(AccessScope who, CancellationToken ct = default)
+    {
+        if (!who.IsAdmin)
+            return ServiceResult<RunResult>.Denied();
+        return await runner.RunAsync(who, ct) is { } result
+            ? ServiceResult<RunResult>.Ok(result)
+            : ServiceResult<RunResult>.Invalid("run", "A run is already going: its recommendations appear when it finishes.");
     }
 
     public Task<ServiceResult<RecommendationRow>> AcceptAsync(long id, AccessScope who, CancellationToken ct = default) =>

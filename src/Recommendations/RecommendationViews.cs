@@ -59,8 +59,9 @@ public sealed record DailyCost(DateOnly Day, decimal Cost, long Requests);
 
 public sealed record HistoryLine(DateTime At, string Actor, string Action, string? Summary);
 
+/// <param name="Risk">What could go wrong with the change (the rule's words), for the detail page next to the confidence.</param>
 public sealed record RecommendationDetail(RecommendationRow Row, RecommendationDetails Details, Roi Roi, RealisedSaving? Realised,
-    IReadOnlyList<DailyCost> Daily, IReadOnlyList<HistoryLine> History);
+    IReadOnlyList<DailyCost> Daily, IReadOnlyList<HistoryLine> History, string Risk);
 
 public sealed record RunResult(int Found, int Added, int Refreshed, int Revived, int Expired, TimeSpan Took)
 {

@@ -11,6 +11,7 @@ using QuotaPortal.Components.Layout;
 using QuotaPortal.Data;
 using QuotaPortal.E2E.Pages;
 using QuotaPortal.Kernel;
+using QuotaPortal.Recommendations;
 using static Microsoft.Playwright.Assertions;
 
 namespace QuotaPortal.E2E;
@@ -37,6 +38,9 @@ public sealed class AccessibilityTests(PortalServer server, BrowserSession brows
         ["/trends"] = ("trends", Fixed("/trends")),
         ["/reports"] = ("reports", Fixed("/reports")),
         ["/recommendations"] = ("recommendations", Fixed("/recommendations")),
+        ["/recommendations/{Id:long}"] = ("recommendation-detail", async s => $"/recommendations/{await RecommendationIdAsync(s)}"),
+        ["/recommendations/simulator"] = ("recommendation-simulator",
+            Fixed("/recommendations/simulator?kind=SwitchModel&model=openai%2Fgpt-4o&target=openai%2Fgpt-4o-mini&share=50")),
         ["/teams"] = ("teams", Fixed("/teams")),
         ["/teams/{Slug}"] = ("team-page", async s => { await BudgetIdAsync(s); return "/teams/search"; }),
         ["/pricing"] = ("pricing", Fixed("/pricing")),
@@ -76,6 +80,7 @@ public sealed class AccessibilityTests(PortalServer server, BrowserSession brows
     {
         var clock = Stopwatch.StartNew();
         await BudgetIdAsync(Server);
+        await RecommendationIdAsync(Server);
         await SignedInAsAsync(SeededUser.Admin);
         await SetAdminThemeAsync(dark: false);
         await Page.SetViewportSizeAsync(width, height);
@@ -247,5 +252,18 @@ public sealed class AccessibilityTests(PortalServer server, BrowserSession brows
         await budgets.SaveAsync(null, new BudgetInput("Organisation monthly spend with a long name", null, null, null, null, null, BudgetMetric.Cost,
             5000, BudgetPeriod.Monthly, null, "UTC", "80,95,100", null, EnforcementMode.Warn, null), who);
         return (await budgets.ListAsync(AccessScope.System))[0].Id;
+    }
+
+    /// <summary>The top recommendation, after one run of the engine over the demo data (the list is scanned with its rows).</summary>
+    private static async Task<long> RecommendationIdAsync(PortalServer server)
+    {
+        var service = server.Services.GetRequiredService<RecommendationService>();
+        var list = await service.ListAsync(AccessScope.System, new RecommendationFilter());
+        if (list.Items.Count == 0)
+        {
+            await service.RunAsync(AccessScope.System.WithActor("e2e"));
+            list = await service.ListAsync(AccessScope.System, new RecommendationFilter());
+        }
+        return list.Items[0].Id;
     }
 }

@@ -11,6 +11,7 @@ using QuotaPortal.ApiKeys;
 using QuotaPortal.Budgets;
 using QuotaPortal.Data;
 using QuotaPortal.Kernel;
+using QuotaPortal.Recommendations;
 using QuotaPortal.Teams;
 using QuotaPortal.Users;
 
@@ -36,6 +37,7 @@ public sealed class AccessMatrixFixture : IAsyncLifetime
     public int AlphaBudgetId { get; private set; }
     public int PayrollBudgetId { get; private set; }
     public long AlphaAlertId { get; private set; }
+    public long PayrollRecommendationId { get; private set; }
     public decimal AlphaSpend { get; } = 3.30m;
 
     public async ValueTask InitializeAsync()
@@ -100,7 +102,15 @@ public sealed class AccessMatrixFixture : IAsyncLifetime
                 TeamId = team, Granularity = "hour", StartUtc = now.AddHours(-2), EndUtc = now.AddHours(-1), ActualUsd = 40, ExpectedUsd = 1, Deviation = 9,
                 ImpactUsd = 39, ChangePercent = 3900, Buckets = 1, RootCause = team == PayrollId ? "model gpt-4o (payroll-bot)" : "model gpt-4o", DetectedAt = now,
             });
+        var payrollRecommendation = new Recommendation
+        {
+            Key = "errors|payroll", Kind = RecommendationKind.ErrorWaste, TeamId = PayrollId, Title = "Stop paying for Payroll's failed calls",
+            Summary = "Payroll's failed calls cost money.", Risk = "None.", MonthlySaving = 9, ScopeMonthlySpend = 90, DetailsJson = """{"evidence":[],"calculation":[],"steps":[]}""",
+            WindowFrom = now.AddDays(-30), WindowTo = now, CreatedAt = now, UpdatedAt = now,
+        };
+        db.Recommendations.Add(payrollRecommendation);
         await db.SaveChangesAsync(ct);
+        PayrollRecommendationId = payrollRecommendation.Id;
 
         // The expired key is past its expiry from here on (it was valid when created).
         Factory.Time.Advance(TimeSpan.FromMinutes(2));
@@ -185,6 +195,9 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
         ["/trends"] = ("/trends", Demand.Reader),
         ["/reports"] = ("/reports", Demand.Reader),
         ["/recommendations"] = ("/recommendations", Demand.Reader),
+        // Payroll's recommendation: the limited viewer gets the not-found notice, which must not name Payroll.
+        ["/recommendations/{Id:long}"] = ($"/recommendations/{fx.PayrollRecommendationId}", Demand.Reader),
+        ["/recommendations/simulator"] = ("/recommendations/simulator", Demand.Reader),
         ["/teams"] = ("/teams", Demand.Reader),
         // Payroll's page: the limited viewer (Alpha only) gets the not-found notice, and the page must not name Payroll to them.
         ["/teams/{Slug}"] = ("/teams/payroll", Demand.Reader),
