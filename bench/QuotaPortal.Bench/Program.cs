@@ -35,6 +35,13 @@ internal static class BenchProgram
         analytics.SetAction((parse, ct) => AnalyticsBenchmark.RunAsync(parse.GetValue(analyticsTeams), parse.GetValue(analyticsDays), parse.GetValue(analyticsRuns), Console.Out, ct));
         root.Subcommands.Add(analytics);
 
+        var recTeams = new Option<int>("--teams") { Description = "Teams (one weekly budget each).", DefaultValueFactory = _ => 200 };
+        var recDays = new Option<int>("--days") { Description = "Days of raw usage.", DefaultValueFactory = _ => 90 };
+        var recRounds = new Option<int>("--rounds") { Description = "Rounds per measure (the median is reported).", DefaultValueFactory = _ => 5 };
+        var recommendations = new Command("recommendations", "The recommendation run (load + engine + store) and the engine alone vs plain SQL over the same window.") { recTeams, recDays, recRounds };
+        recommendations.SetAction((parse, ct) => RecommendationsBenchmark.RunAsync(parse.GetValue(recTeams), parse.GetValue(recDays), parse.GetValue(recRounds), Console.Out, ct));
+        root.Subcommands.Add(recommendations);
+
         return await root.Parse(args).InvokeAsync();
     }
 }

@@ -15,8 +15,9 @@ public sealed record DemoSpec(int Days = 90, int TeamCount = 8, int Seed = 20261
 
 /// <summary>
 /// Deterministic, realistic usage: business-hours daily curve, weekends at a third, steady growth, noise, a handful
-/// of spikes and a few error/rate-limit bursts. The same seed gives the same data, so tests and benchmarks can rely on it.
-/// One record per team × hour × model × api method, carrying that hour's request count.
+/// of spikes and a few error/rate-limit bursts, plus the <see cref="DemoScenarios"/> the recommendations find. The same seed gives the
+/// same data, so tests and benchmarks can rely on it. One record per team × hour × model × api method (× scenario agent), carrying that
+/// hour's request count.
 /// </summary>
 public static class DemoDataGenerator
 {
@@ -81,7 +82,30 @@ public static class DemoDataGenerator
                     if (Record(rng, team, teamId, mix, level, ts, prices) is { } record)
                         yield return record;
             }
+            foreach (var record in ScenarioRecords(spec, t, team, teamId, start, hours, prices))
+                yield return record;
         }
+    }
+
+    /// <summary>
+    /// The team's <see cref="DemoScenarios"/>, from a random stream of their own so the ordinary mix stays as it was. A scenario runs at
+    /// its stated rate at the end of the data and grows like the team towards it.
+    /// </summary>
+    private static IEnumerable<UsageRecord> ScenarioRecords(DemoSpec spec, int t, DemoTeam team, int teamId, DateTime start, int hours,
+        IReadOnlyList<ModelPrice> prices)
+    {
+        var rng = new Random(unchecked(spec.Seed * 37 + t));
+        var end = start.AddHours(hours);
+        foreach (var scenario in DemoScenarios.All.Where(s => s.TeamRole == t % Mixes.Length))
+            for (var h = 0; h < hours; h++)
+            {
+                var ts = start.AddHours(h);
+                if (!DemoScenarios.IsActive(scenario.Hours, ts, end))
+                    continue;
+                var growth = Math.Pow(1 + team.DailyGrowth, h / 24 - spec.Days);
+                if (DemoScenarios.Record(rng, team, teamId, scenario, growth, ts, prices) is { } record)
+                    yield return record;
+            }
     }
 
     /// <summary>One hour of one model for one team; null when the hour rounds to no requests. The random draws keep their order.</summary>

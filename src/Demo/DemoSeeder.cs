@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using QuotaPortal.Audit;
+using QuotaPortal.Budgets;
 using QuotaPortal.Data;
 using QuotaPortal.Pricing;
 using QuotaPortal.Teams;
@@ -66,18 +67,22 @@ public sealed class DemoSeeder(IDbContextFactory<QuotaDbContext> dbFactory, Pric
         var ids = teams.ToDictionary(t => t.Slug, t => t.Id);
         var records = 0;
         long totalNanos = 0;
+        var teamNanos = new Dictionary<int, long>();
         var chunk = new List<UsageRecord>(5000);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         foreach (var record in DemoDataGenerator.Generate(spec, ids, prices, now))
         {
             chunk.Add(record);
             totalNanos += record.CostNanos;
+            teamNanos[record.TeamId] = teamNanos.GetValueOrDefault(record.TeamId) + record.CostNanos;
             if (chunk.Count == chunk.Capacity)
                 Flush();
         }
         Flush();
+        var budget = HeadroomBudget(teams[0], teamNanos.GetValueOrDefault(teams[0].Id), spec.Days, now);
+        db.Budgets.Add(budget);
         audit.Record(db, actor, "demo.load", "Demo", null,
-            $"Loaded demo data: {Words.Count(teams.Count, "team")}, {Words.Count(records, "usage record")} ({Money.Usd(Money.FromNanos(totalNanos))}) over {Words.Count(spec.Days, "day")}");
+            $"Loaded demo data: {Words.Count(teams.Count, "team")}, {Words.Count(records, "usage record")} ({Money.Usd(Money.FromNanos(totalNanos))}) over {Words.Count(spec.Days, "day")}, budget {budget.Name}");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         usage.Rewritten.Publish(UsageRewritten.Everything);
@@ -89,5 +94,27 @@ public sealed class DemoSeeder(IDbContextFactory<QuotaDbContext> dbFactory, Pric
             records += chunk.Count;
             chunk.Clear();
         }
+    }
+
+    /// <summary>
+    /// A weekly budget set with room for a launch that never came: five times the team's average week, so its alerts never fire and
+    /// the recommendations suggest a tighter limit.
+    /// </summary>
+    private static Budget HeadroomBudget(Team team, long spentNanos, int days, DateTime now)
+    {
+        var averageWeek = Money.FromNanos(spentNanos) / Math.Max(1, days) * 7;
+        return new Budget
+        {
+            Name = $"{team.Name} weekly",
+            TeamId = team.Id,
+            Metric = BudgetMetric.Cost,
+            Period = BudgetPeriod.Weekly,
+            Limit = Math.Max(50, Math.Ceiling(averageWeek * 5 / 50) * 50),
+            TimeZone = "UTC",
+            Thresholds = "80,95,100",
+            Enforcement = EnforcementMode.AlertOnly,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
     }
 }

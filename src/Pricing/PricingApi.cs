@@ -17,7 +17,8 @@ public static class PricingApi
     }
 
     public sealed record PriceView(string Provider, string Model, string? DisplayName, string? Aliases, decimal InputPerMTok, decimal OutputPerMTok,
-        decimal? CachedInputPerMTok, decimal? ReasoningPerMTok, decimal BatchDiscountPercent, DateTime EffectiveFrom, int Versions);
+        decimal? CachedInputPerMTok, decimal? ReasoningPerMTok, decimal BatchDiscountPercent, DateTime EffectiveFrom, int Versions,
+        ModelTier Tier, IReadOnlyList<string> CheaperModels, decimal? CacheWritePerMTok);
 
     public static async Task<Ok<IEnumerable<PriceView>>> ListAsync(PricingService pricing, CancellationToken ct) =>
         TypedResults.Ok((await pricing.ListCurrentAsync(ct)).Select(r => View(r.Current, r.Versions)));
@@ -29,12 +30,17 @@ public static class PricingApi
     }
 
     /// <param name="EffectiveFrom">Default now. A version sent back unchanged with its own effectiveFrom (as GET returns it) changes nothing.</param>
+    /// <param name="Tier">Economy, Standard or Premium (Unset clears it). Not sent: the previous version's.</param>
+    /// <param name="CheaperModels">Catalog models that can do this one's simple work, preferred first ("model" or "provider/model"); [] for none.
+    /// Not sent: the previous version's.</param>
+    /// <param name="CacheWritePerMTok">USD per 1M tokens written to the prompt cache. Not sent: the previous version's.</param>
     public sealed record PriceRequest(string Provider, string Model, string? DisplayName, string? Aliases, decimal InputPerMTok, decimal OutputPerMTok,
-        decimal? CachedInputPerMTok, decimal? ReasoningPerMTok, decimal? BatchDiscountPercent, DateTimeOffset? EffectiveFrom, string? Notes)
+        decimal? CachedInputPerMTok, decimal? ReasoningPerMTok, decimal? BatchDiscountPercent, DateTimeOffset? EffectiveFrom, string? Notes,
+        ModelTier? Tier = null, IReadOnlyList<string>? CheaperModels = null, decimal? CacheWritePerMTok = null)
         : IHasExample<PriceRequest>
     {
         public static PriceRequest Example => new("openai", "gpt-4.1-nano", "GPT-4.1 nano", null, 0.10m, 0.40m, 0.025m, null, 50, null,
-            "List price from the provider's pricing page");
+            "List price from the provider's pricing page", ModelTier.Economy, [], null);
     }
 
     public static async Task<Results<Created<PriceView>, Ok<PriceView>, ValidationProblem>> SetAsync(PriceRequest r, PricingService pricing,
@@ -43,8 +49,8 @@ public static class PricingApi
         if (who.IsAdmin && await SameVersionAsync(r, pricing, ct) is { } unchanged)
             return TypedResults.Ok(unchanged);
         var result = await pricing.SetPriceAsync(new PriceInput(r.Provider ?? "", r.Model ?? "", r.DisplayName, r.Aliases, r.InputPerMTok, r.OutputPerMTok,
-            r.CachedInputPerMTok, r.ReasoningPerMTok, r.BatchDiscountPercent ?? 0, r.EffectiveFrom?.UtcDateTime ?? time.GetUtcNow().UtcDateTime, r.Notes),
-            who, ct);
+            r.CachedInputPerMTok, r.ReasoningPerMTok, r.BatchDiscountPercent ?? 0, r.EffectiveFrom?.UtcDateTime ?? time.GetUtcNow().UtcDateTime, r.Notes,
+            r.Tier, r.CheaperModels is null ? null : string.Join(",", r.CheaperModels), r.CacheWritePerMTok), who, ct);
         return result.Succeeded
             ? TypedResults.Created($"/api/v1/prices/{result.Value!.Provider}/{result.Value.Model}/history", View(result.Value, 0))
             : TypedResults.ValidationProblem(result.Errors);
@@ -60,7 +66,9 @@ public static class PricingApi
             && p.InputPerMTok == r.InputPerMTok && p.OutputPerMTok == r.OutputPerMTok && p.CachedInputPerMTok == r.CachedInputPerMTok
             && p.ReasoningPerMTok == r.ReasoningPerMTok && p.BatchDiscountPercent == (r.BatchDiscountPercent ?? 0)
             && (r.DisplayName is null || r.DisplayName.Trim() == p.DisplayName)
-            && (string.IsNullOrWhiteSpace(r.Aliases) ? p.Aliases is null : r.Aliases.Trim() == p.Aliases));
+            && (string.IsNullOrWhiteSpace(r.Aliases) ? p.Aliases is null : r.Aliases.Trim() == p.Aliases)
+            && (r.Tier is null || r.Tier == p.Tier) && (r.CacheWritePerMTok is null || r.CacheWritePerMTok == p.CacheWritePerMTok)
+            && (r.CheaperModels is null || r.CheaperModels.Select(m => m.Trim()).Where(m => m.Length > 0).SequenceEqual(Cheaper(p))));
         return same is null ? null : View(same, history.Count);
     }
 
@@ -85,5 +93,8 @@ public static class PricingApi
 
     // Stored times are UTC; saying so ("…Z") lets a script send the value back without its own time zone creeping in.
     private static PriceView View(ModelPrice p, int versions) => new(p.Provider, p.Model, p.DisplayName, p.Aliases, p.InputPerMTok, p.OutputPerMTok,
-        p.CachedInputPerMTok, p.ReasoningPerMTok, p.BatchDiscountPercent, DateTime.SpecifyKind(p.EffectiveFrom, DateTimeKind.Utc), versions);
+        p.CachedInputPerMTok, p.ReasoningPerMTok, p.BatchDiscountPercent, DateTime.SpecifyKind(p.EffectiveFrom, DateTimeKind.Utc), versions,
+        p.Tier, Cheaper(p), p.CacheWritePerMTok);
+
+    private static string[] Cheaper(ModelPrice p) => (p.CheaperModels ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

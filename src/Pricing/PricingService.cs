@@ -5,8 +5,15 @@ using QuotaPortal.Kernel;
 
 namespace QuotaPortal.Pricing;
 
+/// <summary>
+/// A price version to add. <paramref name="Tier"/>, <paramref name="CheaperModels"/> and <paramref name="CacheWritePerMTok"/> describe the
+/// model rather than its price: left null they carry over from the previous version (an API client that only corrects a price keeps them),
+/// unless <paramref name="CarryUnsent"/> is false (the price dialog, which shows and sends all of them). An empty
+/// <paramref name="CheaperModels"/> means none.
+/// </summary>
 public sealed record PriceInput(string Provider, string Model, string? DisplayName, string? Aliases, decimal InputPerMTok, decimal OutputPerMTok,
-    decimal? CachedInputPerMTok, decimal? ReasoningPerMTok, decimal BatchDiscountPercent, DateTime EffectiveFromUtc, string? Notes);
+    decimal? CachedInputPerMTok, decimal? ReasoningPerMTok, decimal BatchDiscountPercent, DateTime EffectiveFromUtc, string? Notes,
+    ModelTier? Tier = null, string? CheaperModels = null, decimal? CacheWritePerMTok = null, bool CarryUnsent = true);
 
 public sealed record PriceRow(ModelPrice Current, int Versions, ModelPrice? Next);
 
@@ -63,18 +70,8 @@ public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, 
             return ServiceResult<ModelPrice>.Denied();
         var actor = who.Actor;
         var now = time.GetUtcNow().UtcDateTime;
-        var errors = new FieldErrors().Require("provider", input.Provider, 64).Require("model", input.Model, 128);
-        foreach (var (field, value) in new (string, decimal?)[] { ("inputPerMTok", input.InputPerMTok), ("outputPerMTok", input.OutputPerMTok),
-                     ("cachedInputPerMTok", input.CachedInputPerMTok), ("reasoningPerMTok", input.ReasoningPerMTok) })
-        {
-            if (value is < 0 or > 10_000)
-                errors.Add(field, $"'{field}' must be between 0 and 10,000 USD per million tokens.");
-        }
-        if (input.BatchDiscountPercent is < 0 or > 100)
-            errors.Add("batchDiscountPercent", "'batchDiscountPercent' must be between 0 and 100.");
         var effective = DateTime.SpecifyKind(input.EffectiveFromUtc, DateTimeKind.Utc);
-        if (effective > now.AddYears(1))
-            errors.Add("effectiveFrom", "'effectiveFrom' may be at most a year ahead.");
+        var errors = Validate(input, effective, now);
         if (errors.Any)
             return ServiceResult<ModelPrice>.Invalid(errors.ToDictionary());
 
@@ -83,8 +80,13 @@ public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await db.ModelPrices.AnyAsync(p => p.Provider == provider && p.Model == model && p.EffectiveFrom == effective, ct))
             return ServiceResult<ModelPrice>.Invalid("effectiveFrom", $"{provider}/{model} already has a price effective from {effective:u}; pick another date.");
-        var previous = await db.ModelPrices.AsNoTracking().Where(p => p.Provider == provider && p.Model == model && p.EffectiveFrom <= effective)
-            .OrderByDescending(p => p.EffectiveFrom).FirstOrDefaultAsync(ct);
+        var versions = await db.ModelPrices.AsNoTracking().Where(p => p.Provider == provider && p.Model == model).OrderBy(p => p.EffectiveFrom).ToListAsync(ct);
+        var previous = versions.LastOrDefault(p => p.EffectiveFrom <= effective);
+        // What describes the model carries from the version before, or from the first one when this version is dated before all others.
+        var basis = input.CarryUnsent ? previous ?? versions.FirstOrDefault() : null;
+        var cheaper = input.CheaperModels is null ? basis?.CheaperModels : Blank(input.CheaperModels);
+        if (await CheaperModelErrorAsync(db, provider, model, cheaper, ct) is { } cheaperError)
+            return ServiceResult<ModelPrice>.Invalid("cheaperModels", cheaperError);
         var price = new ModelPrice
         {
             Provider = provider,
@@ -96,6 +98,9 @@ public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, 
             CachedInputPerMTok = input.CachedInputPerMTok,
             ReasoningPerMTok = input.ReasoningPerMTok,
             BatchDiscountPercent = input.BatchDiscountPercent,
+            Tier = input.Tier ?? basis?.Tier ?? ModelTier.Unset,
+            CheaperModels = cheaper is null ? null : string.Join(",", Entries(cheaper)),
+            CacheWritePerMTok = input.CacheWritePerMTok ?? basis?.CacheWritePerMTok,
             EffectiveFrom = effective,
             CreatedAt = now,
             CreatedBy = actor,
@@ -111,6 +116,46 @@ public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, 
         await db.SaveChangesAsync(ct);
         catalog.Invalidate();
         return ServiceResult<ModelPrice>.Ok(price);
+    }
+
+    private static FieldErrors Validate(PriceInput input, DateTime effective, DateTime now)
+    {
+        var errors = new FieldErrors().Require("provider", input.Provider, 64).Require("model", input.Model, 128);
+        foreach (var (field, value) in new (string, decimal?)[] { ("inputPerMTok", input.InputPerMTok), ("outputPerMTok", input.OutputPerMTok),
+                     ("cachedInputPerMTok", input.CachedInputPerMTok), ("reasoningPerMTok", input.ReasoningPerMTok), ("cacheWritePerMTok", input.CacheWritePerMTok) })
+        {
+            if (value is < 0 or > 10_000)
+                errors.Add(field, $"'{field}' must be between 0 and 10,000 USD per million tokens.");
+        }
+        if (input.BatchDiscountPercent is < 0 or > 100)
+            errors.Add("batchDiscountPercent", "'batchDiscountPercent' must be between 0 and 100.");
+        if (input.Tier is { } tier && !Enum.IsDefined(tier))
+            errors.Add("tier", "'tier' must be one of Unset, Economy, Standard, Premium.");
+        if (input.CheaperModels is { Length: > 1000 })
+            errors.Add("cheaperModels", "'cheaperModels' may be at most 1,000 characters.");
+        if (effective > now.AddYears(1))
+            errors.Add("effectiveFrom", "'effectiveFrom' may be at most a year ahead.");
+        return errors;
+    }
+
+    private static IEnumerable<string> Entries(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Each cheaper model ("model" of the same provider, or "provider/model") must be in the catalog and not be the model itself.</summary>
+    private static async Task<string?> CheaperModelErrorAsync(QuotaDbContext db, string provider, string model, string? cheaper, CancellationToken ct)
+    {
+        if (cheaper is null)
+            return null;
+        var all = await db.ModelPrices.AsNoTracking().ToListAsync(ct);
+        foreach (var entry in Entries(cheaper))
+        {
+            var slash = entry.IndexOf('/');
+            var (p, m) = slash < 0 ? (provider, entry) : (entry[..slash].ToLowerInvariant(), entry[(slash + 1)..]);
+            if (PriceCatalog.Resolve(all, p, m, DateTime.MaxValue) is not { } found)
+                return $"'cheaperModels': {entry} is not in the price catalog.";
+            if (string.Equals(found.Provider, provider, StringComparison.OrdinalIgnoreCase) && string.Equals(found.Model, model, StringComparison.OrdinalIgnoreCase))
+                return $"'cheaperModels': {entry} is the model itself.";
+        }
+        return null;
     }
 
     public Task<RecomputePreview> PreviewRecomputeAsync(RecomputeScope scope, CancellationToken ct = default) => RunAsync(scope, apply: false, actor: null, ct);
@@ -130,5 +175,6 @@ public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, 
     private static object Snapshot(ModelPrice p) => new
     {
         p.Provider, p.Model, p.InputPerMTok, p.OutputPerMTok, p.CachedInputPerMTok, p.ReasoningPerMTok, p.BatchDiscountPercent, p.EffectiveFrom, p.Aliases,
+        p.Tier, p.CheaperModels, p.CacheWritePerMTok,
     };
 }

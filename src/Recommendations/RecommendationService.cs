@@ -48,6 +48,25 @@ public sealed class RecommendationService(IDbContextFactory<QuotaDbContext> dbFa
             await RealisedSavings.DailyAsync(db, r, r.WindowFrom, now, ct), history, r.Risk);
     }
 
+    /// <summary>
+    /// The <paramref name="top"/> open recommendations by monthly saving and every implemented one with its realised saving (measured as
+    /// the detail page measures it), over what <paramref name="scope"/> may see.
+    /// </summary>
+    public async Task<RecommendationDigest> DigestAsync(AccessScope scope, int top = 5, CancellationToken ct = default)
+    {
+        if (!scope.CanReadData)
+            return RecommendationDigest.Empty;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await VisibleAsync(db, scope, ct);
+        var teams = await db.Teams.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.Name, ct);
+        var open = rows.Where(r => r.Status == RecommendationStatus.Open).OrderByDescending(r => r.MonthlySaving).ThenBy(r => r.Id).ToList();
+        var now = time.GetUtcNow().UtcDateTime;
+        var implemented = new List<ImplementedSaving>();
+        foreach (var r in rows.Where(r => r.Status == RecommendationStatus.Implemented && r.ImplementedAt is not null).OrderBy(r => r.ImplementedAt))
+            implemented.Add(new(ToRow(r, teams), await RealisedSavings.MeasureAsync(db, r, r.ImplementedAt!.Value, now, options.Value.WindowDays, ct)));
+        return new RecommendationDigest(open.Take(top).Select(r => ToRow(r, teams)).ToList(), open.Count, open.Sum(r => r.MonthlySaving), implemented);
+    }
+
     /// <summary>The what-if simulator over the last window's records: one visible team, or everything the principal sees.</summary>
     public async Task<ServiceResult<WhatIfResult>> SimulateAsync(WhatIfInput input, AccessScope scope, CancellationToken ct = default)
     {

@@ -57,6 +57,22 @@ public sealed record RealisedSaving(string Scope, DateTime ImplementedAt, DateTi
 
 public sealed record DailyCost(DateOnly Day, decimal Cost, long Requests);
 
+/// <summary>An implemented recommendation with what it saved since (null when nothing was measurable), for reports.</summary>
+public sealed record ImplementedSaving(RecommendationRow Row, RealisedSaving? Realised)
+{
+    public decimal? RealisedMonthly => Realised?.MonthlySaving;
+}
+
+/// <summary>The open recommendations worth most and what the implemented ones saved, over what a principal may see.</summary>
+public sealed record RecommendationDigest(IReadOnlyList<RecommendationRow> TopOpen, int OpenCount, decimal OpenMonthlySaving,
+    IReadOnlyList<ImplementedSaving> Implemented)
+{
+    public static readonly RecommendationDigest Empty = new([], 0, 0, []);
+
+    /// <summary>The measured savings added up (those without a measurement yet count nothing).</summary>
+    public decimal RealisedMonthlySaving => Implemented.Sum(i => i.RealisedMonthly ?? 0);
+}
+
 public sealed record HistoryLine(DateTime At, string Actor, string Action, string? Summary);
 
 /// <param name="Risk">What could go wrong with the change (the rule's words), for the detail page next to the confidence.</param>

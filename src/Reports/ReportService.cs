@@ -6,6 +6,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
 using QuotaPortal.Kernel;
+using QuotaPortal.Recommendations;
 using QuotaPortal.Usage;
 
 namespace QuotaPortal.Reports;
@@ -24,6 +25,9 @@ public sealed record SpendReport(
     decimal MonthForecast, decimal MonthForecastLow, decimal MonthForecastHigh, string ForecastMethod,
     IReadOnlyList<BudgetRiskLine> BudgetRisks)
 {
+    /// <summary>Weekly reports: the top open recommendations and what implemented ones saved (empty in the others).</summary>
+    public RecommendationDigest Recommendations { get; init; } = RecommendationDigest.Empty;
+
     public int Days => To.DayNumber - From.DayNumber + 1;
     public decimal PreviousTotal => Change.Previous;
     public double? ChangePercent => Change.Percent;
@@ -42,8 +46,10 @@ public sealed record SpendReport(
 /// "weekly" the Monday–Sunday week containing it, "monthly" its calendar month (cut at today when the month is not over).
 /// </summary>
 public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, BudgetRiskService risks, DailySpendCache cache,
-    AnomalyQueries anomalyQueries)
+    AnomalyQueries anomalyQueries, RecommendationService recommendations)
 {
+    public const int TopRecommendations = 5;
+
     public static (DateOnly From, DateOnly To) PeriodOf(ReportKind kind, DateOnly day) => kind switch
     {
         ReportKind.Daily => (day, day),
@@ -120,7 +126,10 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
 
         return new SpendReport(kind, from, to, now, total, new Change(total, previous, previousWindow, since), total / days,
             rows.Sum(r => r.Requests), rows.Sum(r => r.Tokens), topTeams, modelMix, anomalies,
-            forecast.Projected, forecast.Low, forecast.High, forecast.Method, await risks.ListAsync(scope, ct));
+            forecast.Projected, forecast.Low, forecast.High, forecast.Method, await risks.ListAsync(scope, ct))
+        {
+            Recommendations = kind == ReportKind.Weekly ? await recommendations.DigestAsync(scope, TopRecommendations, ct) : RecommendationDigest.Empty,
+        };
     }
 
     public static string ToCsv(SpendReport r)
@@ -145,6 +154,9 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         rows.AddRange(r.Anomalies.Select(a => new[] { "anomaly", $"{a.StartUtc:yyyy-MM-dd HH:mm} {a.Team}{(a.Model is null ? "" : " " + a.Model)}", N(a.ImpactUsd), null, null, null }));
         rows.AddRange(r.BudgetRisks.Select(b => new[] { "budget_risk", b.Budget, b.Risk.ToString(), null, null, null }));
         rows.AddRange(r.BudgetRisks.Select(b => new[] { "budget_projected_usd", b.Budget, N(b.Projected), null, null, null }));
+        rows.AddRange(r.Recommendations.TopOpen.Select(o => new[] { "recommendation_monthly_usd", $"{o.Title} ({o.TeamName ?? "organisation"})", N(o.MonthlySaving), null, null, null }));
+        rows.AddRange(r.Recommendations.Implemented.Select(i => new[] { "implemented_realised_monthly_usd", $"{i.Row.Title} ({i.Row.TeamName ?? "organisation"})",
+            i.RealisedMonthly is { } v ? N(v) : null, null, null, null }));
         return CsvExport.Write(rows);
     }
 
@@ -170,6 +182,18 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         text.AppendLine($"Budgets at risk: {risky.Count}");
         foreach (var b in risky)
             text.AppendLine($"  {b.Budget}: {b.Risk} — projected {b.Format(b.Projected)} of {b.Format(b.Limit)}{(b.ExceedsOn is { } d ? $", exceeds on {d:yyyy-MM-dd}" : "")}");
+        if (r.Kind == ReportKind.Weekly)
+            AppendRecommendations(text, r.Recommendations);
         return text.ToString();
+    }
+
+    private static void AppendRecommendations(StringBuilder text, RecommendationDigest d)
+    {
+        text.AppendLine($"Open recommendations: {d.OpenCount}, {Money.Usd(d.OpenMonthlySaving)}/month possible");
+        foreach (var o in d.TopOpen)
+            text.AppendLine($"  {Money.Usd(o.MonthlySaving),10}/month  {o.Title}{(o.TeamName is null ? "" : $" ({o.TeamName})")}");
+        text.AppendLine($"Implemented: {d.Implemented.Count}, realised {Money.Usd(d.RealisedMonthlySaving)}/month");
+        foreach (var i in d.Implemented)
+            text.AppendLine($"  {(i.RealisedMonthly is { } v ? Money.Usd(v) + "/month" : "not measurable yet"),16}  {i.Row.Title} (since {i.Row.ImplementedAt:yyyy-MM-dd}, estimated {Money.Usd(i.Row.MonthlySaving)})");
     }
 }

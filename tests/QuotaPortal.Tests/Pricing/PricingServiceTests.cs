@@ -109,4 +109,54 @@ public sealed class PricingApiTests(PortalFactory factory) : IClassFixture<Porta
         var bad = await admin.PostAsJsonAsync("/api/v1/prices", new { provider = "x", model = "y", inputPerMTok = -1, outputPerMTok = 1 }, Ct);
         Assert.Contains("inputPerMTok", await bad.Content.ReadAsStringAsync(Ct));
     }
+
+    [Fact]
+    public async Task Bad_tier_fields_are_named_and_change_nothing()
+    {
+        var admin = await factory.SignedInClientAsync(PortalFactory.AdminEmail);
+        var before = await admin.GetFromJsonAsync<System.Text.Json.JsonElement[]>("/api/v1/prices/openai/gpt-4o/history", Ct);
+        var cases = new (object Body, string Field, string Says)[]
+        {
+            (new { provider = "openai", model = "gpt-4o", inputPerMTok = 5m, outputPerMTok = 15m, cheaperModels = new[] { "gpt-4o-mini", "gpt-9-nano" } }, "cheaperModels", "gpt-9-nano is not in the price catalog"),
+            (new { provider = "openai", model = "gpt-4o", inputPerMTok = 5m, outputPerMTok = 15m, cheaperModels = new[] { "openai/GPT-4o" } }, "cheaperModels", "is the model itself"),
+            (new { provider = "openai", model = "gpt-4o", inputPerMTok = 5m, outputPerMTok = 15m, cacheWritePerMTok = -0.5m }, "cacheWritePerMTok", "between 0 and 10,000"),
+        };
+        foreach (var (body, field, says) in cases)
+        {
+            var response = await admin.PostAsJsonAsync("/api/v1/prices", body, Ct);
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+            var problem = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct);
+            var errors = problem.GetProperty("errors").GetProperty(field);
+            Assert.Contains(says, errors[0].GetString());
+        }
+        var after = await admin.GetFromJsonAsync<System.Text.Json.JsonElement[]>("/api/v1/prices/openai/gpt-4o/history", Ct);
+        Assert.Equal(before!.Length, after!.Length);
+    }
+
+    [Fact]
+    public async Task A_price_correction_keeps_the_models_tier_cheaper_models_and_cache_write_price()
+    {
+        var admin = await factory.SignedInClientAsync(PortalFactory.AdminEmail);
+        var now = factory.Time.GetUtcNow();
+
+        // Only the price changes: Claude 3.5 Sonnet stays Standard, with its cheaper models and its $3.75 cache writes.
+        var corrected = await admin.PostAsJsonAsync("/api/v1/prices",
+            new { provider = "anthropic", model = "claude-3-5-sonnet", inputPerMTok = 2.5m, outputPerMTok = 12.5m, cachedInputPerMTok = 0.25m, effectiveFrom = now.AddDays(-1) }, Ct);
+        Assert.Equal(System.Net.HttpStatusCode.Created, corrected.StatusCode);
+        var view = await corrected.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct);
+        Assert.Equal("Standard", view.GetProperty("tier").GetString());
+        Assert.Equal(["claude-3-5-haiku", "claude-3-haiku"], view.GetProperty("cheaperModels").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(3.75m, view.GetProperty("cacheWritePerMTok").GetDecimal());
+
+        // Sent fields win: Premium, one cheaper model, no cheaper models at all.
+        var changed = await admin.PostAsJsonAsync("/api/v1/prices",
+            new { provider = "anthropic", model = "claude-3-5-sonnet", inputPerMTok = 2.5m, outputPerMTok = 12.5m, effectiveFrom = now, tier = "Premium", cheaperModels = Array.Empty<string>(), cacheWritePerMTok = 3.125m }, Ct);
+        Assert.Equal(System.Net.HttpStatusCode.Created, changed.StatusCode);
+        var current = (await admin.GetFromJsonAsync<System.Text.Json.JsonElement[]>("/api/v1/prices", Ct))!
+            .Single(p => p.GetProperty("model").GetString() == "claude-3-5-sonnet");
+        Assert.Equal("Premium", current.GetProperty("tier").GetString());
+        Assert.Empty(current.GetProperty("cheaperModels").EnumerateArray());
+        Assert.Equal(3.125m, current.GetProperty("cacheWritePerMTok").GetDecimal());
+        Assert.Equal(3, current.GetProperty("versions").GetInt32());
+    }
 }
