@@ -66,7 +66,7 @@ public sealed class ShellTests(PortalServer server, BrowserSession browser) : E2
         await Page.SetViewportSizeAsync(390, 844);
         var shell = await ShellPage.OpenAsync(Page, "/");
         await ScreenshotAsync("dashboard-phone");
-        await shell.NavToggle.ClickAsync();
+        await shell.OpenPhoneMenuAsync();
         await shell.ClickNavLinkAsync("Teams");
         await Expect(shell.Heading).ToHaveTextAsync("Teams");
     }

@@ -25,6 +25,18 @@ public abstract class PortalPage(IPage page)
 
     public Task ClickNavLinkAsync(string text) => NavLink(text).ClickAsync();
 
+    /// <summary>
+    /// On a phone: the responsive drawer starts open and closes itself once MudBlazor has measured the breakpoint, a moment after the
+    /// circuit is up; a tap on the toggle before that is undone by it. So wait for the drawer to be closed, then open it.
+    /// </summary>
+    public async Task OpenPhoneMenuAsync()
+    {
+        var drawer = Page.Locator("[data-testid=nav-drawer]");
+        await Assertions.Expect(drawer).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-drawer--closed"));
+        await NavToggle.ClickAsync();
+        await Assertions.Expect(drawer).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-drawer--open"));
+    }
+
     public Task ToggleThemeAsync() => ThemeToggle.ClickAsync();
 
     public Task SignOutAsync() => Page.Locator("[data-testid=sign-out]").ClickAsync();

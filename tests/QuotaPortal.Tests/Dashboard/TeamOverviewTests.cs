@@ -25,7 +25,7 @@ public sealed class TeamOverviewTests : BunitContext, IClassFixture<PortalFactor
     public TeamOverviewTests(PortalFactory factory)
     {
         this.factory = factory;
-        foreach (var type in new[] { typeof(TeamOverviewService), typeof(IAccessScopeResolver), typeof(TimeProvider) })
+        foreach (var type in new[] { typeof(TeamOverviewService), typeof(IAccessScopeResolver), typeof(TimeProvider), typeof(QuotaPortal.Recommendations.RecommendationService) })
             Services.AddSingleton(type, factory.Services.GetRequiredService(type));
         AddAuthorization().SetAuthorized(PortalFactory.AdminEmail).SetRoles(Roles.Admin);
         this.AddTestServices();
@@ -115,9 +115,22 @@ public sealed class TeamOverviewTests : BunitContext, IClassFixture<PortalFactor
     }
 
     [Fact]
-    public async Task Team_page_shows_budgets_in_their_zone_agents_and_the_savings_placeholder_and_an_unknown_slug_shows_the_notice()
+    public async Task Team_page_shows_budgets_in_their_zone_agents_and_its_own_recommendations_and_an_unknown_slug_shows_the_notice()
     {
-        await SeedAsync();
+        var (searchId, payrollId) = await SeedAsync();
+        await using (var db = await factory.Service<Microsoft.EntityFrameworkCore.IDbContextFactory<QuotaPortal.Data.QuotaDbContext>>().CreateDbContextAsync(Ct))
+        {
+            if (!db.Recommendations.Any())
+            {
+                foreach (var (team, title, saving) in new[] { (searchId, "Cache the crawler's prompt", 42.5m), (payrollId, "Batch the payroll run", 99m) })
+                    db.Recommendations.Add(new QuotaPortal.Recommendations.Recommendation
+                    {
+                        Key = $"cache|t{team}", TeamId = team, Title = title, Summary = "-", Risk = "-", DetailsJson = "{}", MonthlySaving = saving,
+                        ScopeMonthlySpend = 100, Kind = QuotaPortal.Recommendations.RecommendationKind.PromptCaching,
+                    });
+                await db.SaveChangesAsync(Ct);
+            }
+        }
         Render<MudPopoverProvider>();
 
         var page = Render<TeamPage>(p => p.Add(x => x.Slug, "search"));
@@ -127,7 +140,10 @@ public sealed class TeamOverviewTests : BunitContext, IClassFixture<PortalFactor
         Assert.Contains("(Europe/Berlin)", page.Find("[data-testid=team-budgets]").TextContent);
         Assert.Contains("$8.00", page.Find("[data-testid=team-kpi-mtd]").TextContent);
         Assert.Contains("crawler", page.Find("[data-testid=team-top-agents]").TextContent);
-        Assert.Contains("Coming with recommendations", page.Find("[data-testid=team-savings]").TextContent);
+        var savings = page.Find("[data-testid=team-savings]").TextContent;
+        Assert.Contains("Cache the crawler's prompt", savings);
+        Assert.Contains("$42.50/month", savings);
+        Assert.DoesNotContain("payroll", savings, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("Payroll", page.Markup);
 
         var missing = Render<TeamPage>(p => p.Add(x => x.Slug, "no-such-team"));
