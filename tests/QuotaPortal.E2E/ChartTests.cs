@@ -118,9 +118,21 @@ public sealed partial class ChartTests(PortalServer server, BrowserSession brows
         // MudBlazor draws the tooltip hidden, measures its text, then places the box: wait until it is shown.
         var box = dashboard.SpendTooltip.Locator("g.svg-tooltip:not([visibility=hidden]) rect");
         await Expect(box).ToHaveCountAsync(1);
-        var inside = await box.EvaluateAsync<string>("""
-            (rect) => {
-                const r = rect.getBoundingClientRect(), c = rect.closest('[data-testid=chart-scroll]').getBoundingClientRect();
+        // Read from the region, not from a handle on the tooltip: a live refresh can re-render the chart between the two and detach it.
+        var inside = "no tooltip";
+        for (var attempt = 0; attempt < 5 && inside == "no tooltip"; attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Page.Mouse.MoveAsync(bar.X, bar.Y - 3);
+                await Page.Mouse.MoveAsync(bar.X, bar.Y);
+                await Expect(box).ToHaveCountAsync(1);
+            }
+            inside = await region.EvaluateAsync<string>("""
+            (c0) => {
+                const rect = c0.querySelector('g.svg-tooltip:not([visibility=hidden]) rect');
+                if (!rect) return 'no tooltip';
+                const r = rect.getBoundingClientRect(), c = c0.getBoundingClientRect();
                 const out = [];
                 if (r.left < c.left - 1 || r.right > c.right + 1) out.push(`x ${r.left.toFixed(0)}–${r.right.toFixed(0)} outside ${c.left.toFixed(0)}–${c.right.toFixed(0)}`);
                 if (r.top < c.top - 1) out.push(`top ${r.top.toFixed(0)} above ${c.top.toFixed(0)}`);
@@ -128,6 +140,7 @@ public sealed partial class ChartTests(PortalServer server, BrowserSession brows
                 return out.join('; ');
             }
             """);
+        }
         Assert.True(inside == "", $"the {(last ? "last" : "first")} bar's tooltip is clipped at {Page.ViewportSize?.Width} px: {inside}");
     }
 
