@@ -26,6 +26,13 @@ public sealed class PriceCatalog(IDbContextFactory<QuotaDbContext> dbFactory)
     public async Task<ModelPrice?> ResolveAsync(string provider, string model, DateTime atUtc, CancellationToken ct = default) =>
         Resolve(await AllAsync(ct), provider, model, atUtc);
 
+    /// <summary>A catalog reference as admins write it (cheaper models, the simulator's target): "model" of <paramref name="defaultProvider"/>, or "provider/model".</summary>
+    public static (string Provider, string Model) SplitName(string name, string defaultProvider)
+    {
+        var slash = name.IndexOf('/');
+        return slash < 0 ? (defaultProvider, name) : (name[..slash], name[(slash + 1)..]);
+    }
+
     /// <summary>
     /// Exact model name, then an alias, then the longest catalog name that the model extends with a dated suffix
     /// (gpt-4o-2024-08-06 → gpt-4o). Among versions, the latest effective at <paramref name="atUtc"/>.

@@ -148,8 +148,7 @@ public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, 
         var all = await db.ModelPrices.AsNoTracking().ToListAsync(ct);
         foreach (var entry in Entries(cheaper))
         {
-            var slash = entry.IndexOf('/');
-            var (p, m) = slash < 0 ? (provider, entry) : (entry[..slash].ToLowerInvariant(), entry[(slash + 1)..]);
+            var (p, m) = PriceCatalog.SplitName(entry, provider);
             if (PriceCatalog.Resolve(all, p, m, DateTime.MaxValue) is not { } found)
                 return $"'cheaperModels': {entry} is not in the price catalog.";
             if (string.Equals(found.Provider, provider, StringComparison.OrdinalIgnoreCase) && string.Equals(found.Model, model, StringComparison.OrdinalIgnoreCase))

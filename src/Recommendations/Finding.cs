@@ -27,6 +27,9 @@ public static class SavingMath
     public const string After = "After";
     public const string Saving = "Saving";
 
+    /// <summary>"A month" everywhere in recommendations: 30 days' worth of an amount measured over <paramref name="days"/> (0 when no days).</summary>
+    public static decimal PerMonth(decimal amount, decimal days) => days <= 0 ? 0 : amount * 30m / days;
+
     /// <summary>Hours an engineer needs, by type, for the payback period (a first estimate: shown, not hidden).</summary>
     public static decimal DefaultEffortHours(RecommendationKind kind) => kind switch
     {

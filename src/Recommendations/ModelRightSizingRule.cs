@@ -40,7 +40,7 @@ public static partial class ModelRightSizingRule
     {
         foreach (var name in (price.CheaperModels ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var (provider, model) = name.Contains('/') ? (name[..name.IndexOf('/')], name[(name.IndexOf('/') + 1)..]) : (s.Provider, name);
+            var (provider, model) = PriceCatalog.SplitName(name, s.Provider);
             if (inputs.Price(provider, model) is not { } target)
                 continue;
             var after = CostCalculator.Compute(target, s.Tokens);

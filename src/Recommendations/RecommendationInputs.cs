@@ -34,7 +34,7 @@ public sealed record RecommendationInputs(DateTime FromUtc, DateTime ToUtc, IRea
     public decimal WindowDays => (decimal)(ToUtc - FromUtc).TotalDays;
 
     /// <summary>A month is 30 days: window figures × 30 / window days.</summary>
-    public decimal Monthly(decimal windowAmount) => WindowDays <= 0 ? 0 : windowAmount * 30m / WindowDays;
+    public decimal Monthly(decimal windowAmount) => SavingMath.PerMonth(windowAmount, WindowDays);
 
     public ModelPrice? Price(string provider, string model) => PriceCatalog.Resolve(Prices, provider, model, ToUtc);
 

@@ -39,7 +39,15 @@ public sealed class RecommendationLoader(IDbContextFactory<QuotaDbContext> dbFac
         var q = db.UsageRecords.AsNoTracking().Where(r => r.Timestamp >= fromUtc && r.Timestamp < toUtc);
         if (teamIds is not null)
             q = q.Where(r => teamIds.Contains(r.TeamId));
-        var rows = await q.GroupBy(r => new { r.TeamId, r.Provider, r.Model, r.ApiMethod, r.AgentId })
+        // Tagged as a job: one predicate, projected before grouping so the requests and the cost are counted by the same rule.
+        var rows = await q.Select(r => new
+            {
+                r.TeamId, r.Provider, r.Model, r.ApiMethod, r.AgentId, r.Requests, r.InputTokens, r.OutputTokens, r.CachedInputTokens, r.ReasoningTokens,
+                r.CostNanos, r.Success, r.ErrorCode,
+                Job = r.TagsJson != null && (r.TagsJson.Contains("\"batch\"") || r.TagsJson.Contains("\"job\"")
+                    || r.TagsJson.Contains("\"nightly\"") || r.TagsJson.Contains("\"cron\"")),
+            })
+            .GroupBy(r => new { r.TeamId, r.Provider, r.Model, r.ApiMethod, r.AgentId })
             .Select(g => new
             {
                 g.Key,
@@ -52,10 +60,8 @@ public sealed class RecommendationLoader(IDbContextFactory<QuotaDbContext> dbFac
                 Failed = g.Sum(r => r.Success ? 0L : r.Requests),
                 FailedCost = g.Sum(r => r.Success ? 0L : r.CostNanos),
                 Limited = g.Sum(r => r.ErrorCode == "429" ? (long)r.Requests : 0L),
-                JobRequests = g.Sum(r => r.TagsJson != null && (r.TagsJson.Contains("\"batch\"") || r.TagsJson.Contains("\"job\"")
-                    || r.TagsJson.Contains("\"nightly\"") || r.TagsJson.Contains("\"cron\"")) ? (long)r.Requests : 0L),
-                JobCost = g.Sum(r => r.TagsJson != null && (r.TagsJson.Contains("\"batch\"") || r.TagsJson.Contains("\"job\"")
-                    || r.TagsJson.Contains("\"nightly\"") || r.TagsJson.Contains("\"cron\"")) ? r.CostNanos : 0L),
+                JobRequests = g.Sum(r => r.Job ? (long)r.Requests : 0L),
+                JobCost = g.Sum(r => r.Job ? r.CostNanos : 0L),
             })
             .ToListAsync(ct);
         return rows.Select(r => new UsageSlice(r.Key.TeamId, r.Key.Provider, r.Key.Model, r.Key.ApiMethod, r.Key.AgentId, r.Requests, r.Input, r.Output,

@@ -100,7 +100,7 @@ public sealed class RecommendationService(IDbContextFactory<QuotaDbContext> dbFa
     }
 
     public Task<ServiceResult<RecommendationRow>> AcceptAsync(long id, AccessScope who, CancellationToken ct = default) =>
-        DecideAsync(id, who, "accept", [RecommendationStatus.Open, RecommendationStatus.Expired], (r, _) =>
+        DecideAsync(id, who, "accept", [RecommendationStatus.Open, RecommendationStatus.Expired], r =>
         {
             r.Status = RecommendationStatus.Accepted;
             return $"Accepted (planned): {r.Title}, {Money.Usd(r.MonthlySaving)}/month";
@@ -112,7 +112,7 @@ public sealed class RecommendationService(IDbContextFactory<QuotaDbContext> dbFa
             return Task.FromResult(ServiceResult<RecommendationRow>.Invalid("reason", "Say why it is dismissed ('reason'), so the next admin knows."));
         if (reason.Trim().Length > MaxReasonLength)
             return Task.FromResult(ServiceResult<RecommendationRow>.Invalid("reason", $"'reason' must be at most {MaxReasonLength} characters."));
-        return DecideAsync(id, who, "dismiss", [RecommendationStatus.Open, RecommendationStatus.Accepted, RecommendationStatus.Expired], (r, _) =>
+        return DecideAsync(id, who, "dismiss", [RecommendationStatus.Open, RecommendationStatus.Accepted, RecommendationStatus.Expired], r =>
         {
             (r.Status, r.DismissReason, r.DismissedSaving, r.RevivedBecause) = (RecommendationStatus.Dismissed, reason.Trim(), r.MonthlySaving, null);
             return $"Dismissed: {r.Title}, {Money.Usd(r.MonthlySaving)}/month. Reason: {r.DismissReason}";
@@ -129,7 +129,7 @@ public sealed class RecommendationService(IDbContextFactory<QuotaDbContext> dbFa
         if (at < now.AddYears(-1))
             return Task.FromResult(ServiceResult<RecommendationRow>.Invalid("implementedAt", "'implementedAt' must be within the last year."));
         // A dismissed one too: the team may have made the change after all, and its saving is then worth measuring.
-        return DecideAsync(id, who, "implement", [RecommendationStatus.Open, RecommendationStatus.Accepted, RecommendationStatus.Expired, RecommendationStatus.Dismissed], (r, _) =>
+        return DecideAsync(id, who, "implement", [RecommendationStatus.Open, RecommendationStatus.Accepted, RecommendationStatus.Expired, RecommendationStatus.Dismissed], r =>
         {
             (r.Status, r.ImplementedAt) = (RecommendationStatus.Implemented, at);
             return $"Implemented on {at:yyyy-MM-dd HH:mm} UTC: {r.Title}, estimated {Money.Usd(r.MonthlySaving)}/month";
@@ -137,7 +137,7 @@ public sealed class RecommendationService(IDbContextFactory<QuotaDbContext> dbFa
     }
 
     private async Task<ServiceResult<RecommendationRow>> DecideAsync(long id, AccessScope who, string action, RecommendationStatus[] from,
-        Func<Recommendation, DateTime, string> apply, CancellationToken ct)
+        Func<Recommendation, string> apply, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var r = await db.Recommendations.FirstOrDefaultAsync(x => x.Id == id, ct);
@@ -149,7 +149,7 @@ public sealed class RecommendationService(IDbContextFactory<QuotaDbContext> dbFa
             return ServiceResult<RecommendationRow>.Invalid("status", $"A recommendation that is {r.Status.ToString().ToLowerInvariant()} cannot be {Past(action)}.");
         var before = new { r.Status, r.DismissReason, r.ImplementedAt };
         var now = time.GetUtcNow().UtcDateTime;
-        var summary = apply(r, now);
+        var summary = apply(r);
         (r.DecidedBy, r.DecidedAt, r.UpdatedAt) = (who.Actor, now, now);
         audit.Record(db, who.Actor, $"recommendation.{action}", "Recommendation", r.Id, summary, before, new { r.Status, r.DismissReason, r.ImplementedAt });
         await db.SaveChangesAsync(ct);
@@ -181,7 +181,7 @@ public sealed class RecommendationService(IDbContextFactory<QuotaDbContext> dbFa
             q = q.Where(r => ids.Contains(r.TeamId));
         if (teamId is { } t)
             q = q.Where(r => r.TeamId == t);
-        return Money.FromNanos(await q.SumAsync(r => r.CostNanos, ct)) * 30m / days;
+        return SavingMath.PerMonth(Money.FromNanos(await q.SumAsync(r => r.CostNanos, ct)), days);
     }
 
     internal static RecommendationRow ToRow(Recommendation r, IReadOnlyDictionary<int, string> teams) => new(r.Id, r.Kind, r.Status,

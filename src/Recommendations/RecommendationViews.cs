@@ -50,7 +50,7 @@ public sealed record RealisedSaving(string Scope, DateTime ImplementedAt, DateTi
 {
     public decimal? BaselinePerRequest => BaselineRequests == 0 ? null : BaselineCost / BaselineRequests;
     public decimal? SincePerRequest => SinceRequests == 0 ? null : SinceCost / SinceRequests;
-    public decimal MonthlyRequestsNow => SinceDays <= 0 ? 0 : SinceRequests * 30m / SinceDays;
+    public decimal MonthlyRequestsNow => SavingMath.PerMonth(SinceRequests, SinceDays);
     /// <summary>Null until there are requests on both sides of the change.</summary>
     public decimal? MonthlySaving => BaselinePerRequest is { } before && SincePerRequest is { } after ? (before - after) * MonthlyRequestsNow : null;
 }

@@ -54,7 +54,7 @@ public static class WhatIf
         if (input.Model is null)
             return ServiceResult<(decimal, decimal, List<CalcLine>)>.Invalid("model", "Pick the model whose traffic moves ('provider' and 'model').");
         var target = input.TargetModel ?? "";
-        var (provider, model) = target.Contains('/') ? (target[..target.IndexOf('/')], target[(target.IndexOf('/') + 1)..]) : (input.Provider!, target);
+        var (provider, model) = PriceCatalog.SplitName(target, input.Provider!);
         if (inputs.Price(provider, model) is not { } price)
             return ServiceResult<(decimal, decimal, List<CalcLine>)>.Invalid("targetModel", $"'{target}' is not in the price catalog.");
         var tokens = new TokenCounts(affected.Sum(s => s.InputTokens), affected.Sum(s => s.OutputTokens), affected.Sum(s => s.CachedInputTokens),
