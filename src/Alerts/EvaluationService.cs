@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using QuotaPortal.Kernel;
 using QuotaPortal.Usage;
 
 namespace QuotaPortal.Alerts;
@@ -55,7 +56,7 @@ public sealed class EvaluationStatus
 /// TimeProvider, plus an early run after ingestion. Runs never overlap; a failing step or run is logged and the next one happens anyway.
 /// </summary>
 public sealed class EvaluationService(EvaluationStatus status, UsageNotifier usage, TimeProvider time,
-    IOptions<EvaluationOptions> options, ILogger<EvaluationService> log, IEnumerable<IEvaluationStep> steps) : BackgroundService
+    IOptions<EvaluationOptions> options, ILogger<EvaluationService> log, IEnumerable<IEvaluationStep> steps, PortalMetrics metrics) : BackgroundService
 {
     private readonly SemaphoreSlim running = new(1, 1);
     private readonly Channel<bool> ingested = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -114,6 +115,8 @@ public sealed class EvaluationService(EvaluationStatus status, UsageNotifier usa
         if (!await running.WaitAsync(0, ct))
             return false;
         var started = time.GetTimestamp();
+        // Every log line of this tick, the steps' included, carries its id (JSON logs: Scopes.TickId).
+        using var tickScope = log.BeginScope(new LogScope("TickId", LogScope.NewId()));
         try
         {
             var results = new Dictionary<string, string>();
@@ -138,6 +141,7 @@ public sealed class EvaluationService(EvaluationStatus status, UsageNotifier usa
             log.LogError(ex, "Evaluation failed");
             status.LastError = ex.Message;
             status.FailedRuns++;
+            metrics.EvaluationStepFailed("run");
             return true;
         }
         finally
@@ -145,6 +149,7 @@ public sealed class EvaluationService(EvaluationStatus status, UsageNotifier usa
             status.Runs++;
             status.LastRunAt = time.GetUtcNow().UtcDateTime;
             status.LastDuration = time.GetElapsedTime(started);
+            metrics.EvaluationTicked(status.LastDuration.Value);
             running.Release();
         }
     }
@@ -156,11 +161,14 @@ public sealed class EvaluationService(EvaluationStatus status, UsageNotifier usa
         try
         {
             var r = await step.RunAsync(ct);
+            if (r.Errors is { Count: > 0 })
+                metrics.EvaluationStepFailed(step.Name);
             return r with { Summary = $"{r.Summary} in {time.GetElapsedTime(stepStarted).TotalMilliseconds:N0} ms" };
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             log.LogError(ex, "Evaluation step {Step} failed", step.Name);
+            metrics.EvaluationStepFailed(step.Name);
             return new EvaluationStepResult("failed: " + ex.Message, Errors: [$"{step.Name}: {ex.Message}"]);
         }
     }

@@ -10,22 +10,25 @@ internal sealed class CliHost(TextWriter stdout, TextWriter stderr, Action<WebAp
     public TextWriter Out => stdout;
     public TextWriter Error => stderr;
 
-    /// <summary>Builds the portal's container (not its web server), migrates and seeds, runs the action; an error is one line on stderr and exit code 1.</summary>
-    public async Task<int> WithServicesAsync(Func<IServiceProvider, CancellationToken, Task<int>> action, CancellationToken ct)
+    /// <summary>
+    /// Builds the portal's container (not its web server), migrates and seeds (unless <paramref name="migrate"/> is false), runs the
+    /// action; an error is one line on stderr and exit code 1.
+    /// </summary>
+    public async Task<int> WithServicesAsync(Func<IServiceProvider, CancellationToken, Task<int>> action, CancellationToken ct, bool migrate = true)
     {
         try
         {
-            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
-            // Commands print their own result; only warnings and errors from the framework.
-            builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(null, LogLevel.Warning);
+            var builder = CreateBuilder();
             // Validate the container as Development does, so a missing registration fails here, in every environment.
             builder.Host.UseDefaultServiceProvider(o => { o.ValidateOnBuild = true; o.ValidateScopes = true; });
-            configure?.Invoke(builder);
             builder.AddQuotaPortal();
             await using var app = builder.Build();
-            var init = app.Services.GetRequiredService<DatabaseInitializer>();
-            await init.MigrateAsync(ct);
-            await init.SeedAsync(ct);
+            if (migrate)
+            {
+                var init = app.Services.GetRequiredService<DatabaseInitializer>();
+                await init.MigrateAsync(ct);
+                await init.SeedAsync(ct);
+            }
             // The host (and its web server) is not started; the usage writer is the one background part a command needs (import).
             var writer = app.Services.GetRequiredService<UsageWriter>();
             await writer.StartAsync(ct);
@@ -43,6 +46,22 @@ internal sealed class CliHost(TextWriter stdout, TextWriter stderr, Action<WebAp
             await stderr.WriteLineAsync($"error: {ex.Message}");
             return 1;
         }
+    }
+
+    /// <summary>Whether Database:Provider names SQLite (the default), read from the same configuration the portal reads.</summary>
+    public bool IsSqlite(out string provider)
+    {
+        provider = CreateBuilder().Configuration[DatabaseOptions.Section + ":" + nameof(DatabaseOptions.Provider)] ?? "Sqlite";
+        return string.IsNullOrWhiteSpace(provider) || provider.Trim().Equals("Sqlite", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private WebApplicationBuilder CreateBuilder()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+        // Commands print their own result; only warnings and errors from the framework.
+        builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(null, LogLevel.Warning);
+        configure?.Invoke(builder);
+        return builder;
     }
 
     /// <summary>For commands whose result is a service's ServiceResult: prints its error and answers 1, or runs <paramref name="ok"/>.</summary>

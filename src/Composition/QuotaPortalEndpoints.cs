@@ -10,6 +10,7 @@ using QuotaPortal.Anomalies;
 using QuotaPortal.ApiKeys;
 using QuotaPortal.Budgets;
 using QuotaPortal.Dashboard;
+using QuotaPortal.Operations;
 using QuotaPortal.Outcomes;
 using QuotaPortal.Pricing;
 using QuotaPortal.Recommendations;
@@ -26,6 +27,8 @@ public static class QuotaPortalEndpoints
 {
     public static WebApplication UseQuotaPortal(this WebApplication app)
     {
+        // Correlation id scope and header for every request (and the ingest rejection counter), around everything else.
+        app.UseOperations();
         // First, so that everything after it (HSTS, cookies, rate limits, links) sees the client's address and scheme.
         app.UseForwardedHeaders();
         app.UseSecurityHeaders();
@@ -86,6 +89,7 @@ public static class QuotaPortalEndpoints
         app.MapAnomaliesApi();
         app.MapOutcomesApi();
         app.MapRecommendationsApi();
+        app.MapOperations();
         return app;
     }
 
@@ -100,6 +104,7 @@ public static class QuotaPortalEndpoints
             && !path.StartsWithSegments("/_content")
             && !path.StartsWithSegments("/healthz")
             && !path.StartsWithSegments("/readyz")
+            && !path.StartsWithSegments("/metrics")
             && !Path.HasExtension(path.Value)
             && !await ctx.RequestServices.GetRequiredService<SetupService>().IsCompleteAsync(ctx.RequestAborted))
         {
@@ -112,7 +117,7 @@ public static class QuotaPortalEndpoints
     // Pages, not machines: the API, health checks and static files also answer over plain http (e.g. a gateway on the LAN).
     private static bool IsPage(PathString path) =>
         !path.StartsWithSegments("/api") && !path.StartsWithSegments("/healthz") && !path.StartsWithSegments("/readyz")
-        && !Path.HasExtension(path.Value);
+        && !path.StartsWithSegments("/metrics") && !Path.HasExtension(path.Value);
 
     /// <summary>
     /// Outside Development the sign-in and antiforgery cookies are Secure, so pages over plain http could never sign anyone in

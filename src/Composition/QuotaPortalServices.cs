@@ -19,6 +19,7 @@ using QuotaPortal.Data;
 using QuotaPortal.Demo;
 using QuotaPortal.Kernel;
 using QuotaPortal.Notifications;
+using QuotaPortal.Operations;
 using QuotaPortal.Pricing;
 using QuotaPortal.Recommendations;
 using QuotaPortal.Reports;
@@ -63,6 +64,7 @@ public static class QuotaPortalServices
         builder.AddRecommendations();
         builder.AddReports();
         builder.AddSettings();
+        builder.AddOperations();
         services.AddScoped<UserPreferences>();
         return builder;
     }

@@ -32,7 +32,8 @@ public sealed class NotificationOptions
 }
 
 public sealed class NotificationDispatcher(IDbContextFactory<QuotaDbContext> dbFactory, NotificationSender sender, NotificationChannels channelStore,
-    TimeProvider time, ILogger<NotificationDispatcher> log, Microsoft.Extensions.Options.IOptions<NotificationOptions> options) : BackgroundService
+    TimeProvider time, ILogger<NotificationDispatcher> log, Microsoft.Extensions.Options.IOptions<NotificationOptions> options,
+    PortalMetrics metrics) : BackgroundService
 {
     public static readonly TimeSpan GiveUpAfter = TimeSpan.FromHours(48);
     // The timer loop and a manual run (tests, "send now") must never pick up the same rows twice.
@@ -58,6 +59,15 @@ public sealed class NotificationDispatcher(IDbContextFactory<QuotaDbContext> dbF
             return;
         await TimedLoop.RunAsync(TimeSpan.FromSeconds(options.Value.IntervalSeconds), time, DispatchDueAsync, log, "Notification dispatch failed", stoppingToken);
     }
+
+    private static string KindLabel(ChannelKind kind) => kind switch
+    {
+        ChannelKind.Webhook => "webhook",
+        ChannelKind.Slack => "slack",
+        ChannelKind.PagerDuty => "pagerduty",
+        ChannelKind.Email => "email",
+        _ => "other",
+    };
 
     public static TimeSpan Backoff(int attempts) => TimeSpan.FromSeconds(Math.Min(600, Math.Pow(2, Math.Min(attempts, 10)) * 5));
 
@@ -107,6 +117,7 @@ public sealed class NotificationDispatcher(IDbContextFactory<QuotaDbContext> dbF
                     row.Status = DeliveryStatus.Failed;
                 else
                     row.NextAttemptAt = next;
+                metrics.DeliveryFailed(channels.TryGetValue(row.Channel, out var failed) ? KindLabel(failed.Kind) : "removed");
                 log.LogWarning("Notification {Id} to {Channel} failed (attempt {Attempts}): {Error}", row.Id, row.Channel, row.Attempts, ex.Message);
             }
             await db.SaveChangesAsync(ct);

@@ -30,7 +30,7 @@ public sealed record IngestCaller(string Actor, ApiKeyGrant? Grant)
 /// writes records and rollups and claims idempotency keys in one SQLite transaction. All-or-nothing: a bad record rejects the whole batch.
 /// </summary>
 public sealed class UsageIngestor(IDbContextFactory<QuotaDbContext> dbFactory, UsageWriter writer, PriceCatalog catalog, TimeProvider time,
-    IOptions<IngestOptions> options, UsageNotifier notifier, ILogger<UsageIngestor> log)
+    IOptions<IngestOptions> options, UsageNotifier notifier, PortalMetrics metrics, ILogger<UsageIngestor> log)
 {
     /// <summary>How often a batch is tried when the database refuses it on a constraint (another process won a race for a key or a team).</summary>
     public const int MaxWriteAttempts = 3;
@@ -61,6 +61,7 @@ public sealed class UsageIngestor(IDbContextFactory<QuotaDbContext> dbFactory, U
     private async Task<IngestOutcome> IngestOnceAsync(IReadOnlyList<UsageInput> inputs, IngestCaller caller, string? batchKey, bool dryRun,
         string? bodyHash, CancellationToken ct)
     {
+        var started = time.GetTimestamp();
         var now = time.GetUtcNow().UtcDateTime;
         if (Validate(inputs, batchKey, now) is { } invalid)
             return invalid;
@@ -83,9 +84,42 @@ public sealed class UsageIngestor(IDbContextFactory<QuotaDbContext> dbFactory, U
             {
                 ["Idempotency-Key"] = ["This Idempotency-Key was already used with a different body; nothing was written. Use a new key for new data."],
             });
+        metrics.IngestSucceeded(time.GetElapsedTime(started));
         if (done.Result.Accepted > 0)
+        {
+            RecordCommitted(inputs, records);
             notifier.Publish(records.Where(r => r.Id != 0).ToList());
+        }
         return new IngestOutcome(IngestStatus.Ok, done.Result, done.Replayed);
+    }
+
+    /// <summary>
+    /// The metrics of a committed batch: its new records summed per team × provider × model, then one counter update per group. No
+    /// allocation per record (records[i] is inputs[i] priced: a batch with a bad record never gets here).
+    /// </summary>
+    private void RecordCommitted(IReadOnlyList<UsageInput> inputs, List<UsageRecord> records)
+    {
+        if (!metrics.UsageEnabled)
+            return;
+        var groups = new Dictionary<(string Team, string Provider, string Model), CommittedUsage>();
+        for (var i = 0; i < records.Count; i++)
+        {
+            var r = records[i];
+            if (r.Id == 0)
+                continue; // a duplicate: written before, counted then
+            ref var g = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(groups, (inputs[i].Team!.Trim(), r.Provider, r.Model), out _);
+            g.Records++;
+            g.CostNanos += r.CostNanos;
+            g.InputTokens += r.InputTokens;
+            g.OutputTokens += r.OutputTokens;
+        }
+        foreach (var ((team, provider, model), g) in groups)
+            metrics.UsageCommitted(team, provider, model, g.Records, g.CostNanos, g.InputTokens, g.OutputTokens);
+    }
+
+    private struct CommittedUsage
+    {
+        public long Records, CostNanos, InputTokens, OutputTokens;
     }
 
     private IngestOutcome? Validate(IReadOnlyList<UsageInput> inputs, string? batchKey, DateTime now)

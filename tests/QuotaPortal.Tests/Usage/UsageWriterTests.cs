@@ -34,7 +34,8 @@ public sealed class UsageWriterTests(PortalFactory factory) : IClassFixture<Port
         factory.Service<TeamService>(), factory.Service<IOptions<IngestOptions>>());
 
     private UsageIngestor NewIngestor(UsageWriter writer, ILogger<UsageIngestor> log) => new(factory.Service<IDbContextFactory<QuotaDbContext>>(), writer,
-        factory.Service<PriceCatalog>(), factory.Service<TimeProvider>(), factory.Service<IOptions<IngestOptions>>(), factory.Service<UsageNotifier>(), log);
+        factory.Service<PriceCatalog>(), factory.Service<TimeProvider>(), factory.Service<IOptions<IngestOptions>>(), factory.Service<UsageNotifier>(),
+        factory.Service<QuotaPortal.Kernel.PortalMetrics>(), log);
 
     private async Task<int> CountAsync(string agentPrefix)
     {

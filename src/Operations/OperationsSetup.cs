@@ -1,0 +1,59 @@
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using QuotaPortal.Kernel;
+
+namespace QuotaPortal.Operations;
+
+public static class OperationsSetup
+{
+    /// <summary>Setting that switches the console logger to one JSON object per line, scopes (CorrelationId, TickId) included.</summary>
+    public const string JsonLogsKey = "Logging:Json";
+
+    public static IHostApplicationBuilder AddOperations(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton<PortalMetrics>();
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<UsageRetention>();
+        services.AddSingleton<RetentionStep>();
+        services.AddSingleton<Alerts.IEvaluationStep>(sp => sp.GetRequiredService<RetentionStep>());
+        services.AddSingleton<MetricsGauges>();
+        if (builder.Configuration.GetValue(JsonLogsKey, false))
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+            });
+        if (builder.Configuration.GetValue(MetricsOptions.Section + ":" + nameof(MetricsOptions.Enabled), true))
+            services.AddOpenTelemetry()
+                .ConfigureResource(r => r.AddService("quotaportal"))
+                .WithMetrics(m => m
+                    .AddMeter(PortalMetrics.MeterName)
+                    // Built with the meter provider: the gauges exist exactly while something can read them.
+                    .AddInstrumentation(sp => sp.GetRequiredService<MetricsGauges>())
+                    .AddAspNetCoreInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddPrometheusExporter());
+        return builder;
+    }
+
+    /// <summary>First in the pipeline: the correlation scope covers everything after it.</summary>
+    public static IApplicationBuilder UseOperations(this IApplicationBuilder app)
+    {
+        app.UseMiddleware<RequestCorrelation>();
+        app.UseWhen(IngestRejections.Applies, ingest => ingest.UseMiddleware<IngestRejections>());
+        return app;
+    }
+
+    /// <summary>GET /metrics in the Prometheus text format, behind <see cref="MetricsAccess"/>; nothing when Metrics:Enabled is false.</summary>
+    public static IEndpointRouteBuilder MapOperations(this IEndpointRouteBuilder app)
+    {
+        if (app.ServiceProvider.GetService<MeterProvider>() is null)
+            return app;
+        app.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, configureBranchedPipeline: branch => branch.Use(MetricsAccess.CheckAsync),
+            optionsName: null).AllowAnonymous();
+        return app;
+    }
+}
