@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using QuotaPortal.Kernel;
@@ -35,8 +36,20 @@ public static class OperationsSetup
                     .AddInstrumentation(sp => sp.GetRequiredService<MetricsGauges>())
                     .AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()
-                    .AddPrometheusExporter());
+                    .AddPrometheusExporter())
+                .Services.ConfigureOpenTelemetryMeterProvider(ReportOwnMetersOnly);
         return builder;
+    }
+
+    /// <summary>
+    /// A process may hold several portals (the tests do: one per test class). Meters made by another container's IMeterFactory (its
+    /// "QuotaPortal" meter, its ASP.NET Core meters) are dropped, so /metrics reports this portal only and a neighbour shutting down cannot
+    /// close this one's streams. Process-wide meters (the runtime's, created without a factory) stay.
+    /// </summary>
+    private static void ReportOwnMetersOnly(IServiceProvider sp, MeterProviderBuilder metrics)
+    {
+        var own = sp.GetRequiredService<IMeterFactory>();
+        metrics.AddView(i => i.Meter.Scope is null || ReferenceEquals(i.Meter.Scope, own) ? null : MetricStreamConfiguration.Drop);
     }
 
     /// <summary>First in the pipeline: the correlation scope covers everything after it.</summary>

@@ -20,8 +20,11 @@ namespace QuotaPortal.Tests.Composition;
 /// <summary>Who is asking: people through the sign-in cookie, machines through an API key.</summary>
 public enum Principal { Anonymous, Viewer, LimitedViewer, Admin, IngestTeam, IngestAll, ReadTeam, ReadAll, AdminKey, RevokedKey, ExpiredKey }
 
-/// <summary>What an endpoint or page demands.</summary>
-public enum Demand { Anyone, Reader, Quota, Ingest, Admin, SignedIn }
+/// <summary>
+/// What an endpoint or page demands. Scraper: /metrics, for loopback or the Metrics:BearerToken only — no sign-in or API key counts, and
+/// the test server's requests come from no address, so every principal gets 403 (Operations/MetricsAccessTests covers loopback and token).
+/// </summary>
+public enum Demand { Anyone, Reader, Quota, Ingest, Admin, SignedIn, Scraper }
 
 /// <summary>
 /// Two teams, Alpha and Payroll, each with spend, a budget, alerts and an anomaly, plus a global budget; one principal of every kind.
@@ -181,6 +184,8 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
         new("GET", "/api/v1/api-keys/", "/api/v1/api-keys", Demand.Admin),
         new("POST", "/api/v1/api-keys/", "/api/v1/api-keys", Demand.Admin, "{}"),
         new("DELETE", "/api/v1/api-keys/{id:int}", "/api/v1/api-keys/999999", Demand.Admin),
+        // The Prometheus endpoint is a branch of its own (no method metadata): "*" is sent as GET.
+        new("*", "/metrics", "/metrics", Demand.Scraper),
     ];
 
     /// <summary>Every routable page, with a concrete URL and what it demands (page access is by the sign-in cookie only).</summary>
@@ -232,7 +237,7 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
 
     private async Task<HttpResponseMessage> SendAsync(Principal p, string method, string path, string? json)
     {
-        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        using var request = new HttpRequestMessage(method == "*" ? HttpMethod.Get : new HttpMethod(method), path);
         if (json is not null)
             request.Content = new StringContent(json, Encoding.UTF8, "application/json");
         return await fx.Clients[p].SendAsync(request, Ct);
@@ -242,7 +247,7 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
     public void Every_api_endpoint_and_every_page_has_a_row()
     {
         var registered = fx.Factory.Services.GetServices<EndpointDataSource>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) == true)
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) == true || e.RoutePattern.RawText == "/metrics")
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => $"{m} {e.RoutePattern.RawText}"))
             .ToHashSet();
         var rows = ApiRows(fx).Select(r => $"{r.Method} {r.Pattern}").ToHashSet();
@@ -267,8 +272,10 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
                 var status = (int)response.StatusCode;
                 var body = await response.Content.ReadAsStringAsync(Ct);
                 checkedCells++;
-                var expected = Unauthenticated(p) ? "401" : Admits(row.Demand, p) ? "allowed (not 401/403, below 500)" : "403";
-                var ok = Unauthenticated(p) ? status == 401
+                var expected = row.Demand == Demand.Scraper ? "403 (no Metrics:BearerToken, not loopback)"
+                    : Unauthenticated(p) ? "401" : Admits(row.Demand, p) ? "allowed (not 401/403, below 500)" : "403";
+                var ok = row.Demand == Demand.Scraper ? status == 403
+                    : Unauthenticated(p) ? status == 401
                     : Admits(row.Demand, p) ? status is not (401 or 403) and < 500
                     : status == 403;
                 if (!ok)
