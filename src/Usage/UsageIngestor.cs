@@ -87,7 +87,7 @@ public sealed class UsageIngestor(IDbContextFactory<QuotaDbContext> dbFactory, U
         metrics.IngestSucceeded(time.GetElapsedTime(started));
         if (done.Result.Accepted > 0)
         {
-            RecordCommitted(inputs, records);
+            RecordCommitted(metrics, inputs, records);
             notifier.Publish(records.Where(r => r.Id != 0).ToList());
         }
         return new IngestOutcome(IngestStatus.Ok, done.Result, done.Replayed);
@@ -97,7 +97,7 @@ public sealed class UsageIngestor(IDbContextFactory<QuotaDbContext> dbFactory, U
     /// The metrics of a committed batch: its new records summed per team × provider × model, then one counter update per group. No
     /// allocation per record (records[i] is inputs[i] priced: a batch with a bad record never gets here).
     /// </summary>
-    private void RecordCommitted(IReadOnlyList<UsageInput> inputs, List<UsageRecord> records)
+    internal static void RecordCommitted(PortalMetrics metrics, IReadOnlyList<UsageInput> inputs, IReadOnlyList<UsageRecord> records)
     {
         if (!metrics.UsageEnabled)
             return;
