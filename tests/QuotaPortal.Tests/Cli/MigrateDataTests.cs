@@ -23,7 +23,6 @@ public sealed class MigrateDataTests : CliTest
         {
             b.Configuration["Database:Provider"] = "Sqlite";
             b.Configuration["ConnectionStrings:Default"] = connectionString;
-            b.Environment.EnvironmentName = "Development";
         });
         return (exit, stdout.ToString(), stderr.ToString());
     }
@@ -34,8 +33,9 @@ public sealed class MigrateDataTests : CliTest
         Assert.SkipUnless(TestDatabase.IsPostgres, "Runs in the PostgreSQL pass of test.sh (it needs a PostgreSQL server to copy to).");
         var sqlite = $"Data Source={Db}";
         Assert.Equal(0, (await CliAsync(sqlite, "users", "add", "--email", "ops@example.com", "--password", "long-enough-password", "--role", "Admin")).Exit);
-        var demo = await CliAsync(sqlite, "demo");
-        Assert.True(demo.Exit == 0, demo.Err);
+        await using (var source = Portal("Sqlite", sqlite))
+            await source.Services.GetRequiredService<QuotaPortal.Demo.DemoSeeder>().LoadAsync("test", QuotaPortal.Demo.DemoSpec.Default with { Days = 30 }, Ct);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         var target = TestDatabase.CreateEmptyPostgres();
         try
         {
@@ -49,16 +49,8 @@ public sealed class MigrateDataTests : CliTest
             Assert.Equal((rows, nanos), (pgRows, pgNanos));
 
             // The portal runs on the copy: the admin from SQLite exists, and new rows get ids after the copied ones.
-            await using var portal = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
-            {
-                b.UseEnvironment("Development");
-                b.UseSetting("Database:Provider", "Postgres");
-                b.UseSetting("ConnectionStrings:Default", target);
-                b.UseSetting("Demo:Enabled", "false");
-                b.UseSetting("Evaluation:Enabled", "false");
-                b.UseSetting("Notifications:DispatcherEnabled", "false");
-            });
-            var users = await portal.Services.GetRequiredService<QuotaPortal.Users.UserService>().ListAsync();
+            await using var portal = Portal("Postgres", target);
+            var users = await portal.Services.GetRequiredService<QuotaPortal.Users.UserService>().ListAsync(Ct);
             Assert.Contains(users, u => u.Email == "ops@example.com");
             var created = await portal.Services.GetRequiredService<TeamService>()
                 .CreateTeamAsync(new TeamInput("After the move", "after-move", null, null, null), AccessScope.System.WithActor("test"), Ct);
@@ -71,6 +63,17 @@ public sealed class MigrateDataTests : CliTest
             TestDatabase.DropPostgres(target);
         }
     }
+
+    private static WebApplicationFactory<Program> Portal(string provider, string connectionString) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseEnvironment("Development");
+            b.UseSetting("Database:Provider", provider);
+            b.UseSetting("ConnectionStrings:Default", connectionString);
+            b.UseSetting("Demo:Enabled", "false");
+            b.UseSetting("Evaluation:Enabled", "false");
+            b.UseSetting("Notifications:DispatcherEnabled", "false");
+        });
 
     [Fact]
     public async Task Copying_into_a_database_that_has_data_is_refused_and_changes_nothing()
