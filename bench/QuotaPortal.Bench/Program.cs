@@ -29,6 +29,18 @@ internal static class BenchProgram
             parse.GetValue(pgRecords), parse.GetValue(pgRounds), parse.GetValue(pgSingles), Console.Out, ct));
         root.Subcommands.Add(ingestPg);
 
+        var memProvider = new Option<string>("--provider") { Description = "sqlite or postgres.", DefaultValueFactory = _ => "sqlite" };
+        var memServer = new Option<string?>("--postgres") { Description = "PostgreSQL server connection string (default: QP_POSTGRES)." };
+        var memTeams = new Option<int>("--teams") { Description = "Teams (about 62 raw records per team-day).", DefaultValueFactory = _ => 440 };
+        var memDays = new Option<int>("--days") { Description = "Days of raw usage.", DefaultValueFactory = _ => 365 };
+        var memory = new Command("memory", "RSS of the portal process on a database of many raw records vs the same process on an empty one.")
+        {
+            memProvider, memServer, memTeams, memDays,
+        };
+        memory.SetAction((parse, ct) => MemoryBenchmark.RunAsync(parse.GetValue(memProvider)!, parse.GetValue(memServer) ?? Environment.GetEnvironmentVariable("QP_POSTGRES"),
+            parse.GetValue(memTeams), parse.GetValue(memDays), Console.Out, ct));
+        root.Subcommands.Add(memory);
+
         var quotaTeams = new Option<int>("--teams") { Description = "Teams (two budgets each).", DefaultValueFactory = _ => 200 };
         var quotaCalls = new Option<int>("--calls") { Description = "Sequential calls per measure.", DefaultValueFactory = _ => 5000 };
         var quota = new Command("quota", "Quota-check latency over HTTP vs the HTTP floor (GET /healthz) and the in-process view.") { quotaTeams, quotaCalls };
