@@ -52,7 +52,7 @@ public static class MemoryBenchmark
         }
     }
 
-    private sealed record Prepared(string ConnectionString, string Secret, long Records, IReadOnlyList<string> Teams, Func<Task> Drop);
+    private sealed record Prepared(string ConnectionString, string Secret, string GatewaySecret, long Records, IReadOnlyList<string> Teams, Func<Task> Drop);
 
     /// <summary>Teams, one monthly budget each and a read key through the portal's services; then the records straight through the ingest store.</summary>
     private static async Task<Prepared> PrepareAsync(bool pg, string? server, string path, DemoSpec spec, bool records, TextWriter output, CancellationToken ct)
@@ -89,6 +89,7 @@ public static class MemoryBenchmark
             await app.Services.GetRequiredService<BudgetService>().SaveAsync(null, new BudgetInput($"{slug} monthly", null, id, null, null, null, BudgetMetric.Cost,
                 5_000, BudgetPeriod.Monthly, null, "UTC", "80,100", null, EnforcementMode.AlertOnly, null), who, ct);
         var secret = (await app.Services.GetRequiredService<ApiKeyService>().CreateAsync("bench", ApiKeyScopes.ReadAll, null, who, ct)).Value!.Secret!;
+        var gateway = (await app.Services.GetRequiredService<ApiKeyService>().CreateAsync("gateway", ApiKeyScopes.IngestAll, null, who, ct)).Value!.Secret!;
         long count = 0;
         if (records)
         {
@@ -111,7 +112,7 @@ public static class MemoryBenchmark
                 await analyze.ExecuteNonQueryAsync(ct);
             }
         }
-        return new Prepared(cs, secret, count, ids.Keys.ToList(), drop);
+        return new Prepared(cs, secret, gateway, count, ids.Keys.ToList(), drop);
     }
 
     private static async Task<long> FlushAsync(DbConnection conn, List<UsageRecord> chunk, CancellationToken ct)
@@ -154,8 +155,10 @@ public static class MemoryBenchmark
             var start = Rss(process.Id, "VmRSS");
             foreach (var days in new[] { 30, 90, 365 })
                 (await http.GetAsync($"/api/v1/dashboard?days={days}", ct)).EnsureSuccessStatusCode();
+            using var gateway = new HttpClient { BaseAddress = http.BaseAddress };
+            gateway.DefaultRequestHeaders.Add("X-Api-Key", db.GatewaySecret);
             foreach (var team in db.Teams)
-                await http.PostAsJsonAsync("/api/v1/quota/check", new { team, provider = "openai", model = "gpt-4o", estimatedInputTokens = 1000 }, ct);
+                (await gateway.PostAsJsonAsync("/api/v1/quota/check", new { team, provider = "openai", model = "gpt-4o", estimatedInputTokens = 1000 }, ct)).EnsureSuccessStatusCode();
             // Three evaluation ticks (every 5 s here): budgets, forecasts and anomaly detection over the stored history.
             await Task.Delay(TimeSpan.FromSeconds(20), ct);
             foreach (var days in new[] { 30, 90, 365 })
