@@ -21,7 +21,7 @@ public sealed record IngestBenchmarkOptions(int Records = 100_000, int Clients =
 /// </summary>
 public static class IngestBenchmark
 {
-    private static readonly System.Text.Json.JsonSerializerOptions JsonWeb = new(System.Text.Json.JsonSerializerDefaults.Web)
+    internal static readonly System.Text.Json.JsonSerializerOptions JsonWeb = new(System.Text.Json.JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
@@ -72,7 +72,7 @@ public static class IngestBenchmark
         }
     }
 
-    private static List<UsageInput> Generate(IngestBenchmarkOptions o, DateTime now)
+    internal static List<UsageInput> Generate(IngestBenchmarkOptions o, DateTime now)
     {
         var rng = new Random(42);
         return Enumerable.Range(0, o.Records).Select(i =>

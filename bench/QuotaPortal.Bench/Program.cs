@@ -16,6 +16,31 @@ internal static class BenchProgram
             new IngestBenchmarkOptions(parse.GetValue(records), parse.GetValue(clients), Singles: parse.GetValue(singles)), Console.Out, ct));
         root.Subcommands.Add(ingest);
 
+        var pgServer = new Option<string?>("--postgres") { Description = "Connection string of a PostgreSQL server the benchmark may create databases on (default: QP_POSTGRES)." };
+        var pgRecords = new Option<int>("--records") { Description = "Records to ingest.", DefaultValueFactory = _ => 100_000 };
+        var pgRounds = new Option<int>("--rounds") { Description = "Rounds (the median is reported).", DefaultValueFactory = _ => 3 };
+        var pgSingles = new Option<int>("--singles") { Description = "Single-record POSTs for the latency run (at 200/s).", DefaultValueFactory = _ => 2000 };
+        var ingestPg = new Command("ingest-postgres", "Ingestion on PostgreSQL: one and two instances vs binary COPY into the same schema, and single-POST latency.")
+        {
+            pgServer, pgRecords, pgRounds, pgSingles,
+        };
+        ingestPg.SetAction((parse, ct) => PostgresIngestBenchmark.RunAsync(
+            parse.GetValue(pgServer) ?? Environment.GetEnvironmentVariable("QP_POSTGRES") ?? throw new InvalidOperationException("Give --postgres or set QP_POSTGRES."),
+            parse.GetValue(pgRecords), parse.GetValue(pgRounds), parse.GetValue(pgSingles), Console.Out, ct));
+        root.Subcommands.Add(ingestPg);
+
+        var memProvider = new Option<string>("--provider") { Description = "sqlite or postgres.", DefaultValueFactory = _ => "sqlite" };
+        var memServer = new Option<string?>("--postgres") { Description = "PostgreSQL server connection string (default: QP_POSTGRES)." };
+        var memTeams = new Option<int>("--teams") { Description = "Teams (about 62 raw records per team-day).", DefaultValueFactory = _ => 440 };
+        var memDays = new Option<int>("--days") { Description = "Days of raw usage.", DefaultValueFactory = _ => 365 };
+        var memory = new Command("memory", "RSS of the portal process on a database of many raw records vs the same process on an empty one.")
+        {
+            memProvider, memServer, memTeams, memDays,
+        };
+        memory.SetAction((parse, ct) => MemoryBenchmark.RunAsync(parse.GetValue(memProvider)!, parse.GetValue(memServer) ?? Environment.GetEnvironmentVariable("QP_POSTGRES"),
+            parse.GetValue(memTeams), parse.GetValue(memDays), Console.Out, ct));
+        root.Subcommands.Add(memory);
+
         var quotaTeams = new Option<int>("--teams") { Description = "Teams (two budgets each).", DefaultValueFactory = _ => 200 };
         var quotaCalls = new Option<int>("--calls") { Description = "Sequential calls per measure.", DefaultValueFactory = _ => 5000 };
         var quota = new Command("quota", "Quota-check latency over HTTP vs the HTTP floor (GET /healthz) and the in-process view.") { quotaTeams, quotaCalls };

@@ -102,9 +102,9 @@ public static class RecommendationsBenchmark
             {
                 chunk.Add(r);
                 if (chunk.Count == chunk.Capacity)
-                    Flush(tx);
+                    await FlushAsync(tx);
             }
-            Flush(tx);
+            await FlushAsync(tx);
             await tx.CommitAsync(ct);
         }
         await using var analyze = db.CreateCommand();
@@ -112,9 +112,9 @@ public static class RecommendationsBenchmark
         await analyze.ExecuteNonQueryAsync(ct);
         return count;
 
-        void Flush(SqliteTransaction tx)
+        async Task FlushAsync(SqliteTransaction tx)
         {
-            count += UsageStore.Insert(db, tx, chunk, ct);
+            count += await UsageStore.InsertAsync(db, tx, chunk, ct);
             chunk.Clear();
         }
     }

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Data;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
 using QuotaPortal.Pricing;
@@ -82,11 +84,9 @@ public sealed class QuotaView(IDbContextFactory<QuotaDbContext> dbFactory, Price
         {
             await using var db = await dbFactory.CreateDbContextAsync();
             var now = time.GetUtcNow().UtcDateTime;
-            // A deferred (read) transaction: the spend and the last record id come from one database snapshot, so exactly the records
-            // after that id are still to be added. (SqliteConnection.BeginTransaction() would take the write lock: BEGIN IMMEDIATE.)
-            await db.Database.OpenConnectionAsync();
-            await using var tx = ((SqliteConnection)db.Database.GetDbConnection()).BeginTransaction(deferred: true);
-            await db.Database.UseTransactionAsync(tx);
+            // A read transaction: the spend and the last record id come from one database snapshot, so exactly the records
+            // after that id are still to be added.
+            await using var tx = await SnapshotTransactionAsync(db);
             var lastRecordId = await db.UsageRecords.MaxAsync(r => (long?)r.Id) ?? 0;
             var active = await db.Budgets.AsNoTracking().Where(b => b.IsActive).ToListAsync();
             var entries = new List<Entry>(active.Count);
@@ -122,6 +122,19 @@ public sealed class QuotaView(IDbContextFactory<QuotaDbContext> dbFactory, Price
                 arrivedDuringRefresh = null;
             throw;
         }
+    }
+
+    /// <summary>
+    /// SQLite: a deferred transaction (SqliteConnection.BeginTransaction() would take the write lock: BEGIN IMMEDIATE).
+    /// PostgreSQL: REPEATABLE READ, whose statements all see the snapshot of the first.
+    /// </summary>
+    private static async Task<IDbContextTransaction> SnapshotTransactionAsync(QuotaDbContext db)
+    {
+        if (!db.Database.IsSqlite())
+            return await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead);
+        await db.Database.OpenConnectionAsync();
+        return await db.Database.UseTransactionAsync(((SqliteConnection)db.Database.GetDbConnection()).BeginTransaction(deferred: true))
+            ?? throw new InvalidOperationException("The read transaction could not be joined.");
     }
 
     /// <summary>Ingestion calls this after a commit: matching budgets move without a database round trip.</summary>

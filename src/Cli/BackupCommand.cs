@@ -16,16 +16,26 @@ internal static class BackupCommand
         };
         backup.SetAction(async (parse, ct) =>
         {
-            if (!cli.IsSqlite(out var provider))
+            DatabaseProvider provider;
+            try
             {
-                await cli.Error.WriteLineAsync($"error: 'backup' copies a SQLite file; this portal uses {provider} (Database:Provider). " +
-                    "Back up PostgreSQL with its own tool, e.g. pg_dump --format=custom --file=quotaportal.dump \"<connection string>\" (see the README).");
+                provider = cli.Provider();
+            }
+            catch (InvalidOperationException ex)
+            {
+                await cli.Error.WriteLineAsync($"error: {ex.Message}");
+                return 1;
+            }
+            if (provider == DatabaseProvider.Postgres)
+            {
+                await cli.Error.WriteLineAsync("error: 'backup' copies a SQLite file; this portal uses PostgreSQL (Database:Provider). " +
+                    "Back it up with PostgreSQL's own tool, e.g. pg_dump --format=custom --file=quotaportal.dump \"<connection string>\" (see the README).");
                 return 2;
             }
             // No migration first: a backup taken before an upgrade must be of the database as it was.
             return await cli.WithServicesAsync(async (sp, token) =>
             {
-                var result = await SqliteBackup.RunAsync(sp.GetRequiredService<SqliteConnections>().ConnectionString, parse.GetValue(file)!,
+                var result = await SqliteBackup.RunAsync(sp.GetRequiredService<RawConnections>().ConnectionString, parse.GetValue(file)!,
                     parse.GetValue(force), token);
                 await cli.Out.WriteLineAsync($"Backed up {result.Source} to {result.Target}: {result.Bytes / 1048576.0:N1} MB, " +
                     $"{result.UsageRecords:N0} usage records, in {result.Took.TotalSeconds:N1} s.");

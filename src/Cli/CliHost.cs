@@ -48,12 +48,9 @@ internal sealed class CliHost(TextWriter stdout, TextWriter stderr, Action<WebAp
         }
     }
 
-    /// <summary>Whether Database:Provider names SQLite (the default), read from the same configuration the portal reads.</summary>
-    public bool IsSqlite(out string provider)
-    {
-        provider = CreateBuilder().Configuration[DatabaseOptions.Section + ":" + nameof(DatabaseOptions.Provider)] ?? "Sqlite";
-        return string.IsNullOrWhiteSpace(provider) || provider.Trim().Equals("Sqlite", StringComparison.OrdinalIgnoreCase);
-    }
+    /// <summary>The configured database provider (Database:Provider), read from the same configuration the portal reads.</summary>
+    public DatabaseProvider Provider() =>
+        DatabaseOptions.Parse(CreateBuilder().Configuration[DatabaseOptions.Section + ":" + nameof(DatabaseOptions.Provider)]);
 
     private WebApplicationBuilder CreateBuilder()
     {

@@ -8,7 +8,7 @@ namespace QuotaPortal.Cli;
 /// </summary>
 public static class PortalCli
 {
-    private static readonly string[] Commands = ["users", "migrate", "demo", "keys", "import", "analyze", "backup"];
+    private static readonly string[] Commands = ["users", "migrate", "demo", "keys", "import", "analyze", "migrate-data", "backup"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Commands.Contains(args[0], StringComparer.OrdinalIgnoreCase);
 
@@ -24,6 +24,7 @@ public static class PortalCli
             KeysCommands.Create(cli),
             ImportCommand.Create(cli),
             AnalyzeCommand.Create(cli),
+            MigrateDataCommand.Create(cli),
             BackupCommand.Create(cli),
         };
         var config = new InvocationConfiguration { Output = cli.Out, Error = cli.Error };

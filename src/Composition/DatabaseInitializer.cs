@@ -8,7 +8,7 @@ using QuotaPortal.Users;
 
 namespace QuotaPortal.Composition;
 
-/// <summary>Brings a database to a usable state: schema, WAL, roles, default prices, and the optional bootstrap admin.</summary>
+/// <summary>Brings a database to a usable state: schema (and WAL on SQLite), roles, default prices, and the optional bootstrap admin.</summary>
 public sealed class DatabaseInitializer(IServiceScopeFactory scopes, TimeProvider time,
     IOptions<BootstrapOptions> bootstrap, ILogger<DatabaseInitializer> log)
 {
@@ -19,7 +19,8 @@ public sealed class DatabaseInitializer(IServiceScopeFactory scopes, TimeProvide
         var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
         await db.Database.MigrateAsync(ct);
         // WAL lets dashboards read while ingestion writes; the mode is stored in the file, so once is enough.
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
+        if (db.Database.IsSqlite())
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
         if (pending.Count > 0)
             log.LogInformation("Applied {Count} migration(s): {Migrations}", pending.Count, string.Join(", ", pending));
     }

@@ -6,12 +6,22 @@ public sealed class DatabaseOptions
 {
     public const string Section = "Database";
 
-    /// <summary>Only SQLite ships today; the setting exists so a second provider can be added without a config break.</summary>
-    [RegularExpression("^(?i)sqlite$", ErrorMessage = "Database:Provider must be 'Sqlite'.")]
+    /// <summary>Sqlite (the embedded default: one file, one process) or Postgres (a server, several portal instances).</summary>
+    [RegularExpression("^(?i)(sqlite|postgres|postgresql)$", ErrorMessage = "Database:Provider must be 'Sqlite' or 'Postgres'.")]
     public string Provider { get; set; } = "Sqlite";
 
     /// <summary>Apply pending migrations when the portal starts (the CLI `migrate` command does it on demand).</summary>
     public bool MigrateOnStartup { get; set; } = true;
+
+    public DatabaseProvider ProviderKind => Parse(Provider);
+
+    /// <summary>Read before options validation runs (the provider decides the registrations), so an unknown name fails here too.</summary>
+    public static DatabaseProvider Parse(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "sqlite" => DatabaseProvider.Sqlite,
+        "postgres" or "postgresql" => DatabaseProvider.Postgres,
+        _ => throw new InvalidOperationException($"Database:Provider must be 'Sqlite' or 'Postgres', not '{value}'."),
+    };
 }
 
 public sealed class BootstrapOptions

@@ -12,8 +12,14 @@ using QuotaPortal.Outcomes;
 
 namespace QuotaPortal.Data;
 
-public class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : IdentityDbContext<ApplicationUser>(options)
+/// <summary>The portal's database. This type carries the SQLite migrations; <see cref="PostgresQuotaDbContext"/> carries PostgreSQL's.</summary>
+public class QuotaDbContext : IdentityDbContext<ApplicationUser>
 {
+    public QuotaDbContext(DbContextOptions<QuotaDbContext> options) : base(options) { }
+
+    /// <summary>For a provider's subclass, whose migrations EF finds by its own type.</summary>
+    protected QuotaDbContext(DbContextOptions options) : base(options) { }
+
     public DbSet<Department> Departments => Set<Department>();
     public DbSet<Team> Teams => Set<Team>();
     public DbSet<UsageRecord> UsageRecords => Set<UsageRecord>();
@@ -36,7 +42,7 @@ public class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : Identity
     {
         // Enums read better in the database and survive reordering.
         builder.Properties<Enum>().HaveConversion<string>().HaveMaxLength(32);
-        // SQLite has no time zone: everything stored is UTC, so say so when reading it back.
+        // Everything stored is UTC: SQLite has no time zone, and PostgreSQL's timestamptz accepts only UTC DateTimes.
         builder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
     }
 
@@ -51,3 +57,6 @@ public class QuotaDbContext(DbContextOptions<QuotaDbContext> options) : Identity
 internal sealed class UtcDateTimeConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
     v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
     v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+
+/// <summary>The same model on PostgreSQL, with its own migrations (src/Data/Migrations/Postgres).</summary>
+public sealed class PostgresQuotaDbContext(DbContextOptions<PostgresQuotaDbContext> options) : QuotaDbContext(options);

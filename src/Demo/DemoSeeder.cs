@@ -76,9 +76,9 @@ public sealed class DemoSeeder(IDbContextFactory<QuotaDbContext> dbFactory, Pric
             totalNanos += record.CostNanos;
             teamNanos[record.TeamId] = teamNanos.GetValueOrDefault(record.TeamId) + record.CostNanos;
             if (chunk.Count == chunk.Capacity)
-                Flush();
+                await FlushAsync();
         }
-        Flush();
+        await FlushAsync();
         var budget = HeadroomBudget(teams[0], teamNanos.GetValueOrDefault(teams[0].Id), spec.Days, now);
         db.Budgets.Add(budget);
         audit.Record(db, actor, "demo.load", "Demo", null,
@@ -88,9 +88,9 @@ public sealed class DemoSeeder(IDbContextFactory<QuotaDbContext> dbFactory, Pric
         usage.Rewritten.Publish(UsageRewritten.Everything);
         return new DemoResult(teams.Count, records, Money.FromNanos(totalNanos), time.GetElapsedTime(started));
 
-        void Flush()
+        async Task FlushAsync()
         {
-            UsageStore.Insert(db.Database.GetDbConnection(), tx.GetDbTransaction(), chunk, ct);
+            await UsageStore.InsertAsync(db.Database.GetDbConnection(), tx.GetDbTransaction(), chunk, ct);
             records += chunk.Count;
             chunk.Clear();
         }

@@ -45,6 +45,8 @@ public sealed class FieldErrors
             Add(field, $"'{field}' is required.");
         else if (value.Trim().Length > maxLength)
             Add(field, $"'{field}' must be at most {maxLength} characters.");
+        else if (value.Contains('\0'))
+            Add(field, $"'{field}' must not contain a NUL character (U+0000).");
         return this;
     }
 

@@ -5,6 +5,7 @@ using QuotaPortal.ApiKeys;
 using QuotaPortal.Data;
 using QuotaPortal.Kernel;
 using Microsoft.Extensions.Options;
+using QuotaPortal.Teams;
 using QuotaPortal.Usage;
 
 namespace QuotaPortal.Outcomes;
@@ -57,7 +58,8 @@ public static class OutcomesApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["Send one outcome or an array of 1 to 1,000."] });
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var slugs = inputs.Where(i => i?.Team is not null).Select(i => i!.Team!).Distinct().ToList();
+        // Only names a team could have are looked up (a NUL, say, is no slug, and PostgreSQL refuses it in a query).
+        var slugs = inputs.Where(i => i?.Team is not null && Slug.IsValid(i.Team)).Select(i => i!.Team!).Distinct().ToList();
         var teams = await db.Teams.AsNoTracking().Where(t => slugs.Contains(t.Slug) && t.ArchivedAt == null).ToDictionaryAsync(t => t.Slug, t => t.Id, ct);
         var now = time.GetUtcNow();
         var errors = new FieldErrors();

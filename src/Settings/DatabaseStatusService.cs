@@ -18,6 +18,11 @@ public sealed class DatabaseStatusService(IDbContextFactory<QuotaDbContext> dbFa
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var applied = (await db.Database.GetAppliedMigrationsAsync(ct)).Count();
         var pending = (await db.Database.GetPendingMigrationsAsync(ct)).Count();
-        return new DatabaseStatus(db.Database.GetDbConnection().DataSource, applied, pending);
+        var conn = db.Database.GetDbConnection();
+        // Where, never how to get in: the PostgreSQL line names server and database, not the user or password.
+        var where = db.Database.IsNpgsql() && new Npgsql.NpgsqlConnectionStringBuilder(conn.ConnectionString) is var pg
+            ? $"PostgreSQL {pg.Host}:{pg.Port}/{pg.Database}"
+            : $"SQLite {conn.DataSource}";
+        return new DatabaseStatus(where, applied, pending);
     }
 }

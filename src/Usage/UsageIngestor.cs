@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using QuotaPortal.ApiKeys;
@@ -49,7 +48,7 @@ public sealed class UsageIngestor(IDbContextFactory<QuotaDbContext> dbFactory, U
             {
                 return await IngestOnceAsync(inputs, caller, batchKey, dryRun, bodyHash, ct);
             }
-            catch (SqliteException ex) when (ex.SqliteErrorCode == 19 /* constraint */ && attempt < MaxWriteAttempts)
+            catch (Exception ex) when (UsageStore.IsUniqueViolation(ex) && attempt < MaxWriteAttempts)
             {
                 // A second portal instance or the CLI importer claimed a batch key or created a team first: the next
                 // attempt sees its result as a replay, or its team as existing.

@@ -213,10 +213,12 @@ public sealed class UsageQueries(IDbContextFactory<QuotaDbContext> dbFactory)
         return q;
     }
 
+    // Money.FromNanos runs in .NET (the final projection), not as SQL division: one exact decimal on both databases
+    // (PostgreSQL's numeric division would answer 1.5000000000000000).
     private static IQueryable<UsageRow> Rows(QuotaDbContext db, IQueryable<UsageRecord> q) =>
         from r in q
         join t in db.Teams on r.TeamId equals t.Id
         select new UsageRow(r.Id, r.Timestamp, t.Slug, r.Provider, r.Model, r.ApiMethod, r.InputTokens, r.OutputTokens, r.CachedInputTokens,
-            r.ReasoningTokens, r.Requests, r.CostNanos / Money.NanosPerUnit, r.CatalogCostNanos == null ? null : r.CatalogCostNanos / Money.NanosPerUnit,
+            r.ReasoningTokens, r.Requests, Money.FromNanos(r.CostNanos), r.CatalogCostNanos == null ? null : Money.FromNanos(r.CatalogCostNanos.Value),
             r.CostSupplied, r.Success, r.ErrorCode, r.DurationMs, r.AgentId, r.TaskId, r.WorkspaceId, r.TagsJson);
 }

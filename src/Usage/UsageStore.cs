@@ -1,13 +1,15 @@
 using System.Data.Common;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using SQLitePCL;
 
 namespace QuotaPortal.Usage;
 
 /// <summary>
 /// Writes usage records and keeps the hourly and daily rollups in step, inside the caller's transaction.
-/// Plain prepared statements: this is the hot path of ingestion, demo seeding and imports.
+/// Plain prepared statements: this is the hot path of ingestion, demo seeding and imports. On PostgreSQL the same guarantees
+/// come from <see cref="PostgresUsageStore"/> (array inserts); the idempotency bookkeeping below is one SQL for both.
 /// </summary>
 public static class UsageStore
 {
@@ -54,15 +56,22 @@ public static class UsageStore
     /// insert itself: a record whose key is already taken is skipped and keeps Id 0, for the caller to resolve.
     /// </summary>
     /// <returns>How many records were inserted.</returns>
-    public static int Insert(DbConnection connection, DbTransaction transaction, IReadOnlyList<UsageRecord> records, CancellationToken ct = default)
+    public static async Task<int> InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<UsageRecord> records,
+        CancellationToken ct = default)
     {
-        var inserted = InsertRecords(connection, transaction, records, ct);
-        AddToRollups(connection, transaction, inserted);
+        var inserted = await InsertRecordsAsync(connection, transaction, records, ct);
+        await AddToRollupsAsync(connection, transaction, inserted, ct);
         return inserted.Count;
     }
 
     /// <summary>Inserts without touching the rollups; returns the records actually inserted (not idempotent repeats).</summary>
-    public static List<UsageRecord> InsertRecords(DbConnection connection, DbTransaction transaction, IReadOnlyList<UsageRecord> records, CancellationToken ct = default)
+    public static Task<List<UsageRecord>> InsertRecordsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<UsageRecord> records,
+        CancellationToken ct = default) =>
+        connection is NpgsqlConnection pg
+            ? PostgresUsageStore.InsertRecordsAsync(pg, (NpgsqlTransaction)transaction, records, ct)
+            : Task.FromResult(InsertSqliteRecords(connection, transaction, records, ct));
+
+    private static List<UsageRecord> InsertSqliteRecords(DbConnection connection, DbTransaction transaction, IReadOnlyList<UsageRecord> records, CancellationToken ct)
     {
         var inserted = new List<UsageRecord>(records.Count);
         var conn = (SqliteConnection)connection;
@@ -150,8 +159,17 @@ public static class UsageStore
     private static string SqliteDateTime(DateTime value) =>
         value.ToString(@"yyyy\-MM\-dd HH\:mm\:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture);
 
-    public static void AddToRollups(DbConnection connection, DbTransaction transaction, IReadOnlyList<UsageRecord> inserted)
+    public static async Task AddToRollupsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<UsageRecord> inserted,
+        CancellationToken ct = default)
     {
+        if (inserted.Count == 0)
+            return;
+        if (connection is NpgsqlConnection pg)
+        {
+            await PostgresUsageStore.UpsertRollupsAsync(pg, (NpgsqlTransaction)transaction, "UsageHourly", Aggregate(inserted, HourStart), ct);
+            await PostgresUsageStore.UpsertRollupsAsync(pg, (NpgsqlTransaction)transaction, "UsageDaily", Aggregate(inserted, DayStart), ct);
+            return;
+        }
         var conn = (SqliteConnection)connection;
         var tx = (SqliteTransaction)transaction;
         UpsertRollups(conn, tx, "UsageHourly", Aggregate(inserted, HourStart));
@@ -162,9 +180,9 @@ public static class UsageStore
 
     public static DateTime DayStart(DateTime utc) => new(utc.Year, utc.Month, utc.Day, 0, 0, 0, DateTimeKind.Utc);
 
-    private readonly record struct RollupKey(int TeamId, DateTime Bucket, string Provider, string Model, string ApiMethod);
+    internal readonly record struct RollupKey(int TeamId, DateTime Bucket, string Provider, string Model, string ApiMethod);
 
-    private sealed class RollupSums
+    internal sealed class RollupSums
     {
         public long Requests, Input, Output, Cached, Reasoning, Cost, Errors, RateLimited, Duration, Count;
     }
@@ -222,45 +240,33 @@ public static class UsageStore
         }
     }
 
-    // The idempotency bookkeeping of the same write path, in the writer's transaction.
+    // The idempotency bookkeeping of the same write path, in the writer's transaction: plain SQL that both databases speak
+    // (quoted names, @parameters).
 
-    public static async Task ExecAsync(SqliteConnection conn, SqliteTransaction tx, string sql)
+    public static async Task ExecAsync(DbConnection conn, DbTransaction tx, string sql)
     {
-        await using var cmd = conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
+        await using var cmd = Command(conn, tx, sql);
         await cmd.ExecuteNonQueryAsync();
     }
 
     /// <summary>The record that already holds this idempotency key (an earlier request, or earlier in this batch).</summary>
-    public static async Task<long> ExistingIdAsync(SqliteConnection conn, SqliteTransaction tx, UsageRecord r)
+    public static async Task<long> ExistingIdAsync(DbConnection conn, DbTransaction tx, UsageRecord r)
     {
-        await using var cmd = conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = "SELECT Id FROM UsageRecords WHERE TeamId = $team AND IdempotencyKey = $key";
-        cmd.Parameters.AddWithValue("$team", r.TeamId);
-        cmd.Parameters.AddWithValue("$key", r.IdempotencyKey);
-        return (long)(await cmd.ExecuteScalarAsync())!;
+        await using var cmd = Command(conn, tx, """SELECT "Id" FROM "UsageRecords" WHERE "TeamId" = @team AND "IdempotencyKey" = @key""",
+            ("team", r.TeamId), ("key", r.IdempotencyKey));
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public static async Task<(IngestResult Result, string? BodyHash)?> FindBatchAsync(SqliteConnection conn, SqliteTransaction tx, string scope,
+    public static async Task<(IngestResult Result, string? BodyHash)?> FindBatchAsync(DbConnection conn, DbTransaction tx, string scope,
         string key, DateTime expiredBefore)
     {
         // An expired row of this key may still be there (the purge is bounded): it no longer counts.
-        await using (var expired = conn.CreateCommand())
-        {
-            expired.Transaction = tx;
-            expired.CommandText = "DELETE FROM IngestBatches WHERE Scope = $scope AND IdempotencyKey = $key AND CreatedAt < $before";
-            expired.Parameters.AddWithValue("$scope", scope);
-            expired.Parameters.AddWithValue("$key", key);
-            expired.Parameters.AddWithValue("$before", expiredBefore);
+        await using (var expired = Command(conn, tx,
+            """DELETE FROM "IngestBatches" WHERE "Scope" = @scope AND "IdempotencyKey" = @key AND "CreatedAt" < @before""",
+            ("scope", scope), ("key", key), ("before", expiredBefore)))
             await expired.ExecuteNonQueryAsync();
-        }
-        await using var cmd = conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = "SELECT ResultJson, BodyHash FROM IngestBatches WHERE Scope = $scope AND IdempotencyKey = $key";
-        cmd.Parameters.AddWithValue("$scope", scope);
-        cmd.Parameters.AddWithValue("$key", key);
+        await using var cmd = Command(conn, tx, """SELECT "ResultJson", "BodyHash" FROM "IngestBatches" WHERE "Scope" = @scope AND "IdempotencyKey" = @key""",
+            ("scope", scope), ("key", key));
         await using var reader = await cmd.ExecuteReaderAsync();
         if (!await reader.ReadAsync())
             return null;
@@ -268,33 +274,55 @@ public static class UsageStore
     }
 
     /// <summary>Drops remembered batches past the retention, a bounded number per write so no single commit pays for a backlog.</summary>
-    public static async Task PurgeExpiredBatchesAsync(SqliteConnection conn, SqliteTransaction tx, DateTime expiredBefore)
+    public static async Task PurgeExpiredBatchesAsync(DbConnection conn, DbTransaction tx, DateTime expiredBefore)
     {
-        await using var cmd = conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = """
-            DELETE FROM IngestBatches WHERE Id IN (SELECT Id FROM IngestBatches WHERE CreatedAt < $before ORDER BY CreatedAt LIMIT 200)
-            """;
-        cmd.Parameters.AddWithValue("$before", expiredBefore);
+        await using var cmd = Command(conn, tx, """
+            DELETE FROM "IngestBatches" WHERE "Id" IN (SELECT "Id" FROM "IngestBatches" WHERE "CreatedAt" < @before ORDER BY "CreatedAt" LIMIT 200)
+            """, ("before", expiredBefore));
         await cmd.ExecuteNonQueryAsync();
     }
 
-    public static async Task SaveBatchAsync(SqliteConnection conn, SqliteTransaction tx, string scope, string key, string? bodyHash,
+    public static async Task SaveBatchAsync(DbConnection conn, DbTransaction tx, string scope, string key, string? bodyHash,
         IngestResult result, DateTime now)
     {
-        await using var cmd = conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = """
-            INSERT INTO IngestBatches (Scope, IdempotencyKey, BodyHash, CreatedAt, RecordCount, ResultJson)
-            VALUES ($scope, $key, $hash, $now, $count, $json)
-            """;
-        cmd.Parameters.AddWithValue("$scope", scope);
-        cmd.Parameters.AddWithValue("$key", key);
-        cmd.Parameters.AddWithValue("$hash", (object?)bodyHash ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$now", now);
-        cmd.Parameters.AddWithValue("$count", result.Ids.Count);
-        cmd.Parameters.AddWithValue("$json", JsonSerializer.Serialize(result, Json));
+        await using var cmd = Command(conn, tx, """
+            INSERT INTO "IngestBatches" ("Scope", "IdempotencyKey", "BodyHash", "CreatedAt", "RecordCount", "ResultJson")
+            VALUES (@scope, @key, @hash, @now, @count, @json)
+            """, ("scope", scope), ("key", key), ("hash", bodyHash), ("now", now), ("count", result.Ids.Count),
+            ("json", JsonSerializer.Serialize(result, Json)));
         await cmd.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>
+    /// Whether a failed write is the database refusing a duplicate (a unique index): a concurrent writer (another instance, on
+    /// PostgreSQL) claimed the same key first, and a retry will find its row.
+    /// </summary>
+    public static bool IsUniqueViolation(Exception ex) => (ex as DbException ?? ex.InnerException as DbException) switch
+    {
+        SqliteException s => s.SqliteErrorCode == 19, // SQLITE_CONSTRAINT
+        PostgresException p => p.SqlState == PostgresErrorCodes.UniqueViolation,
+        _ => false,
+    };
+
+    private static DbCommand Command(DbConnection conn, DbTransaction tx, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            p.Value = value switch
+            {
+                null => DBNull.Value,
+                // Both store UTC; SQLite as the text EF writes, PostgreSQL as timestamptz (which wants Kind = Utc).
+                DateTime d => DateTime.SpecifyKind(d, DateTimeKind.Utc),
+                _ => value,
+            };
+            cmd.Parameters.Add(p);
+        }
+        return cmd;
     }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using QuotaPortal.Data;
@@ -9,12 +9,13 @@ using QuotaPortal.Teams;
 namespace QuotaPortal.Usage;
 
 /// <summary>
-/// The one writer of usage. SQLite has one writer, so one loop writes for everybody: batches that queued up meanwhile share a
+/// The one writer of usage (per instance). SQLite has one writer, so one loop writes for everybody; on PostgreSQL each instance's
+/// loop writes beside the others' and the unique indexes decide between them. In both: batches that queued up meanwhile share a
 /// transaction (group commit: one commit and one rollup pass for several batches), each inside its own savepoint so a failing
 /// batch never takes the others with it. Callers are answered only after the commit. The loop starts with the host and, on
 /// shutdown, takes no new batches and finishes the queued ones before the host stops.
 /// </summary>
-public sealed class UsageWriter(SqliteConnections connections, IDbContextFactory<QuotaDbContext> dbFactory, TeamService teams,
+public sealed class UsageWriter(RawConnections connections, IDbContextFactory<QuotaDbContext> dbFactory, TeamService teams,
     IOptions<IngestOptions> options) : IHostedService
 {
     private readonly Channel<UsageWriteJob> writes = Channel.CreateUnbounded<UsageWriteJob>(new UnboundedChannelOptions { SingleReader = true });
@@ -79,7 +80,7 @@ public sealed class UsageWriter(SqliteConnections connections, IDbContextFactory
     private async Task WriteGroupAsync(List<UsageWriteJob> group)
     {
         await using var conn = await connections.OpenAsync();
-        await using var tx = (SqliteTransaction)await conn.BeginTransactionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
         var outcomes = new List<(UsageWriteJob Job, UsageWriteResult? Result, Exception? Error)>(group.Count);
         var inserted = new List<UsageRecord>();
         var expiredBefore = group[0].Now.AddHours(-options.Value.IdempotencyRetentionHours);
@@ -93,7 +94,7 @@ public sealed class UsageWriter(SqliteConnections connections, IDbContextFactory
                 outcomes.Add((job, await WriteJobAsync(conn, tx, job, expiredBefore, inserted), null));
                 await UsageStore.ExecAsync(conn, tx, $"RELEASE b{j}");
             }
-            catch (Exception ex) when (AsSqlite(ex) is { } error)
+            catch (Exception ex) when (AsDatabaseError(ex) is { } error)
             {
                 await UsageStore.ExecAsync(conn, tx, $"ROLLBACK TO b{j}");
                 await UsageStore.ExecAsync(conn, tx, $"RELEASE b{j}");
@@ -102,7 +103,7 @@ public sealed class UsageWriter(SqliteConnections connections, IDbContextFactory
                 outcomes.Add((job, null, error));
             }
         }
-        UsageStore.AddToRollups(conn, tx, inserted);
+        await UsageStore.AddToRollupsAsync(conn, tx, inserted);
         await tx.CommitAsync();
         foreach (var (job, result, error) in outcomes)
         {
@@ -113,10 +114,10 @@ public sealed class UsageWriter(SqliteConnections connections, IDbContextFactory
         }
     }
 
-    /// <summary>EF reports a failed statement as a DbUpdateException around the SqliteException.</summary>
-    private static SqliteException? AsSqlite(Exception ex) => ex as SqliteException ?? ex.InnerException as SqliteException;
+    /// <summary>EF reports a failed statement as a DbUpdateException around the database's own exception.</summary>
+    private static DbException? AsDatabaseError(Exception ex) => ex as DbException ?? ex.InnerException as DbException;
 
-    private async Task<UsageWriteResult> WriteJobAsync(SqliteConnection conn, SqliteTransaction tx, UsageWriteJob job, DateTime expiredBefore,
+    private async Task<UsageWriteResult> WriteJobAsync(DbConnection conn, DbTransaction tx, UsageWriteJob job, DateTime expiredBefore,
         List<UsageRecord> inserted)
     {
         if (job.BatchKey is not null && await UsageStore.FindBatchAsync(conn, tx, job.BatchScope, job.BatchKey, expiredBefore) is { } previous)
@@ -127,7 +128,7 @@ public sealed class UsageWriter(SqliteConnections connections, IDbContextFactory
         }
         if (job.NewTeams.Count > 0)
             await CreateTeamsAsync(conn, tx, job);
-        var fresh = UsageStore.InsertRecords(conn, tx, job.Records);
+        var fresh = await UsageStore.InsertRecordsAsync(conn, tx, job.Records);
         var ids = new long[job.Records.Count];
         for (var i = 0; i < ids.Length; i++)
             ids[i] = job.Records[i].Id != 0 ? job.Records[i].Id : await UsageStore.ExistingIdAsync(conn, tx, job.Records[i]);
@@ -139,7 +140,7 @@ public sealed class UsageWriter(SqliteConnections connections, IDbContextFactory
     }
 
     /// <summary>The batch's new teams, with their audit rows, inside its savepoint: a batch that fails leaves no team behind.</summary>
-    private async Task CreateTeamsAsync(SqliteConnection conn, SqliteTransaction tx, UsageWriteJob job)
+    private async Task CreateTeamsAsync(DbConnection conn, DbTransaction tx, UsageWriteJob job)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
         db.Database.SetDbConnection(conn);

@@ -13,8 +13,9 @@ using QuotaPortal.Users;
 namespace QuotaPortal.Tests;
 
 /// <summary>
-/// The real app on a temporary SQLite file with a FakeTimeProvider. One per test class (xunit class fixture),
-/// so classes never see each other's data.
+/// The real app on a temporary database (a SQLite file, or a PostgreSQL database when the run is on PostgreSQL: see
+/// <see cref="TestDatabase"/>) with a FakeTimeProvider. One per test class (xunit class fixture), so classes never see each
+/// other's data.
 /// </summary>
 public sealed partial class PortalFactory : WebApplicationFactory<Program>
 {
@@ -23,12 +24,17 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
     public const string Password = "correct-horse-battery";
 
     public string DatabasePath { get; } = Path.Combine(Path.GetTempPath(), $"qp-test-{Guid.NewGuid():N}.db");
+
+    /// <summary>The portal's connection string: the SQLite file, or this factory's own PostgreSQL database.</summary>
+    public string ConnectionString => connectionString ??= TestDatabase.IsPostgres ? TestDatabase.CreatePostgres() : $"Data Source={DatabasePath}";
+    private string? connectionString;
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
-        builder.UseSetting("ConnectionStrings:Default", $"Data Source={DatabasePath}");
+        builder.UseSetting("Database:Provider", TestDatabase.ProviderName);
+        builder.UseSetting("ConnectionStrings:Default", ConnectionString);
         builder.UseSetting("Demo:Enabled", "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         // Many tests present bad keys on purpose from one (test-server) address; the limiter has its own test with a low limit.
@@ -97,6 +103,8 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        if (TestDatabase.IsPostgres && connectionString is not null)
+            TestDatabase.DropPostgres(connectionString);
         SqliteConnection.ClearAllPools();
         foreach (var suffix in new[] { "", "-wal", "-shm" })
             File.Delete(DatabasePath + suffix);

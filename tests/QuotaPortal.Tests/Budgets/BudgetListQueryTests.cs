@@ -43,8 +43,9 @@ public sealed class BudgetListQueryTests(PortalFactory factory) : IClassFixture<
     private (BudgetService Service, CommandCounter Counter, DbContextOptions<QuotaDbContext> Options) Counting()
     {
         var counter = new CommandCounter();
-        var options = new DbContextOptionsBuilder<QuotaDbContext>()
-            .UseSqlite($"Data Source={factory.DatabasePath}").AddInterceptors(counter).Options;
+        var builder = new DbContextOptionsBuilder<QuotaDbContext>();
+        var options = (TestDatabase.IsPostgres ? builder.UseNpgsql(factory.ConnectionString) : builder.UseSqlite(factory.ConnectionString))
+            .AddInterceptors(counter).Options;
         var service = new BudgetService(new CountingFactory(options), factory.Service<AuditLog>(), factory.Time, factory.Service<IOptions<PortalOptions>>());
         return (service, counter, options);
     }

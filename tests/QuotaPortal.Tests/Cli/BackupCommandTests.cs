@@ -6,7 +6,10 @@ using QuotaPortal.Teams;
 
 namespace QuotaPortal.Tests.Cli;
 
-/// <summary>`backup &lt;file&gt;` against a portal that is running and writing: the copy opens and holds the same rows.</summary>
+/// <summary>
+/// `backup &lt;file&gt;` against a portal that is running and writing: the copy opens and holds the same rows. The copies are of SQLite
+/// files, so those tests skip in the PostgreSQL pass; the refusal on PostgreSQL runs in both.
+/// </summary>
 public sealed class BackupCommandTests(PortalFactory factory) : IClassFixture<PortalFactory>, IDisposable
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -45,8 +48,11 @@ public sealed class BackupCommandTests(PortalFactory factory) : IClassFixture<Po
         return counts;
     }
 
+    private const string SqliteOnly = "backup copies a SQLite file; on PostgreSQL the command points to pg_dump (the refusal test runs in this pass).";
+
     private async Task<HttpClient> IngestingClientAsync()
     {
+        Assert.SkipWhen(TestDatabase.IsPostgres, SqliteOnly);
         await factory.EnsureUsersAsync();
         if (await factory.Service<TeamService>().FindTeamAsync("backed", Ct) is null)
             await factory.Service<TeamService>().CreateTeamAsync(new TeamInput("Backed", "backed", null, null, null), AccessScope.System.WithActor("test"), Ct);
@@ -104,7 +110,7 @@ public sealed class BackupCommandTests(PortalFactory factory) : IClassFixture<Po
     }
 
     [Fact]
-    public async Task An_existing_file_is_kept_unless_forced_and_postgres_is_pointed_to_pg_dump()
+    public async Task An_existing_file_is_kept_unless_forced()
     {
         await IngestingClientAsync();
         var target = Path.Combine(dir, "exists.db");
@@ -118,13 +124,22 @@ public sealed class BackupCommandTests(PortalFactory factory) : IClassFixture<Po
         var forced = await RunAsync(["backup", target, "--force"]);
         Assert.True(forced.Exit == 0, forced.Err);
         Assert.True((await CountsAsync(target))["Teams"] >= 1);
+    }
 
-        var other = Path.Combine(dir, "pg.db");
-        var postgres = await RunAsync(["backup", other], ("Database:Provider", "Postgres"),
-            ("ConnectionStrings:Default", "Host=127.0.0.1;Database=quotaportal"));
-        Assert.Equal(2, postgres.Exit);
-        Assert.Contains("pg_dump", postgres.Err);
-        Assert.False(File.Exists(other));
+    [Fact]
+    public async Task On_postgres_the_command_points_to_pg_dump_and_writes_nothing()
+    {
+        var target = Path.Combine(dir, "pg.db");
+        var connection = TestDatabase.IsPostgres ? factory.ConnectionString : "Host=127.0.0.1;Database=quotaportal";
+        var (exit, output, error) = await RunAsync(["backup", target], ("Database:Provider", "Postgres"), ("ConnectionStrings:Default", connection));
+        Assert.Equal(2, exit);
+        Assert.Contains("pg_dump", error);
+        Assert.Equal("", output);
+        Assert.False(File.Exists(target));
+
+        var unknown = await RunAsync(["backup", target], ("Database:Provider", "Oracle"));
+        Assert.Equal(1, unknown.Exit);
+        Assert.Contains("Database:Provider must be 'Sqlite' or 'Postgres'", unknown.Err);
     }
 
     [Fact]
@@ -132,7 +147,7 @@ public sealed class BackupCommandTests(PortalFactory factory) : IClassFixture<Po
     {
         var missing = Path.Combine(dir, "nothing-here.db");
         var target = Path.Combine(dir, "out.db");
-        var (exit, _, error) = await RunAsync(["backup", target], ("ConnectionStrings:Default", $"Data Source={missing}"));
+        var (exit, _, error) = await RunAsync(["backup", target], ("Database:Provider", "Sqlite"), ("ConnectionStrings:Default", $"Data Source={missing}"));
         Assert.NotEqual(0, exit);
         Assert.Contains("No database file", error);
         Assert.False(File.Exists(missing));

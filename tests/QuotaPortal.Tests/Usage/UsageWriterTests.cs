@@ -30,7 +30,7 @@ public sealed class UsageWriterTests(PortalFactory factory) : IClassFixture<Port
         Team = "writer", Provider = "openai", Model = "gpt-4o", ApiMethod = "chat.completions", InputTokens = 100, OutputTokens = 10, AgentId = agent,
     };
 
-    private UsageWriter NewWriter() => new(factory.Service<SqliteConnections>(), factory.Service<IDbContextFactory<QuotaDbContext>>(),
+    private UsageWriter NewWriter() => new(factory.Service<RawConnections>(), factory.Service<IDbContextFactory<QuotaDbContext>>(),
         factory.Service<TeamService>(), factory.Service<IOptions<IngestOptions>>());
 
     private UsageIngestor NewIngestor(UsageWriter writer, ILogger<UsageIngestor> log) => new(factory.Service<IDbContextFactory<QuotaDbContext>>(), writer,
@@ -71,25 +71,33 @@ public sealed class UsageWriterTests(PortalFactory factory) : IClassFixture<Port
     {
         var log = new CountingLogger();
         var ingestor = NewIngestor(factory.Service<UsageWriter>(), log);
-        await using var conn = await factory.Service<SqliteConnections>().OpenAsync(Ct);
-        await ExecAsync(conn, "CREATE TRIGGER batch_key_always_taken BEFORE INSERT ON IngestBatches BEGIN SELECT RAISE(ABORT, 'key taken'); END;");
+        await using var conn = await factory.Service<RawConnections>().OpenAsync(Ct);
+        // A trigger that refuses every batch key as a unique index would when another writer holds it.
+        await ExecAsync(conn, TestDatabase.IsPostgres
+            ? """
+              CREATE FUNCTION batch_key_taken() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE unique_violation USING MESSAGE = 'key taken'; END $$;
+              CREATE TRIGGER batch_key_always_taken BEFORE INSERT ON "IngestBatches" FOR EACH ROW EXECUTE FUNCTION batch_key_taken();
+              """
+            : "CREATE TRIGGER batch_key_always_taken BEFORE INSERT ON IngestBatches BEGIN SELECT RAISE(ABORT, 'key taken'); END;");
         try
         {
-            var error = await Assert.ThrowsAsync<SqliteException>(() => ingestor.IngestAsync([Record("conflict-1")], Importer, "always-taken", Ct));
+            var error = await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => ingestor.IngestAsync([Record("conflict-1")], Importer, "always-taken", Ct));
 
-            Assert.Equal(19, error.SqliteErrorCode);
+            Assert.True(UsageStore.IsUniqueViolation(error), error.Message);
             Assert.Equal(UsageIngestor.MaxWriteAttempts - 1, log.Warnings);
             Assert.Equal(0, await CountAsync("conflict-"));
         }
         finally
         {
-            await ExecAsync(conn, "DROP TRIGGER batch_key_always_taken;");
+            await ExecAsync(conn, TestDatabase.IsPostgres
+                ? "DROP TRIGGER batch_key_always_taken ON \"IngestBatches\"; DROP FUNCTION batch_key_taken();"
+                : "DROP TRIGGER batch_key_always_taken;");
         }
         // The same batch goes through once the conflict is gone.
         Assert.Equal(1, (await ingestor.IngestAsync([Record("conflict-1")], Importer, "always-taken", Ct)).Result!.Accepted);
     }
 
-    private static async Task ExecAsync(SqliteConnection conn, string sql)
+    private static async Task ExecAsync(System.Data.Common.DbConnection conn, string sql)
     {
         await using var cmd = conn.CreateCommand();
         cmd.CommandText = sql;
