@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using QuotaPortal.Cluster;
 using QuotaPortal.Kernel;
 using QuotaPortal.Usage;
 
@@ -49,15 +50,22 @@ public sealed class EvaluationStatus
     public long FailedRuns { get; set; }
     /// <summary>What each analytics step said on the last run (or its error).</summary>
     public IReadOnlyDictionary<string, string> Steps { get; set; } = new Dictionary<string, string>();
+    /// <summary>Whether this instance evaluates or stands by ("standby: held by … until …"); null before the first run.</summary>
+    public string? Instance { get; set; }
 }
 
 /// <summary>
 /// Thin host around the registered <see cref="IEvaluationStep"/>s (budgets, usage alerts, anomalies): a PeriodicTimer on the injected
 /// TimeProvider, plus an early run after ingestion. Runs never overlap; a failing step or run is logged and the next one happens anyway.
+/// With several instances on one database only the holder of the "evaluation" lease runs the steps; the others keep their in-memory
+/// bookkeeping (the steps' <see cref="IEvaluationStep.Ingested"/>) and take over within the lease's TTL when the holder stops.
 /// </summary>
 public sealed class EvaluationService(EvaluationStatus status, UsageNotifier usage, TimeProvider time,
-    IOptions<EvaluationOptions> options, ILogger<EvaluationService> log, IEnumerable<IEvaluationStep> steps, PortalMetrics metrics) : BackgroundService
+    IOptions<EvaluationOptions> options, ILogger<EvaluationService> log, IEnumerable<IEvaluationStep> steps, PortalMetrics metrics,
+    LeaseService leases, RemoteChanges remote) : BackgroundService
 {
+    public const string LeaseName = "evaluation";
+
     private readonly SemaphoreSlim running = new(1, 1);
     private readonly Channel<bool> ingested = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
@@ -72,6 +80,12 @@ public sealed class EvaluationService(EvaluationStatus status, UsageNotifier usa
                 step.Ingested(records);
             ingested.Writer.TryWrite(true);
             return Task.CompletedTask;
+        });
+        // Usage another instance wrote reaches this one through the change poller: evaluate early for it too.
+        using var remoteUsage = remote.SubscribeInline(change =>
+        {
+            if (change.Usage)
+                ingested.Writer.TryWrite(true);
         });
         var afterIngest = Task.Run(() => AfterIngestLoopAsync(stoppingToken), stoppingToken);
         using var timer = new PeriodicTimer(interval, time);
@@ -90,7 +104,10 @@ public sealed class EvaluationService(EvaluationStatus status, UsageNotifier usa
         {
         }
         await afterIngest.ContinueWith(_ => { }, TaskScheduler.Default);
+        await leases.ReleaseAsync(LeaseName, CancellationToken.None);
     }
+
+    private TimeSpan LeaseTtl => LeaseService.TtlFor(TimeSpan.FromSeconds(options.Value.IntervalSeconds));
 
     private async Task AfterIngestLoopAsync(CancellationToken ct)
     {
@@ -109,11 +126,34 @@ public sealed class EvaluationService(EvaluationStatus status, UsageNotifier usa
         }
     }
 
-    /// <summary>One evaluation; skipped (not queued) when the previous one is still running.</summary>
+    /// <summary>One evaluation; skipped (not queued) when the previous one is still running, or another instance holds the lease.</summary>
     public async Task<bool> RunOnceAsync(CancellationToken ct)
     {
         if (!await running.WaitAsync(0, ct))
             return false;
+        try
+        {
+            var ran = await leases.RunIfHolderAsync(LeaseName, LeaseTtl, RunStepsAsync, ct);
+            status.Instance = leases.StateOf(LeaseName)?.Describe();
+            return ran;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The lease could not be read (the database is unreachable): a failed run, and the next tick tries again.
+            log.LogError(ex, "Evaluation failed");
+            status.LastError = ex.Message;
+            status.FailedRuns++;
+            metrics.EvaluationStepFailed("run");
+            return true;
+        }
+        finally
+        {
+            running.Release();
+        }
+    }
+
+    private async Task RunStepsAsync(CancellationToken ct)
+    {
         var started = time.GetTimestamp();
         // Every log line of this tick, the steps' included, carries its id (JSON logs: Scopes.TickId).
         using var tickScope = log.BeginScope(new LogScope("TickId", LogScope.NewId()));
@@ -134,7 +174,6 @@ public sealed class EvaluationService(EvaluationStatus status, UsageNotifier usa
             status.LastError = errors.FirstOrDefault();
             if (status.LastError is not null)
                 status.FailedRuns++;
-            return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -142,7 +181,6 @@ public sealed class EvaluationService(EvaluationStatus status, UsageNotifier usa
             status.LastError = ex.Message;
             status.FailedRuns++;
             metrics.EvaluationStepFailed("run");
-            return true;
         }
         finally
         {
@@ -150,7 +188,6 @@ public sealed class EvaluationService(EvaluationStatus status, UsageNotifier usa
             status.LastRunAt = time.GetUtcNow().UtcDateTime;
             status.LastDuration = time.GetElapsedTime(started);
             metrics.EvaluationTicked(status.LastDuration.Value);
-            running.Release();
         }
     }
 

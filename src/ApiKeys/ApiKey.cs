@@ -1,6 +1,7 @@
 namespace QuotaPortal.ApiKeys;
 
 /// <summary>A machine credential. Only a SHA-256 hash of the secret is stored; <see cref="Prefix"/> finds the row.</summary>
+[QuotaPortal.Kernel.BroadcastChanges(QuotaPortal.Kernel.ChangeNames.ApiKeys)]
 public class ApiKey
 {
     public int Id { get; set; }

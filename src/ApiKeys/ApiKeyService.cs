@@ -146,6 +146,13 @@ public sealed class ApiKeyService(IDbContextFactory<QuotaDbContext> dbFactory, A
         return ServiceResult<ApiKeyView>.Ok(ToView(key, slugs));
     }
 
+    /// <summary>Drops every cached grant: the next request of each key reads its row again.</summary>
+    public void ForgetCachedGrants()
+    {
+        lock (cacheLock)
+            cache.Clear();
+    }
+
     /// <summary>How many grants are cached (one per key that authenticated recently); random prefixes never add one.</summary>
     internal int CachedGrants
     {

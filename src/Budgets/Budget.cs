@@ -10,6 +10,7 @@ public enum EnforcementMode { AlertOnly, Warn, Block }
 /// A limit over a scope. Every scope field left null means "any", so all null is the global budget and
 /// TeamId + Model is a team-on-one-model budget; a department budget pools its teams.
 /// </summary>
+[QuotaPortal.Kernel.BroadcastChanges(QuotaPortal.Kernel.ChangeNames.Budgets)]
 public class Budget
 {
     public int Id { get; set; }

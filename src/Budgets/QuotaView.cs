@@ -35,6 +35,9 @@ public sealed class QuotaView(IDbContextFactory<QuotaDbContext> dbFactory, Price
         long LastRecordId)
     {
         public IReadOnlyDictionary<int, int?> DepartmentOf { get; } = Teams.Values.ToDictionary(t => t.Id, t => t.DepartmentId);
+        /// <summary>When the first of the calendar periods in the view ends (rolling windows slide and are refreshed by the evaluator).</summary>
+        public DateTime FirstPeriodEnd { get; } = Entries.Where(e => e.Budget.Period != BudgetPeriod.Rolling).Select(e => e.Window.EndUtc)
+            .DefaultIfEmpty(DateTime.MaxValue).Min();
         /// <summary>Spend of records after <see cref="LastRecordId"/>, per budget id.</summary>
         public ConcurrentDictionary<int, decimal> Added { get; } = new();
     }
@@ -137,6 +140,9 @@ public sealed class QuotaView(IDbContextFactory<QuotaDbContext> dbFactory, Price
             ?? throw new InvalidOperationException("The read transaction could not be joined.");
     }
 
+    /// <summary>Reads the view again if it was ever read (a view nobody asked for stays unread).</summary>
+    public Task RefreshIfLoadedAsync() => snapshot is null ? Task.CompletedTask : RefreshAsync();
+
     /// <summary>Ingestion calls this after a commit: matching budgets move without a database round trip.</summary>
     public void Add(IReadOnlyList<UsageRecord> records)
     {
@@ -192,7 +198,9 @@ public sealed class QuotaView(IDbContextFactory<QuotaDbContext> dbFactory, Price
     public async Task<QuotaCheckResult?> CheckAsync(string team, string provider, string model, long inputTokens, long outputTokens,
         string? agentId, CancellationToken ct = default)
     {
-        if (snapshot is not { } s || time.GetUtcNow().UtcDateTime - s.TakenAt > MaxAge)
+        var asked = time.GetUtcNow().UtcDateTime;
+        // A budget period that ended since the snapshot (midnight of a daily budget) must not answer with the old period's spend.
+        if (snapshot is not { } s || asked - s.TakenAt > MaxAge || asked >= s.FirstPeriodEnd)
         {
             await RefreshAsync(ct);
             s = snapshot!;

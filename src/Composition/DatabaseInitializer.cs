@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using QuotaPortal.Cluster;
 using QuotaPortal.Data;
 using QuotaPortal.Kernel;
 using QuotaPortal.Pricing;
@@ -29,6 +30,8 @@ public sealed class DatabaseInitializer(IServiceScopeFactory scopes, TimeProvide
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<QuotaDbContext>();
+        // Before anything encrypts or decrypts: a key ring kept in a folder by an older version joins the database's.
+        await scope.ServiceProvider.GetRequiredService<KeyRingImport>().ImportAsync(ct);
         var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
         foreach (var role in Roles.All)
         {

@@ -12,6 +12,7 @@ using QuotaPortal.Anomalies;
 using QuotaPortal.ApiKeys;
 using QuotaPortal.Audit;
 using QuotaPortal.Budgets;
+using QuotaPortal.Cluster;
 using QuotaPortal.Components.Account;
 using QuotaPortal.Components.Layout;
 using QuotaPortal.Dashboard;
@@ -40,13 +41,13 @@ public static class QuotaPortalServices
     {
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        // Identity's tokens and cookies, and the notification channels' stored credentials. The key ring is a folder (App_Data/keys
-        // unless DataProtection:KeysPath says otherwise): without it a restart could no longer decrypt them. Several instances must share it.
-        var keysPath = Path.Combine(builder.Environment.ContentRootPath, builder.Configuration["DataProtection:KeysPath"] ?? Path.Combine("App_Data", "keys"));
-        services.AddDataProtection().SetApplicationName("QuotaPortal").PersistKeysToFileSystem(new DirectoryInfo(keysPath));
+        // Identity's tokens and cookies, antiforgery, and the notification channels' stored credentials. The key ring is in the database,
+        // so a restart and every other instance decrypt them (a folder of keys from an older version is copied in once: KeyRingImport).
+        services.AddDataProtection().SetApplicationName("QuotaPortal").PersistKeysToDbContext<QuotaDbContext>();
         services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         builder.AddData();
+        builder.AddCluster();
         services.AddSingleton<DatabaseInitializer>();
         builder.AddUsers();
         builder.AddAudit();

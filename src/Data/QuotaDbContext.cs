@@ -1,9 +1,11 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Alerts;
 using QuotaPortal.ApiKeys;
 using QuotaPortal.Audit;
 using QuotaPortal.Budgets;
+using QuotaPortal.Cluster;
 using QuotaPortal.Pricing;
 using QuotaPortal.Recommendations;
 using QuotaPortal.Teams;
@@ -13,7 +15,7 @@ using QuotaPortal.Outcomes;
 namespace QuotaPortal.Data;
 
 /// <summary>The portal's database. This type carries the SQLite migrations; <see cref="PostgresQuotaDbContext"/> carries PostgreSQL's.</summary>
-public class QuotaDbContext : IdentityDbContext<ApplicationUser>
+public class QuotaDbContext : IdentityDbContext<ApplicationUser>, IDataProtectionKeyContext
 {
     public QuotaDbContext(DbContextOptions<QuotaDbContext> options) : base(options) { }
 
@@ -37,6 +39,10 @@ public class QuotaDbContext : IdentityDbContext<ApplicationUser>
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<AppSetting> AppSettings => Set<AppSetting>();
     public DbSet<QuotaPortal.Anomalies.Anomaly> Anomalies => Set<QuotaPortal.Anomalies.Anomaly>();
+    public DbSet<Lease> Leases => Set<Lease>();
+    public DbSet<ChangeVersion> ChangeVersions => Set<ChangeVersion>();
+    /// <summary>The Data Protection key ring, shared by every instance (see <see cref="KeyRingImport"/>).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder builder)
     {

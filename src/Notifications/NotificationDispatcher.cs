@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Alerts;
+using QuotaPortal.Cluster;
 using QuotaPortal.Data;
 
 using QuotaPortal.Kernel;
@@ -31,11 +32,20 @@ public sealed class NotificationOptions
     public bool AllowPrivateTargets { get; set; }
 }
 
+/// <remarks>
+/// Several instances: the loop runs on the holder of the "notifications" lease only, and every pass (the loop's or a manual one) first
+/// claims its rows — on PostgreSQL with <c>FOR UPDATE SKIP LOCKED</c>, on SQLite inside the one write transaction — by moving their
+/// <c>NextAttemptAt</c> past <see cref="ClaimFor"/>, so two dispatchers never send the same row.
+/// </remarks>
 public sealed class NotificationDispatcher(IDbContextFactory<QuotaDbContext> dbFactory, NotificationSender sender, NotificationChannels channelStore,
     TimeProvider time, ILogger<NotificationDispatcher> log, Microsoft.Extensions.Options.IOptions<NotificationOptions> options,
-    PortalMetrics metrics) : BackgroundService
+    PortalMetrics metrics, LeaseService leases) : BackgroundService
 {
+    public const string LeaseName = "notifications";
     public static readonly TimeSpan GiveUpAfter = TimeSpan.FromHours(48);
+    /// <summary>How long claimed rows stay invisible to other dispatchers; a pass that takes half of it gives the rest back.</summary>
+    public static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(10);
+    private const int PassSize = 100;
     // The timer loop and a manual run (tests, "send now") must never pick up the same rows twice.
     private readonly SemaphoreSlim gate = new(1, 1);
 
@@ -57,7 +67,10 @@ public sealed class NotificationDispatcher(IDbContextFactory<QuotaDbContext> dbF
     {
         if (!options.Value.DispatcherEnabled)
             return;
-        await TimedLoop.RunAsync(TimeSpan.FromSeconds(options.Value.IntervalSeconds), time, DispatchDueAsync, log, "Notification dispatch failed", stoppingToken);
+        var interval = TimeSpan.FromSeconds(options.Value.IntervalSeconds);
+        await TimedLoop.RunAsync(interval, time, ct => leases.RunIfHolderAsync(LeaseName, LeaseService.TtlFor(interval), DispatchDueAsync, ct), log,
+            "Notification dispatch failed", stoppingToken);
+        await leases.ReleaseAsync(LeaseName, CancellationToken.None);
     }
 
     private static string KindLabel(ChannelKind kind) => kind switch
@@ -85,18 +98,54 @@ public sealed class NotificationDispatcher(IDbContextFactory<QuotaDbContext> dbF
         }
     }
 
+    /// <summary>
+    /// Takes the due rows for this pass, in one short transaction: PostgreSQL locks them with FOR UPDATE SKIP LOCKED (a second dispatcher
+    /// skips them instead of waiting), SQLite's transaction holds the one write lock; either way the rows leave with NextAttemptAt pushed
+    /// past the claim, so nobody else picks them up, and a dispatcher that dies with them sends them again when the claim ends.
+    /// </summary>
+    private async Task<List<NotificationOutbox>> ClaimDueAsync(QuotaDbContext db, DateTime now, CancellationToken ct)
+    {
+        // Most passes find nothing: ask without taking SQLite's write lock.
+        if (!await db.NotificationOutbox.AnyAsync(n => n.Status == DeliveryStatus.Pending && n.NextAttemptAt <= now, ct))
+            return [];
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var due = db.Database.ProviderName == PostgresProvider
+            ? await db.NotificationOutbox.FromSql($"""
+                SELECT * FROM "NotificationOutbox" WHERE "Status" = {nameof(DeliveryStatus.Pending)} AND "NextAttemptAt" <= {now}
+                ORDER BY "Id" LIMIT {PassSize} FOR UPDATE SKIP LOCKED
+                """).ToListAsync(ct)
+            : await db.NotificationOutbox.Where(n => n.Status == DeliveryStatus.Pending && n.NextAttemptAt <= now)
+                .OrderBy(n => n.Id).Take(PassSize).ToListAsync(ct);
+        foreach (var row in due)
+            row.NextAttemptAt = now + ClaimFor;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return due;
+    }
+
+    private const string PostgresProvider = "Npgsql.EntityFrameworkCore.PostgreSQL";
+
     private async Task<int> DispatchDueCoreAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = time.GetUtcNow().UtcDateTime;
-        var due = await db.NotificationOutbox.Where(n => n.Status == DeliveryStatus.Pending && n.NextAttemptAt <= now)
-            .OrderBy(n => n.Id).Take(100).ToListAsync(ct);
+        var due = await ClaimDueAsync(db, now, ct);
         if (due.Count == 0)
             return 0;
         var channels = (await NotificationChannels.LoadAsync(db, ct)).ToDictionary(c => c.Id.ToString());
         var sent = 0;
-        foreach (var row in due)
+        var claimed = time.GetTimestamp();
+        for (var i = 0; i < due.Count; i++)
         {
+            var row = due[i];
+            if (time.GetElapsedTime(claimed) > ClaimFor / 2)
+            {
+                // Slow receivers: hand the rest back before the claim runs out, so the next pass (here or elsewhere) takes them.
+                foreach (var rest in due.Skip(i))
+                    rest.NextAttemptAt = now;
+                await db.SaveChangesAsync(ct);
+                break;
+            }
             row.Attempts++;
             try
             {

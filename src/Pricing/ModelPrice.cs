@@ -7,6 +7,7 @@ public enum ModelTier { Unset, Economy, Standard, Premium }
 /// One version of a model's price. Prices are per one million tokens in USD. A change adds a row with a later
 /// <see cref="EffectiveFrom"/>; history is never overwritten so stored costs can be explained and recomputed.
 /// </summary>
+[QuotaPortal.Kernel.BroadcastChanges(QuotaPortal.Kernel.ChangeNames.Prices)]
 public class ModelPrice
 {
     public int Id { get; set; }

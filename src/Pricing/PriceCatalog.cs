@@ -1,25 +1,50 @@
 using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Cluster;
 using QuotaPortal.Data;
+using QuotaPortal.Kernel;
 
 namespace QuotaPortal.Pricing;
 
 /// <summary>
 /// In-memory view of the price table (a few hundred rows at most) so ingestion prices records without a query.
-/// Call <see cref="Invalidate"/> after any change to prices.
+/// Call <see cref="Invalidate"/> after any change to prices; a change on another instance drops it through the change poller.
 /// </summary>
-public sealed class PriceCatalog(IDbContextFactory<QuotaDbContext> dbFactory)
+public sealed class PriceCatalog : IDisposable
 {
+    private readonly IDbContextFactory<QuotaDbContext> dbFactory;
+    private readonly IDisposable? remoteChanges;
     private volatile IReadOnlyList<ModelPrice>? prices;
 
-    public void Invalidate() => prices = null;
+    public PriceCatalog(IDbContextFactory<QuotaDbContext> dbFactory, RemoteChanges? remote = null)
+    {
+        this.dbFactory = dbFactory;
+        remoteChanges = remote?.SubscribeInline(change =>
+        {
+            if (change.Has(ChangeNames.Prices))
+                Invalidate();
+        });
+    }
+
+    private int version;
+
+    public void Invalidate()
+    {
+        Interlocked.Increment(ref version);
+        prices = null;
+    }
+
+    public void Dispose() => remoteChanges?.Dispose();
 
     public async Task<IReadOnlyList<ModelPrice>> AllAsync(CancellationToken ct = default)
     {
         if (prices is { } cached)
             return cached;
+        var seen = Volatile.Read(ref version);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var loaded = await db.ModelPrices.AsNoTracking().ToListAsync(ct);
-        prices = loaded;
+        // A change that landed while this read ran: use what was read, keep nothing.
+        if (Volatile.Read(ref version) == seen)
+            prices = loaded;
         return loaded;
     }
 

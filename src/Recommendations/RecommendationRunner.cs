@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using QuotaPortal.Audit;
+using QuotaPortal.Cluster;
 using QuotaPortal.Data;
 using QuotaPortal.Kernel;
 
@@ -10,11 +11,13 @@ namespace QuotaPortal.Recommendations;
 /// <summary>
 /// One run of the engine over the last window, stored by key: a finding refreshes its recommendation's figures in place, never adds a
 /// second; a dismissed one stays dismissed unless its saving grew by <see cref="RecommendationOptions.ReviveGrowthPercent"/>; an open one
-/// the run no longer finds expires. Implemented ones keep the estimate they were implemented on.
+/// the run no longer finds expires. Implemented ones keep the estimate they were implemented on. With several instances a run holds the
+/// "recommendations" lease (renewed while it reads), so two instances never run it at once.
 /// </summary>
 public sealed class RecommendationRunner(IDbContextFactory<QuotaDbContext> dbFactory, RecommendationLoader loader, AuditLog audit,
-    TimeProvider time, IOptions<RecommendationOptions> options, ILogger<RecommendationRunner> log)
+    TimeProvider time, IOptions<RecommendationOptions> options, ILogger<RecommendationRunner> log, LeaseService leases)
 {
+    public const string LeaseName = "recommendations";
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly SemaphoreSlim running = new(1, 1);
 
@@ -22,26 +25,33 @@ public sealed class RecommendationRunner(IDbContextFactory<QuotaDbContext> dbFac
     public RunResult? LastResult { get; private set; }
     public bool IsRunning => running.CurrentCount == 0;
 
-    /// <summary>Null when a run is already going (the caller's run would find the same).</summary>
+    /// <summary>Null when a run is already going, here or on another instance (the caller's run would find the same).</summary>
     public async Task<RunResult?> RunAsync(AccessScope who, CancellationToken ct = default)
     {
         if (!await running.WaitAsync(0, ct))
             return null;
         try
         {
-            var started = time.GetTimestamp();
-            var now = time.GetUtcNow().UtcDateTime;
-            var inputs = await loader.LoadAsync(now.AddDays(-options.Value.WindowDays), now, null, withBudgets: true, ct);
-            var findings = RecommendationEngine.Run(inputs, options.Value);
-            var result = await StoreAsync(findings, inputs, who, now, ct) with { Took = time.GetElapsedTime(started) };
-            (LastRunAt, LastResult) = (now, result);
-            log.LogInformation("Recommendations: {Summary} in {Ms} ms", result.Summary, result.Took.TotalMilliseconds);
+            RunResult? result = null;
+            await leases.RunIfHolderAsync(LeaseName, LeaseService.MinimumTtl, async token => result = await RunHereAsync(who, token), ct, releaseAfter: true);
             return result;
         }
         finally
         {
             running.Release();
         }
+    }
+
+    private async Task<RunResult> RunHereAsync(AccessScope who, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        var now = time.GetUtcNow().UtcDateTime;
+        var inputs = await loader.LoadAsync(now.AddDays(-options.Value.WindowDays), now, null, withBudgets: true, ct);
+        var findings = RecommendationEngine.Run(inputs, options.Value);
+        var result = await StoreAsync(findings, inputs, who, now, ct) with { Took = time.GetElapsedTime(started) };
+        (LastRunAt, LastResult) = (now, result);
+        log.LogInformation("Recommendations: {Summary} in {Ms} ms", result.Summary, result.Took.TotalMilliseconds);
+        return result;
     }
 
     private async Task<RunResult> StoreAsync(IReadOnlyList<Finding> findings, RecommendationInputs inputs, AccessScope who, DateTime now, CancellationToken ct)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Audit;
+using QuotaPortal.Cluster;
 using QuotaPortal.Data;
 using QuotaPortal.Notifications;
 
@@ -69,14 +70,20 @@ public sealed class ReportSchedule(IDbContextFactory<QuotaDbContext> dbFactory, 
 }
 
 /// <summary>Sends the scheduled reports: after <c>HourUtc</c>, yesterday's daily report and (on Mondays) last week's weekly report.</summary>
+/// <remarks>With several instances only the holder of the "reports" lease sends (the last-sent marks are in the database either way).</remarks>
 public sealed class ReportMailer(ReportSchedule schedule, ReportService reports, NotificationChannels channels, NotificationSender sender,
-    TimeProvider time, ILogger<ReportMailer> log, Microsoft.Extensions.Options.IOptions<NotificationOptions> options) : BackgroundService
+    TimeProvider time, ILogger<ReportMailer> log, Microsoft.Extensions.Options.IOptions<NotificationOptions> options, LeaseService leases) : BackgroundService
 {
+    public const string LeaseName = "reports";
+    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.DispatcherEnabled)
             return;
-        await TimedLoop.RunAsync(TimeSpan.FromMinutes(5), time, SendDueAsync, log, "Sending scheduled reports failed; the next tick tries again", stoppingToken);
+        await TimedLoop.RunAsync(Interval, time, ct => leases.RunIfHolderAsync(LeaseName, LeaseService.TtlFor(Interval), SendDueAsync, ct), log,
+            "Sending scheduled reports failed; the next tick tries again", stoppingToken);
+        await leases.ReleaseAsync(LeaseName, CancellationToken.None);
     }
 
     /// <returns>The reports sent, as "Daily 2026-11-22".</returns>

@@ -1,5 +1,6 @@
 namespace QuotaPortal.Teams;
 
+[QuotaPortal.Kernel.BroadcastChanges(QuotaPortal.Kernel.ChangeNames.Teams)]
 public class Department
 {
     public int Id { get; set; }
@@ -11,6 +12,7 @@ public class Department
     public List<Team> Teams { get; set; } = [];
 }
 
+[QuotaPortal.Kernel.BroadcastChanges(QuotaPortal.Kernel.ChangeNames.Teams)]
 public class Team
 {
     public int Id { get; set; }

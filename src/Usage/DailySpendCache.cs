@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Cluster;
 using QuotaPortal.Data;
+using QuotaPortal.Kernel;
 namespace QuotaPortal.Usage;
 
 /// <summary>One day's spend at team × provider × model grain.</summary>
@@ -16,13 +18,13 @@ public sealed class DailySpendCache : IDisposable
     private readonly IDbContextFactory<QuotaDbContext> dbFactory;
     private readonly TimeProvider time;
     private readonly ConcurrentDictionary<DateOnly, (DaySpendRow[] Rows, long LoadedAt)> days = new();
-    /// <summary>Writes by another process (the CLI's import or demo) are not announced here; entries older than this are read again.</summary>
+    /// <summary>Writes by another process that bypass the change versions are not announced; entries older than this are read again.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
     private readonly IDisposable arrived;
     private readonly IDisposable rewritten;
     private long version;
 
-    public DailySpendCache(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, UsageNotifier usage)
+    public DailySpendCache(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, UsageNotifier usage, RemoteChanges? remote = null)
     {
         this.dbFactory = dbFactory;
         this.time = time;
@@ -34,7 +36,18 @@ public sealed class DailySpendCache : IDisposable
             NoteFirstDays(records);
         });
         rewritten = usage.Rewritten.SubscribeInline(Invalidate);
+        // Late, backfilled or re-priced usage of a closed day written by another instance (its day's change version moved).
+        remoteChanges = remote?.SubscribeInline(change =>
+        {
+            if (change.Has(ChangeNames.UsageAll))
+                InvalidateAll();
+            else
+                foreach (var day in change.Days)
+                    Invalidate(day);
+        });
     }
+
+    private readonly IDisposable? remoteChanges;
 
     public void Invalidate(DateOnly day)
     {
@@ -171,5 +184,6 @@ public sealed class DailySpendCache : IDisposable
     {
         arrived.Dispose();
         rewritten.Dispose();
+        remoteChanges?.Dispose();
     }
 }

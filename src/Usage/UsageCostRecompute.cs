@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Audit;
+using QuotaPortal.Cluster;
 using QuotaPortal.Data;
 using QuotaPortal.Kernel;
 using QuotaPortal.Pricing;
@@ -10,7 +11,8 @@ namespace QuotaPortal.Usage;
 /// Recomputes stored costs after a price correction: raw records and both rollups change together, in one transaction, and
 /// caches hear of it through <see cref="UsageNotifier.Rewritten"/>. Pricing asks for it through <see cref="IStoredCostRecompute"/>.
 /// </summary>
-public sealed class UsageCostRecompute(IDbContextFactory<QuotaDbContext> dbFactory, AuditLog audit, UsageNotifier notifier) : IStoredCostRecompute
+public sealed class UsageCostRecompute(IDbContextFactory<QuotaDbContext> dbFactory, AuditLog audit, UsageNotifier notifier, ChangeVersions changes,
+    TimeProvider time) : IStoredCostRecompute
 {
     private const int Chunk = 5000;
 
@@ -37,6 +39,7 @@ public sealed class UsageCostRecompute(IDbContextFactory<QuotaDbContext> dbFacto
         {
             audit.Record(db, actor!, "price.recompute", "UsageRecord", null, totals.Summary(scope));
             await db.SaveChangesAsync(ct);
+            await changes.UsageRewrittenAsync(db, scope.FromUtc, scope.ToUtc, time.GetUtcNow().UtcDateTime, ct);
             await tx!.CommitAsync(ct);
             // Recomputed costs changed the daily rollups behind the dashboard's cache.
             notifier.Rewritten.Publish(new UsageRewritten(scope.FromUtc, scope.ToUtc));

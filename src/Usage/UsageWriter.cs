@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using QuotaPortal.Cluster;
 using QuotaPortal.Data;
 using QuotaPortal.Kernel;
 using QuotaPortal.Teams;
@@ -16,7 +17,7 @@ namespace QuotaPortal.Usage;
 /// shutdown, takes no new batches and finishes the queued ones before the host stops.
 /// </summary>
 public sealed class UsageWriter(RawConnections connections, IDbContextFactory<QuotaDbContext> dbFactory, TeamService teams,
-    IOptions<IngestOptions> options) : IHostedService
+    IOptions<IngestOptions> options, ChangeVersions? changes = null) : IHostedService
 {
     private readonly Channel<UsageWriteJob> writes = Channel.CreateUnbounded<UsageWriteJob>(new UnboundedChannelOptions { SingleReader = true });
     private Task? loop;
@@ -104,6 +105,8 @@ public sealed class UsageWriter(RawConnections connections, IDbContextFactory<Qu
             }
         }
         await UsageStore.AddToRollupsAsync(conn, tx, inserted);
+        // Other instances' caches learn of these records from the change versions (this instance's row; closed days' rows).
+        await (changes?.UsageWrittenAsync(conn, tx, inserted.Select(r => r.Timestamp), group[0].Now) ?? Task.CompletedTask);
         await tx.CommitAsync();
         foreach (var (job, result, error) in outcomes)
         {
