@@ -27,7 +27,9 @@ public static class ClusterSetup
         services.AddSingleton<ChangeVersions>();
         services.AddSingleton<RemoteChanges>();
         services.AddSingleton<ChangeVersionInterceptor>();
+        // On every provider's context type (PostgreSQL's is a subclass with its own options).
         services.ConfigureDbContext<QuotaDbContext>((sp, o) => o.AddInterceptors(sp.GetRequiredService<ChangeVersionInterceptor>()));
+        services.ConfigureDbContext<PostgresQuotaDbContext>((sp, o) => o.AddInterceptors(sp.GetRequiredService<ChangeVersionInterceptor>()));
         services.AddSingleton<ChangePoller>();
         services.AddHostedService(sp => sp.GetRequiredService<ChangePoller>());
         services.AddSingleton<KeyRingImport>();

@@ -109,7 +109,7 @@ public sealed class NotificationDispatcher(IDbContextFactory<QuotaDbContext> dbF
         if (!await db.NotificationOutbox.AnyAsync(n => n.Status == DeliveryStatus.Pending && n.NextAttemptAt <= now, ct))
             return [];
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var due = db.Database.ProviderName == PostgresProvider
+        var due = db.Database.IsNpgsql()
             ? await db.NotificationOutbox.FromSql($"""
                 SELECT * FROM "NotificationOutbox" WHERE "Status" = {nameof(DeliveryStatus.Pending)} AND "NextAttemptAt" <= {now}
                 ORDER BY "Id" LIMIT {PassSize} FOR UPDATE SKIP LOCKED
@@ -122,8 +122,6 @@ public sealed class NotificationDispatcher(IDbContextFactory<QuotaDbContext> dbF
         await tx.CommitAsync(ct);
         return due;
     }
-
-    private const string PostgresProvider = "Npgsql.EntityFrameworkCore.PostgreSQL";
 
     private async Task<int> DispatchDueCoreAsync(CancellationToken ct)
     {

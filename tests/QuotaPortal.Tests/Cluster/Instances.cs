@@ -16,14 +16,17 @@ using QuotaPortal.Users;
 namespace QuotaPortal.Tests.Cluster;
 
 /// <summary>
-/// One database that several portal instances share (a temporary SQLite file), and the clock they all read. Tests start instances on it
-/// with <see cref="StartAsync"/>; disposing the database disposes every instance still running.
+/// One database that several portal instances share (a temporary SQLite file, or a PostgreSQL database when the run is on PostgreSQL:
+/// see <see cref="TestDatabase"/>), and the clock they all read. Tests start instances on it with <see cref="StartAsync"/>; disposing the
+/// database disposes every instance still running.
 /// </summary>
 public sealed class SharedDatabase : IAsyncDisposable
 {
     private readonly List<PortalInstance> instances = [];
 
-    public string ConnectionString { get; } = $"Data Source={Path.Combine(Path.GetTempPath(), $"qp-cluster-{Guid.NewGuid():N}.db")}";
+    public string ConnectionString { get; } = TestDatabase.IsPostgres
+        ? TestDatabase.CreatePostgres()
+        : $"Data Source={Path.Combine(Path.GetTempPath(), $"qp-cluster-{Guid.NewGuid():N}.db")}";
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero));
 
     /// <summary>An instance on this database, started (migrated, seeded, hosted services running).</summary>
@@ -40,6 +43,11 @@ public sealed class SharedDatabase : IAsyncDisposable
     {
         foreach (var i in instances)
             await i.DisposeAsync();
+        if (TestDatabase.IsPostgres)
+        {
+            TestDatabase.DropPostgres(ConnectionString);
+            return;
+        }
         SqliteConnection.ClearAllPools();
         var path = new SqliteConnectionStringBuilder(ConnectionString).DataSource;
         foreach (var suffix in new[] { "", "-wal", "-shm" })
@@ -55,6 +63,7 @@ public sealed class PortalInstance(SharedDatabase database, (string Key, string 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
+        builder.UseSetting("Database:Provider", TestDatabase.ProviderName);
         builder.UseSetting("ConnectionStrings:Default", database.ConnectionString);
         builder.UseSetting("Demo:Enabled", "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
