@@ -21,14 +21,10 @@ public class ChangeVersion
 
 internal sealed class ChangeVersionConfiguration : IEntityTypeConfiguration<ChangeVersion>
 {
-    /// <summary>The rows the SaveChanges interceptor updates (it never inserts: these exist from the migration on).</summary>
-    internal static readonly string[] Seeded = [ChangeNames.Prices, ChangeNames.Budgets, ChangeNames.Teams, ChangeNames.ApiKeys, ChangeNames.UsageAll];
-
     public void Configure(EntityTypeBuilder<ChangeVersion> e)
     {
         e.HasKey(x => x.Name);
         e.Property(x => x.Name).HasMaxLength(100);
-        e.HasData(Seeded.Select(n => new ChangeVersion { Name = n, Version = 0, UpdatedAt = new DateTime(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc) }));
     }
 }
 

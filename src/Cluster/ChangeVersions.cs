@@ -63,6 +63,22 @@ public sealed class ChangeVersions(ClusterInstance instance)
         await BumpAsync(db.Database.GetDbConnection(), db.Database.CurrentTransaction?.GetDbTransaction(), names, nowUtc, ct);
     }
 
+    /// <summary>
+    /// The rows the SaveChanges interceptor updates (it never inserts them), created at start-up when missing. Not seeded by the migration:
+    /// `migrate-data` wants an empty target and copies them from the source.
+    /// </summary>
+    internal static readonly string[] Stamped = [ChangeNames.Prices, ChangeNames.Budgets, ChangeNames.Teams, ChangeNames.ApiKeys];
+
+    /// <summary>Creates the stamped rows that are missing; two instances starting together both succeed.</summary>
+    public static async Task EnsureRowsAsync(QuotaDbContext db, DateTime nowUtc, CancellationToken ct = default)
+    {
+        var present = await db.ChangeVersions.Where(v => Stamped.Contains(v.Name)).Select(v => v.Name).ToListAsync(ct);
+        foreach (var name in Stamped.Except(present))
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO "ChangeVersions" ("Name", "Version", "UpdatedAt") VALUES ({name}, 0, {nowUtc}) ON CONFLICT ("Name") DO NOTHING
+                """, ct);
+    }
+
     public static string DayName(DateOnly day) => ChangeNames.UsageDayPrefix + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static async Task BumpAsync(DbConnection conn, DbTransaction? tx, IEnumerable<string> names, DateTime nowUtc, CancellationToken ct)

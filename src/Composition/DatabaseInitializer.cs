@@ -32,6 +32,7 @@ public sealed class DatabaseInitializer(IServiceScopeFactory scopes, TimeProvide
         var db = scope.ServiceProvider.GetRequiredService<QuotaDbContext>();
         // Before anything encrypts or decrypts: a key ring kept in a folder by an older version joins the database's.
         await scope.ServiceProvider.GetRequiredService<KeyRingImport>().ImportAsync(ct);
+        await ChangeVersions.EnsureRowsAsync(db, time.GetUtcNow().UtcDateTime, ct);
         var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
         foreach (var role in Roles.All)
         {

@@ -596,38 +596,6 @@ namespace QuotaPortal.src.Data.Migrations
                     b.HasKey("Name");
 
                     b.ToTable("ChangeVersions");
-
-                    b.HasData(
-                        new
-                        {
-                            Name = "prices",
-                            UpdatedAt = new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc),
-                            Version = 0L
-                        },
-                        new
-                        {
-                            Name = "budgets",
-                            UpdatedAt = new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc),
-                            Version = 0L
-                        },
-                        new
-                        {
-                            Name = "teams",
-                            UpdatedAt = new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc),
-                            Version = 0L
-                        },
-                        new
-                        {
-                            Name = "apikeys",
-                            UpdatedAt = new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc),
-                            Version = 0L
-                        },
-                        new
-                        {
-                            Name = "usage-all",
-                            UpdatedAt = new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc),
-                            Version = 0L
-                        });
                 });
 
             modelBuilder.Entity("QuotaPortal.Cluster.Lease", b =>

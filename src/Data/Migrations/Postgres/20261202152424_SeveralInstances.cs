@@ -4,8 +4,6 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-#pragma warning disable CA1814 // Prefer jagged arrays over multidimensional
-
 namespace QuotaPortal.Data.Migrations.Postgres
 {
     /// <inheritdoc />
@@ -53,18 +51,6 @@ namespace QuotaPortal.Data.Migrations.Postgres
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_Leases", x => x.Name);
-                });
-
-            migrationBuilder.InsertData(
-                table: "ChangeVersions",
-                columns: new[] { "Name", "UpdatedAt", "Version" },
-                values: new object[,]
-                {
-                    { "apikeys", new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc), 0L },
-                    { "budgets", new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc), 0L },
-                    { "prices", new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc), 0L },
-                    { "teams", new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc), 0L },
-                    { "usage-all", new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc), 0L }
                 });
         }
 

@@ -3,8 +3,6 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-#pragma warning disable CA1814 // Prefer jagged arrays over multidimensional
-
 namespace QuotaPortal.src.Data.Migrations
 {
     /// <inheritdoc />
@@ -52,18 +50,6 @@ namespace QuotaPortal.src.Data.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_Leases", x => x.Name);
-                });
-
-            migrationBuilder.InsertData(
-                table: "ChangeVersions",
-                columns: new[] { "Name", "UpdatedAt", "Version" },
-                values: new object[,]
-                {
-                    { "apikeys", new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc), 0L },
-                    { "budgets", new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc), 0L },
-                    { "prices", new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc), 0L },
-                    { "teams", new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc), 0L },
-                    { "usage-all", new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Utc), 0L }
                 });
         }
 
