@@ -57,8 +57,9 @@ public sealed class AlertDialogTests : BunitContext, IClassFixture<PortalFactory
         return provider;
     }
 
+    // Found and clicked on the renderer's dispatcher: a re-render (the dialog reloading after a change) cannot slip in between.
     private static void Click(IRenderedComponent<MudDialogProvider> provider, string text) =>
-        provider.FindAll("button").First(b => b.TextContent.Trim() == text).Click();
+        provider.InvokeAsync(() => provider.FindAll("button").First(b => b.TextContent.Trim() == text).Click()).GetAwaiter().GetResult();
 
     [Fact]
     public async Task The_title_and_the_rows_state_the_same_money_and_percentage()
