@@ -158,38 +158,20 @@ public static class AnalyticsBenchmark
         }
     }
 
-    /// <summary>Starts the portal in a child process on a copy of the database and times its first dashboard call (see <see cref="FirstViewAsync"/>).</summary>
+    /// <summary>Starts the portal in a child process on the same database (this process stays idle meanwhile) and times its first dashboard call (see <see cref="FirstViewAsync"/>).</summary>
     private static async Task<double> FirstViewInNewProcessAsync(string path, int window, CancellationToken ct)
     {
-        var copy = Path.Combine(Path.GetDirectoryName(path)!, $"first-view-{Guid.NewGuid():N}.db");
-        await using (var db = new SqliteConnection($"Data Source={path}"))
-        {
-            await db.OpenAsync(ct);
-            await using var vacuum = db.CreateCommand();
-            vacuum.CommandText = "VACUUM INTO $file";
-            vacuum.Parameters.AddWithValue("$file", copy);
-            await vacuum.ExecuteNonQueryAsync(ct);
-        }
-        try
-        {
-            var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
-            if (!Environment.ProcessPath!.EndsWith("QuotaPortal.Bench", StringComparison.Ordinal))
-                info.ArgumentList.Add(typeof(AnalyticsBenchmark).Assembly.Location);
-            foreach (var a in new[] { "first-view", "--db", copy, "--days", window.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-                info.ArgumentList.Add(a);
-            using var child = Process.Start(info)!;
-            var text = await child.StandardOutput.ReadToEndAsync(ct);
-            await child.WaitForExitAsync(ct);
-            var line = text.Split('\n').LastOrDefault(l => l.StartsWith("first-view-ms ", StringComparison.Ordinal))
-                ?? throw new InvalidOperationException($"first-view child failed ({child.ExitCode}): {text}");
-            return double.Parse(line["first-view-ms ".Length..], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        finally
-        {
-            SqliteConnection.ClearAllPools();
-            foreach (var f in new[] { copy, copy + "-wal", copy + "-shm" })
-                File.Delete(f);
-        }
+        var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (!Environment.ProcessPath!.EndsWith("QuotaPortal.Bench", StringComparison.Ordinal))
+            info.ArgumentList.Add(typeof(AnalyticsBenchmark).Assembly.Location);
+        foreach (var a in new[] { "first-view", "--db", path, "--days", window.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            info.ArgumentList.Add(a);
+        using var child = Process.Start(info)!;
+        var text = await child.StandardOutput.ReadToEndAsync(ct);
+        await child.WaitForExitAsync(ct);
+        var line = text.Split('\n').LastOrDefault(l => l.StartsWith("first-view-ms ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"first-view child failed ({child.ExitCode}): {text}");
+        return double.Parse(line["first-view-ms ".Length..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>
