@@ -52,7 +52,8 @@ public static class AnalyticsBenchmark
             var results = new List<(string Measure, double P50, double P95, string Target)>();
             await using var raw = new SqliteConnection($"Data Source={path}");
             await raw.OpenAsync(ct);
-            await DashboardAsync(services, raw, path, runs, now, results, ct);
+            if (Environment.GetEnvironmentVariable("QP_BENCH_SKIP_DASHBOARD") is null)
+                await DashboardAsync(services, raw, path, runs, now, results, ct);
             output.WriteLine($"load average after the dashboard measures: {Load()}");
             var (firstSteps, lastSteps) = await TicksAsync(services, raw, runs, now, results, ct);
 
@@ -203,8 +204,10 @@ public static class AnalyticsBenchmark
         string Steps() => $"{status.LastTotals?.Raised} alerts raised; " + string.Join("; ", status.Steps.Select(s => $"{s.Key}: {s.Value}"));
         for (var i = 0; i < Math.Max(3, runs / 5); i++)
         {
+            Console.Error.WriteLine(FormattableString.Invariant($"tick {i} starts at {DateTime.UtcNow:HH:mm:ss.fff}"));
             var t0 = Stopwatch.GetTimestamp();
             await evaluation.RunOnceAsync(ct);
+            Console.Error.WriteLine(FormattableString.Invariant($"tick {i} ends at {DateTime.UtcNow:HH:mm:ss.fff}"));
             ticks.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
             firstSteps ??= Steps() + $"; load average {Load()}";
             await recommendations.Background;

@@ -14,11 +14,15 @@ public sealed class DailySpendWarmer(DailySpendCache cache, TimeProvider time, I
 {
     private readonly SemaphoreSlim one = new(1, 1);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => options.Value.WarmCache
-        ? Task.WhenAll(
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.WarmCache)
+            return;
+        await Task.Yield(); // SQLite's async calls complete synchronously: without this the first read would hold up the host's start
+        await Task.WhenAll(
             TimedLoop.RunAsync(cache.MaxAge * 0.8, time, WarmAsync, log, "Warming the daily spend cache failed; views read the database meanwhile", stoppingToken),
-            AfterRewritesAsync(stoppingToken))
-        : Task.CompletedTask;
+            AfterRewritesAsync(stoppingToken));
+    }
 
     private async Task AfterRewritesAsync(CancellationToken ct)
     {
