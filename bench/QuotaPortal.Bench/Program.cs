@@ -40,9 +40,12 @@ internal static class BenchProgram
         // The analytics benchmark's child process: the first dashboard view right after a start.
         var firstViewDb = new Option<string>("--db") { Required = true };
         var firstViewDays = new Option<int>("--days") { DefaultValueFactory = _ => 30 };
-        var firstView = new Command("first-view", "(used by analytics) Start the portal on a database and time the first dashboard call.") { firstViewDb, firstViewDays };
+        var firstViewMaxAge = new Option<int?>("--max-age");
+        var firstViewWait = new Option<int?>("--wait");
+        var firstView = new Command("first-view", "(used by analytics) Start the portal on a database and time the first dashboard call.") { firstViewDb, firstViewDays, firstViewMaxAge, firstViewWait };
         firstView.Hidden = true;
-        firstView.SetAction((parse, ct) => AnalyticsBenchmark.FirstViewAsync(parse.GetValue(firstViewDb)!, parse.GetValue(firstViewDays), Console.Out, ct));
+        firstView.SetAction((parse, ct) => AnalyticsBenchmark.FirstViewAsync(parse.GetValue(firstViewDb)!, parse.GetValue(firstViewDays), parse.GetValue(firstViewMaxAge),
+            parse.GetValue(firstViewWait), Console.Out, ct));
         root.Subcommands.Add(firstView);
 
         var recTeams = new Option<int>("--teams") { Description = "Teams (one weekly budget each).", DefaultValueFactory = _ => 200 };
