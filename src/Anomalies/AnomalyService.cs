@@ -95,16 +95,8 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
         var teams = await TeamsAsync(db, teamSlugs, ct);
         var teamIds = teams.Select(t => t.Id).ToList();
 
-        var hourly = await db.UsageHourly.AsNoTracking()
-            .Where(r => teamIds.Contains(r.TeamId) && r.BucketStart >= hourlyFrom && r.BucketStart < hourEnd)
-            .GroupBy(r => new { r.TeamId, r.BucketStart })
-            .Select(g => new { g.Key.TeamId, g.Key.BucketStart, Cost = g.Sum(r => r.CostNanos) })
-            .ToListAsync(ct);
-        var daily = await db.UsageDaily.AsNoTracking()
-            .Where(r => teamIds.Contains(r.TeamId) && r.BucketStart >= dailyFrom && r.BucketStart < dayEnd)
-            .GroupBy(r => new { r.TeamId, r.Model, r.BucketStart })
-            .Select(g => new { g.Key.TeamId, g.Key.Model, g.Key.BucketStart, Cost = g.Sum(r => r.CostNanos) })
-            .ToListAsync(ct);
+        var hourly = await AnomalySpendReader.HourlyAsync(db, teamIds, hourlyFrom, hourEnd, ct);
+        var daily = await AnomalySpendReader.DailyAsync(db, teamIds, dailyFrom, dayEnd, ct);
         // Spend an admin marked "expected/planned" stays out of the baselines.
         var planned = await PlannedAsync(db, teamIds, ct);
 
