@@ -34,7 +34,7 @@ public static class IngestBenchmark
         var dir = Directory.CreateTempSubdirectory("qp-bench-");
         try
         {
-            output.WriteLine($"QuotaPortal ingestion benchmark — {o.Records:N0} records, batches of {o.BatchSize:N0}, {o.Clients} concurrent clients, {Environment.ProcessorCount} cores");
+            output.WriteLine($"QuotaPortal ingestion benchmark — {o.Records:N0} records, batches of {o.BatchSize:N0}, {o.Clients} concurrent clients, {Environment.ProcessorCount} cores, load average {AnalyticsBenchmark.Load()}");
             var now = DateTime.UtcNow;
             var inputs = Generate(o, now);
 
@@ -63,6 +63,7 @@ public static class IngestBenchmark
             output.WriteLine($"| single POST p95 | {singles.P95:N2} ms | — |");
             output.WriteLine($"| single POST p99 | {singles.P99:N2} ms | < 10 ms |");
             output.WriteLine($"| correctness | {verified} | rows = sent, rollups = raw |");
+            output.WriteLine($"load average at the end: {AnalyticsBenchmark.Load()}");
             return verified.StartsWith("ok", StringComparison.Ordinal) ? 0 : 1;
         }
         finally

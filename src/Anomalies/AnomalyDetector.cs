@@ -71,6 +71,7 @@ public static class AnomalyDetector
         var hasResidual = new bool[n];
         var scores = new List<BucketScore>(n);
         var slot = new List<double>(s.BaselineWeeks);
+        var scratch = new double[scaleWindow];
         double scale = 0, high = 0;
         var lastScaled = -rescaleEvery;
         for (var i = 0; i < n; i++)
@@ -85,8 +86,8 @@ public static class AnomalyDetector
             hasResidual[i] = usable[i];
             if (i - lastScaled >= rescaleEvery || scale == 0)
             {
-                scale = Scale(residuals, hasResidual, i, scaleWindow);
-                high = High(values, normal, i, scaleWindow);
+                scale = Scale(residuals, hasResidual, i, scaleWindow, scratch);
+                high = High(values, normal, i, scaleWindow, scratch);
                 lastScaled = i;
             }
             var effective = Math.Max(scale, Math.Max(0.05 * expected, 1e-6));
@@ -205,37 +206,84 @@ public static class AnomalyDetector
         return baseline;
     }
 
-    private static double Scale(double[] residuals, bool[] has, int i, int window)
+    // Scale and High run for every bucket while a sparse series' scale is 0: order statistics by selection (O(n)) in one scratch array,
+    // not a sorted copy (O(n log n)) per bucket. The values picked are the same as the sorted list's.
+    private static double Scale(double[] residuals, bool[] has, int i, int window, double[] scratch)
     {
-        var list = new List<double>(window);
+        var n = 0;
         for (var j = Math.Max(0, i - window); j < i; j++)
             if (has[j])
-                list.Add(residuals[j]);
-        if (list.Count < 3)
+                scratch[n++] = residuals[j];
+        if (n < 3)
             return 0;
-        var median = Median(list);
-        for (var k = 0; k < list.Count; k++)
-            list[k] = Math.Abs(list[k] - median);
-        list.Sort();
-        var mad = 1.4826 * list[list.Count / 2];
+        var xs = scratch.AsSpan(0, n);
+        var median = Median(xs);
+        for (var k = 0; k < n; k++)
+            xs[k] = Math.Abs(xs[k] - median);
+        var mad = 1.4826 * Select(xs, n / 2);
         // Sparse, bursty series (mostly zeros) have a MAD of 0; the 90th percentile of the absolute residuals keeps their scale honest.
-        var p90 = list[(int)(list.Count * 0.9)] / 1.645;
+        var p90 = Select(xs, (int)(n * 0.9)) / 1.645;
         return Math.Max(mad, p90);
     }
 
-    private static double High(double[] values, bool[] usable, int i, int window)
+    private static double High(double[] values, bool[] usable, int i, int window, double[] scratch)
     {
-        var list = new List<double>(window);
+        var n = 0;
+        var max = double.MinValue;
         for (var j = Math.Max(0, i - window); j < i; j++)
             if (usable[j])
-                list.Add(values[j]);
-        if (list.Count == 0)
+            {
+                scratch[n++] = values[j];
+                max = Math.Max(max, values[j]);
+            }
+        if (n == 0)
             return 0;
-        list.Sort();
-        return list[(int)Math.Min(list.Count - 1, list.Count * HighQuantile)];
+        var k = (int)Math.Min(n - 1, n * HighQuantile);
+        return k == n - 1 ? max : Select(scratch.AsSpan(0, n), k);
     }
 
     internal static double HighQuantile = 1.0;
+
+    private static double Median(Span<double> xs)
+    {
+        var n = xs.Length;
+        var upper = Select(xs, n / 2);
+        if (n % 2 == 1)
+            return upper;
+        // After the selection everything before n/2 is at most the upper middle: the lower middle is their maximum.
+        var lower = double.MinValue;
+        for (var k = 0; k < n / 2; k++)
+            lower = Math.Max(lower, xs[k]);
+        return (lower + upper) / 2;
+    }
+
+    /// <summary>The k-th smallest value (what a sort would put at k), rearranging the span so smaller values come before it (Hoare's selection).</summary>
+    private static double Select(Span<double> xs, int k)
+    {
+        int lo = 0, hi = xs.Length - 1;
+        while (lo < hi)
+        {
+            var pivot = MedianOfThree(xs[lo], xs[lo + (hi - lo) / 2], xs[hi]);
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (xs[i] < pivot) i++;
+                while (xs[j] > pivot) j--;
+                if (i <= j)
+                {
+                    (xs[i], xs[j]) = (xs[j], xs[i]);
+                    i++;
+                    j--;
+                }
+            }
+            if (k <= j) hi = j;
+            else if (k >= i) lo = i;
+            else return xs[k];
+        }
+        return xs[k];
+    }
+
+    private static double MedianOfThree(double a, double b, double c) => Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c));
 
     private static double Median(List<double> xs)
     {

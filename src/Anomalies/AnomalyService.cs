@@ -95,16 +95,8 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
         var teams = await TeamsAsync(db, teamSlugs, ct);
         var teamIds = teams.Select(t => t.Id).ToList();
 
-        var hourly = await db.UsageHourly.AsNoTracking()
-            .Where(r => teamIds.Contains(r.TeamId) && r.BucketStart >= hourlyFrom && r.BucketStart < hourEnd)
-            .GroupBy(r => new { r.TeamId, r.BucketStart })
-            .Select(g => new { g.Key.TeamId, g.Key.BucketStart, Cost = g.Sum(r => r.CostNanos) })
-            .ToListAsync(ct);
-        var daily = await db.UsageDaily.AsNoTracking()
-            .Where(r => teamIds.Contains(r.TeamId) && r.BucketStart >= dailyFrom && r.BucketStart < dayEnd)
-            .GroupBy(r => new { r.TeamId, r.Model, r.BucketStart })
-            .Select(g => new { g.Key.TeamId, g.Key.Model, g.Key.BucketStart, Cost = g.Sum(r => r.CostNanos) })
-            .ToListAsync(ct);
+        var hourly = await AnomalySpendReader.HourlyAsync(db, teamIds, hourlyFrom, hourEnd, ct);
+        var daily = await AnomalySpendReader.DailyAsync(db, teamIds, dailyFrom, dayEnd, ct);
         // Spend an admin marked "expected/planned" stays out of the baselines.
         var planned = await PlannedAsync(db, teamIds, ct);
 
@@ -217,17 +209,12 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             .ToListAsync(ct);
         var byStart = existing.ToDictionary(a => a.StartUtc);
         var seen = new HashSet<long>();
-        ModelSpend? modelSpend = null;
         var decisions = new List<AlertDecision>();
         foreach (var e in episodes.Where(e => e.ImpactUsd > 0))
         {
             var row = Upsert(db, byStart, seen, s, e, seriesEnd, currentFrom, now, out var wasOpen);
             if (row.RootCause is null || row.IsOpen || wasOpen)
-            {
-                // One read of the team's hourly spend by model serves every episode of this series.
-                modelSpend ??= await ModelSpend.LoadAsync(db, s, from.AddDays(-7), seriesEnd, ct);
-                row.RootCause = await RootCauseAsync(db, s, modelSpend, e.StartUtc, e.EndUtc, ct);
-            }
+                row.RootCause = await RootCauseAsync(db, s, await ModelSpend.LoadAsync(db, s, e.StartUtc, e.EndUtc, ct), e.StartUtc, e.EndUtc, ct);
             var covered = AnomalyAlertRule.WantsAlert(row) && await CoveredByTeamHourlyAsync(db, s, e, ct);
             if (AnomalyAlertRule.Decide(team.Name, row, wasOpen, covered) is { } decision)
                 decisions.Add(decision);
@@ -290,14 +277,19 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
             : db.Anomalies.AnyAsync(a => a.TeamId == s.TeamId && a.Model == null && a.Granularity == Hour && a.AlertId != null
                 && a.StartUtc < e.EndUtc && a.EndUtc > e.StartUtc, ct);
 
-    /// <summary>A team's hourly spend per model over a range, in memory.</summary>
+    /// <summary>A team's spend per model in an episode's window and the same window a week earlier, in memory.</summary>
     private sealed class ModelSpend(List<(DateTime Hour, string Model, long Cost)> rows)
     {
-        /// <summary>Hourly rows for an hourly series; daily rows (24 times fewer) for a daily one, whose episodes are whole days.</summary>
-        public static async Task<ModelSpend> LoadAsync(QuotaDbContext db, Series s, DateTime from, DateTime to, CancellationToken ct)
+        /// <summary>
+        /// Hourly rows for an hourly series; daily rows (24 times fewer) for a daily one, whose episodes are whole days. Only the two
+        /// windows the root cause compares are read (an episode is hours or days; the series it is in is weeks).
+        /// </summary>
+        public static async Task<ModelSpend> LoadAsync(QuotaDbContext db, Series s, DateTime start, DateTime end, CancellationToken ct)
         {
+            var (weekStart, weekEnd) = (start.AddDays(-7), end.AddDays(-7));
             IQueryable<UsageRollup> q = s.Granularity == Hour ? db.UsageHourly.AsNoTracking() : db.UsageDaily.AsNoTracking();
-            q = q.Where(r => r.TeamId == s.TeamId && r.BucketStart >= from && r.BucketStart < to);
+            q = q.Where(r => r.TeamId == s.TeamId
+                && ((r.BucketStart >= start && r.BucketStart < end) || (r.BucketStart >= weekStart && r.BucketStart < weekEnd)));
             if (s.Model is not null)
                 q = q.Where(r => r.Model == s.Model);
             var rows = await q.GroupBy(r => new { r.BucketStart, r.Model }).Select(g => new { g.Key.BucketStart, g.Key.Model, Cost = g.Sum(r => r.CostNanos) }).ToListAsync(ct);

@@ -28,13 +28,13 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
         var budgets = await q.ToListAsync(ct);
         var names = await BudgetService.ScopeNamesAsync(db, ct);
         var errors = new List<string>();
-        var writes = new List<AlertWrite>();
+        var decided = new List<(Budget Budget, List<AlertDecision> Decisions)>();
         foreach (var budget in budgets)
         {
             try
             {
                 await using var budgetDb = await dbFactory.CreateDbContextAsync(ct);
-                writes.Add(await EvaluateBudgetAsync(budgetDb, budget, names, now, ct));
+                decided.Add((budget, await DecideAsync(budgetDb, budget, names, now, ct)));
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -42,11 +42,50 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
                 errors.Add($"Budget {budget.Id} ({budget.Name}): {ex.Message}");
             }
         }
+        var writes = await WriteAsync(decided, errors, ct);
         writer.Publish(writes);
         return new EvaluationReport(budgets.Count, writes.Sum(w => w.Raised.Count), writes.Sum(w => w.Updated), writes.Sum(w => w.Resolved), errors);
     }
 
-    private async Task<AlertWrite> EvaluateBudgetAsync(QuotaDbContext db, Budget b, BudgetService.ScopeNames names, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// Every budget's decisions in one write (one transaction, one outbox pass: the first tick after a start raises hundreds of alerts).
+    /// Should that fail, budget by budget, so one bad budget never stops the others. The result is one write per budget with its new
+    /// alerts (in budget order, as the app bar's headline wants) and one with the updates and resolutions.
+    /// </summary>
+    private async Task<List<AlertWrite>> WriteAsync(List<(Budget Budget, List<AlertDecision> Decisions)> decided, List<string> errors, CancellationToken ct)
+    {
+        if (decided.All(d => d.Decisions.Count == 0))
+            return [];
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var all = await writer.ApplyAsync(db, [.. decided.SelectMany(d => d.Decisions)], ct);
+            var raisedBy = all.Raised.ToLookup(r => r.DedupKey);
+            return [.. decided.Select(d => new AlertWrite([.. d.Decisions.Select(x => x.DedupKey).Distinct().SelectMany(k => raisedBy[k])], 0, 0, [])),
+                new AlertWrite([], all.Updated, all.Resolved, all.Changed) { Escalated = all.Escalated }];
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogWarning(ex, "Writing the alerts of all budgets at once failed; writing them budget by budget");
+        }
+        var writes = new List<AlertWrite>();
+        foreach (var (budget, decisions) in decided)
+        {
+            try
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(ct);
+                writes.Add(await writer.ApplyAsync(db, decisions, ct));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                log.LogError(ex, "Evaluating budget {BudgetId} ({Name}) failed", budget.Id, budget.Name);
+                errors.Add($"Budget {budget.Id} ({budget.Name}): {ex.Message}");
+            }
+        }
+        return writes;
+    }
+
+    private async Task<List<AlertDecision>> DecideAsync(QuotaDbContext db, Budget b, BudgetService.ScopeNames names, DateTime now, CancellationToken ct)
     {
         var window = BudgetPeriods.Current(b.Period, b.TimeZone, now, b.RollingWindowMinutes);
         var spent = await SpendCalculator.SpendAsync(db, b, window, ct);
@@ -59,7 +98,7 @@ public sealed class BudgetEvaluator(IDbContextFactory<QuotaDbContext> dbFactory,
         // forecast of their daily spend; shorter periods and narrower scopes use the pace so far (run-rate).
         if (BudgetAlertRules.WantsForecast(facts) && BudgetAlertRules.Forecast(facts, await ProjectAsync(db, b, window, spent, now, ct)) is { } forecast)
             decisions.Add(forecast);
-        return await writer.ApplyAsync(db, await WithWhyAsync(db, b, window, decisions, ct), ct);
+        return await WithWhyAsync(db, b, window, decisions, ct);
     }
 
     /// <summary>New and updated threshold alerts carry the "why" of the spend as it is now, not as it was at the first crossing.</summary>

@@ -146,17 +146,29 @@ public sealed class QuotaView(IDbContextFactory<QuotaDbContext> dbFactory, Price
     /// <summary>Ingestion calls this after a commit: matching budgets move without a database round trip.</summary>
     public void Add(IReadOnlyList<UsageRecord> records)
     {
+        var reread = false;
         lock (gate)
         {
             arrivedDuringRefresh?.AddRange(records);
             if (snapshot is not { } s)
                 return;
             // A record the snapshot's read already saw (committed before it, reported after) must not count twice.
-            Apply(s, records.All(r => r.Id > s.LastRecordId) ? records : records.Where(r => r.Id > s.LastRecordId).ToList());
+            if (records.All(r => r.Id > s.LastRecordId))
+                Apply(s, records);
+            else
+            {
+                Apply(s, records.Where(r => r.Id > s.LastRecordId).ToList());
+                // On PostgreSQL with several instances, ids are drawn before commit, so a record of ours with an id below the
+                // snapshot's newest (another instance's) may still be missing from it: read the view again rather than guess.
+                reread = true;
+            }
             // Usage of a team the view has not seen (auto-created by ingestion): forget "unknown" verdicts so the next check looks again.
             if (records.Any(r => !s.DepartmentOf.ContainsKey(r.TeamId)))
                 unknownTeams.Clear();
         }
+        if (reread)
+            _ = RefreshAsync().ContinueWith(t => log.LogWarning(t.Exception, "Quota view re-read after a write failed"),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
     private static void Apply(Snapshot s, IReadOnlyList<UsageRecord> records)

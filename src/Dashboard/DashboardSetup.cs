@@ -6,6 +6,7 @@ public static class DashboardSetup
     {
         builder.Services.AddSingleton<DashboardService>();
         builder.Services.AddSingleton<TeamOverviewService>();
+        builder.Services.AddHostedService<DashboardWarmup>();
         return builder;
     }
 }

@@ -25,7 +25,8 @@ public static class JsonBody
         if (request.ContentLength > maxBytes)
             return (default, TooLarge(maxBytes));
 
-        using var buffer = new MemoryStream();
+        // Sized from Content-Length when the client sent one: a 1,000-record batch (~300 KB) would otherwise be copied as the buffer doubles.
+        using var buffer = new MemoryStream(request.ContentLength is { } length and > 0 ? (int)length : 0);
         var chunk = new byte[81920];
         int read;
         while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)

@@ -134,8 +134,11 @@ public sealed class UsageIngestor(IDbContextFactory<QuotaDbContext> dbFactory, U
         if (!errors.Any)
         {
             var single = inputs.Count == 1 && batchKey is null;
-            for (var i = 0; i < inputs.Count; i++)
-                UsageValidation.Validate(inputs[i], single ? "" : $"[{i}].", now, opt, errors);
+            if (single)
+                UsageValidation.Validate(inputs[0], "", now, opt, errors);
+            else
+                for (var i = 0; i < inputs.Count; i++)
+                    UsageValidation.Validate(inputs[i], i, now, opt, errors);
         }
         return errors.Any ? new IngestOutcome(IngestStatus.Invalid, Errors: errors.ToDictionary()) : null;
     }

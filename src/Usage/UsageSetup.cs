@@ -12,7 +12,9 @@ public static class UsageSetup
         services.AddSingleton<UsageNotifier>();
         services.AddSingleton<UsageQueries>();
         services.AddSingleton<UsageImporter>();
+        services.AddOptions<DailySpendCacheOptions>().BindConfiguration(DailySpendCacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<DailySpendCache>();
+        services.AddHostedService<DailySpendWarmer>();
         services.AddSingleton<Pricing.IStoredCostRecompute, UsageCostRecompute>();
         return builder;
     }

@@ -43,6 +43,8 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
         // background loops' timers once per interval (1,440 evaluations, 17,280 dispatch passes) while the test runs.
         builder.UseSetting("Evaluation:Enabled", "false");
         builder.UseSetting("Notifications:DispatcherEnabled", "false");
+        // The dashboard's warm-up reads in the background on a timer; tests that need it start it by hand (DailySpendWarmupTests).
+        builder.UseSetting("Dashboard:WarmCache", "false");
         builder.UseSetting("Notifications:AllowPrivateTargets", "true"); // the tests' receivers listen on loopback
         // Every test client shares the test server's one (empty) address, so the per-address sign-in limit is lifted here.
         builder.UseSetting("SignInLimit:AttemptsPerMinute", "100000");
