@@ -83,11 +83,12 @@ public sealed class TrendsTests : BunitContext, IClassFixture<PortalFactory>
         Assert.Contains("gpt-4o", page.Find("[data-testid=trends-breakdown] .mud-chart").TextContent);
         Assert.Contains("Mon", page.Find("[data-testid=trends-heatmap] .mud-chart").TextContent);
         Assert.Contains("gpt-4o", page.Find("[data-testid=breakdown-table]").TextContent);
-        Assert.Contains("$0.50 / tickets_resolved", page.Find("[data-testid=team-efficiency]").TextContent);
-        Assert.Contains("+200.0%", page.Find("[data-testid=trends-comparisons]").TextContent);
-        // The table fallback carries the same numbers as the chart.
-        page.Find("[data-testid=trends-heatmap] [data-testid=toggle-table]").Click();
-        Assert.Contains("0.80", page.Find("[data-testid=trends-heatmap] [data-testid=chart-table]").TextContent);
+        page.WaitForAssertion(() => Assert.Contains("$0.50 / tickets_resolved", page.Find("[data-testid=team-efficiency]").TextContent), TimeSpan.FromSeconds(10));
+        page.WaitForAssertion(() => Assert.Contains("+200.0%", page.Find("[data-testid=trends-comparisons]").TextContent), TimeSpan.FromSeconds(10));
+        // The table fallback carries the same numbers as the chart. Clicked on the renderer's dispatcher and awaited: with truly
+        // asynchronous reads (PostgreSQL) the page's later sections may still be re-rendering it.
+        await page.InvokeAsync(() => page.Find("[data-testid=trends-heatmap] [data-testid=toggle-table]").Click());
+        page.WaitForAssertion(() => Assert.Contains("0.80", page.Find("[data-testid=trends-heatmap] [data-testid=chart-table]").TextContent), TimeSpan.FromSeconds(10));
     }
 
     [Fact]

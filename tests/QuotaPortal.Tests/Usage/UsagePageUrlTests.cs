@@ -51,7 +51,7 @@ public sealed class UsagePageUrlTests : BunitContext, IClassFixture<PortalFactor
 
         var page = Open($"team={mine.Slug}&from=2026-11-22&to=2026-11-22");
 
-        page.WaitForAssertion(() => Assert.True(page.FindAll("[data-testid=usage-grid] tbody tr").Count >= 5), TimeSpan.FromSeconds(15));
+        page.WaitForAssertion(() => Assert.True(page.FindAll("[data-testid=usage-grid] tbody tr").Count >= 5), TimeSpan.FromSeconds(30));
         var rows = page.FindAll("[data-testid=usage-grid] tbody tr").Select(r => r.TextContent).ToList();
         Assert.All(rows, r => Assert.Contains(mine.Slug, r));
         Assert.All(rows, r => Assert.Contains("2026-11-22", r));
@@ -73,7 +73,8 @@ public sealed class UsagePageUrlTests : BunitContext, IClassFixture<PortalFactor
         Assert.DoesNotContain(other.Slug, page.Find("[data-testid=group-table]").TextContent);
         Assert.Contains("No usage in this range", page.Find("[data-testid=group-table]").TextContent);
 
-        page.FindAll(".mud-tab").First(t => t.TextContent.Contains("Records", StringComparison.Ordinal)).Click();
+        // Found and clicked on the renderer's dispatcher: a truly asynchronous read (PostgreSQL) may re-render the tabs in between.
+        await page.InvokeAsync(() => page.FindAll(".mud-tab").First(t => t.TextContent.Contains("Records", StringComparison.Ordinal)).Click());
         page.WaitForAssertion(() => Assert.Contains("No usage in this range with these filters", page.Find("[data-testid=usage-grid]").TextContent), TimeSpan.FromSeconds(15));
         Assert.DoesNotContain(other.Slug, page.Find("[data-testid=usage-grid]").TextContent);
     }
