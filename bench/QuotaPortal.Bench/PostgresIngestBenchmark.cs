@@ -198,7 +198,10 @@ public static class PostgresIngestBenchmark
         finally
         {
             foreach (var app in apps)
+            {
+                await app.StopAsync(CancellationToken.None);
                 await app.DisposeAsync();
+            }
         }
     }
 
