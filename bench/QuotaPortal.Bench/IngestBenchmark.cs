@@ -201,11 +201,36 @@ public static class IngestBenchmark
         var rowsPerSecond = inputs.Count / sw.Elapsed.TotalSeconds;
 
         // Single records at a steady rate (open loop: each request starts on schedule, whatever the previous did).
-        var latencies = new double[Math.Max(1, o.Singles)];
+        var singles = o.Singles > 0 ? await SinglesAsync(http, o, o.Singles, ct) : (0, 0, 0);
+
+        // Correctness: every record landed once, and the rollups add up to the raw rows.
+        await using var conn = new SqliteConnection($"Data Source={path}");
+        await conn.OpenAsync(ct);
+        async Task<long> Scalar(string sql)
+        {
+            await using var cmd = conn.CreateCommand();
+            cmd.CommandText = sql;
+            return (long)(await cmd.ExecuteScalarAsync(ct))!;
+        }
+        var rows = await Scalar("SELECT count(*) FROM UsageRecords WHERE ApiMethod <> 'warmup'");
+        var rawCost = await Scalar("SELECT sum(CostNanos) FROM UsageRecords");
+        var hourly = await Scalar("SELECT sum(CostNanos) FROM UsageHourly");
+        var daily = await Scalar("SELECT sum(CostNanos) FROM UsageDaily");
+        var expected = inputs.Count + o.Singles;
+        var verified = rows == expected && rawCost == hourly && rawCost == daily
+            ? $"ok ({rows:N0} rows; rollup cost = raw cost = ${Money.FromNanos(rawCost):N2})"
+            : $"MISMATCH rows {rows:N0}/{expected:N0}, raw {rawCost} hourly {hourly} daily {daily}";
+        return (rowsPerSecond, singles, verified);
+    }
+
+    /// <summary>Single-record POSTs at <see cref="IngestBenchmarkOptions.SinglesPerSecond"/> (open loop): latency p50/p95/p99 in ms.</summary>
+    internal static async Task<(double P50, double P95, double P99)> SinglesAsync(HttpClient http, IngestBenchmarkOptions o, int singles, CancellationToken ct)
+    {
+        var latencies = new double[singles];
         var interval = TimeSpan.FromSeconds(1.0 / o.SinglesPerSecond);
         var clock = Stopwatch.StartNew();
-        var tasks = new List<Task>(o.Singles);
-        for (var s = 0; s < o.Singles; s++)
+        var tasks = new List<Task>(singles);
+        for (var s = 0; s < singles; s++)
         {
             var due = interval * s;
             if (clock.Elapsed < due)
@@ -227,24 +252,6 @@ public static class IngestBenchmark
         await Task.WhenAll(tasks);
         Array.Sort(latencies);
         double Pct(double q) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(q * latencies.Length) - 1)];
-
-        // Correctness: every record landed once, and the rollups add up to the raw rows.
-        await using var conn = new SqliteConnection($"Data Source={path}");
-        await conn.OpenAsync(ct);
-        async Task<long> Scalar(string sql)
-        {
-            await using var cmd = conn.CreateCommand();
-            cmd.CommandText = sql;
-            return (long)(await cmd.ExecuteScalarAsync(ct))!;
-        }
-        var rows = await Scalar("SELECT count(*) FROM UsageRecords WHERE ApiMethod <> 'warmup'");
-        var rawCost = await Scalar("SELECT sum(CostNanos) FROM UsageRecords");
-        var hourly = await Scalar("SELECT sum(CostNanos) FROM UsageHourly");
-        var daily = await Scalar("SELECT sum(CostNanos) FROM UsageDaily");
-        var expected = inputs.Count + o.Singles;
-        var verified = rows == expected && rawCost == hourly && rawCost == daily
-            ? $"ok ({rows:N0} rows; rollup cost = raw cost = ${Money.FromNanos(rawCost):N2})"
-            : $"MISMATCH rows {rows:N0}/{expected:N0}, raw {rawCost} hourly {hourly} daily {daily}";
-        return (rowsPerSecond, (Pct(0.50), Pct(0.95), Pct(0.99)), verified);
+        return (Pct(0.50), Pct(0.95), Pct(0.99));
     }
 }

@@ -138,27 +138,6 @@ public static class PostgresIngestBenchmark
         return inputs.Count / sw.Elapsed.TotalSeconds;
     }
 
-    private static async Task<WebApplication> StartPortalAsync(string cs, CancellationToken ct)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", Args = [], ApplicationName = "QuotaPortal" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Database:Provider"] = "Postgres",
-            ["ConnectionStrings:Default"] = cs,
-            ["Ingest:RequestsPerSecondPerKey"] = "100000",
-            ["Logging:LogLevel:Default"] = "Warning",
-        });
-        builder.AddQuotaPortalWeb();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var init = app.Services.GetRequiredService<DatabaseInitializer>();
-        await init.MigrateAsync(ct);
-        await init.SeedAsync(ct);
-        app.UseQuotaPortal();
-        await app.StartAsync(ct);
-        return app;
-    }
-
     private static async Task<(double RowsPerSecond, (double P50, double P95, double P99) Latency)> EndpointAsync(string cs, List<UsageInput> inputs,
         IngestBenchmarkOptions o, int instances, int clients, int singles, TextWriter output, List<string> verified, CancellationToken ct)
     {
@@ -166,7 +145,7 @@ public static class PostgresIngestBenchmark
         try
         {
             for (var i = 0; i < instances; i++)
-                apps.Add(await StartPortalAsync(cs, ct));
+                apps.Add(await BenchHost.StartAsync("", ct, new Dictionary<string, string?> { ["Database:Provider"] = "Postgres", ["ConnectionStrings:Default"] = cs }));
             var teams = apps[0].Services.GetRequiredService<TeamService>();
             for (var t = 0; t < o.Teams; t++)
                 await teams.CreateTeamAsync(new TeamInput($"Team {t}", $"team-{t:00}", null, null, null), AccessScope.System.WithActor("bench"), ct);
@@ -187,7 +166,7 @@ public static class PostgresIngestBenchmark
             var next = new StrongBox<int>(-1);
             await Task.WhenAll(https.SelectMany(h => Enumerable.Range(0, clients).Select(_ => SendAsync(h, batches, next, ct))).ToList());
             var rowsPerSecond = inputs.Count / sw.Elapsed.TotalSeconds;
-            var latency = singles > 0 ? await SinglesAsync(https[0], o, singles, ct) : default;
+            var latency = singles > 0 ? await IngestBenchmark.SinglesAsync(https[0], o, singles, ct) : default;
             verified.Add(await VerifyAsync(cs, inputs.Count + singles, instances));
             foreach (var h in https)
                 h.Dispose();
@@ -218,34 +197,6 @@ public static class PostgresIngestBenchmark
             if (!response.IsSuccessStatusCode)
                 throw new InvalidOperationException($"Batch {i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
         }
-    }
-
-    private static async Task<(double P50, double P95, double P99)> SinglesAsync(HttpClient http, IngestBenchmarkOptions o, int singles, CancellationToken ct)
-    {
-        var latencies = new double[singles];
-        var interval = TimeSpan.FromSeconds(1.0 / o.SinglesPerSecond);
-        var clock = Stopwatch.StartNew();
-        var tasks = new List<Task>(singles);
-        for (var s = 0; s < singles; s++)
-        {
-            var due = interval * s;
-            if (clock.Elapsed < due)
-                await Task.Delay(due - clock.Elapsed, ct);
-            var index = s;
-            tasks.Add(Task.Run(async () =>
-            {
-                var body = new UsageInput { Team = $"team-{index % o.Teams:00}", Provider = "openai", Model = "gpt-4o-mini", ApiMethod = "chat.completions",
-                    InputTokens = 500, OutputTokens = 100, IdempotencyKey = $"single-{index}" };
-                var t0 = Stopwatch.GetTimestamp();
-                var response = await http.PostAsJsonAsync("/api/v1/usage", body, ct);
-                latencies[index] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-                response.EnsureSuccessStatusCode();
-            }, ct));
-        }
-        await Task.WhenAll(tasks);
-        Array.Sort(latencies);
-        double Pct(double q) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(q * latencies.Length) - 1)];
-        return (Pct(0.50), Pct(0.95), Pct(0.99));
     }
 
     private static async Task<string> VerifyAsync(string cs, long expected, int instances)
