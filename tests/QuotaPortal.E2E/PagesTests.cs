@@ -81,6 +81,18 @@ public sealed class PagesTests(PortalServer server, BrowserSession browser) : E2
         await Expect(zone).ToContainTextAsync("America/New_York");
     }
 
+    [Fact]
+    public async Task Settings_name_the_database_and_this_instance_and_never_the_credentials()
+    {
+        await SignedInAsAsync(SeededUser.Admin);
+        await ShellPage.OpenAsync(Page, "/settings");
+
+        await Expect(Page.Locator("[data-testid=settings-system]")).ToContainTextAsync("SQLite /");
+        await Expect(Page.Locator("[data-testid=settings-instances]")).ToContainTextAsync("This instance is");
+        await Expect(Page.Locator("[data-testid=settings-system]")).Not.ToContainTextAsync("Password");
+        await Shots("settings");
+    }
+
     /// <summary>Desktop and phone, light and dark.</summary>
     private async Task Shots(string name)
     {
