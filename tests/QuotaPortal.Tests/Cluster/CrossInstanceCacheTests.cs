@@ -23,11 +23,7 @@ public sealed class CrossInstanceCacheTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        a = await database.StartAsync();
-        b = await database.StartAsync();
-        await a.EnsureAdminAsync();
-        await a.Service<TeamService>().CreateTeamAsync(new TeamInput("Bots", "bots", null, null, null), Admin.Scope, Ct);
-        key = (await a.Service<ApiKeyService>().CreateAsync("gateway", "ingest:*", null, Admin.Scope, Ct)).Value!.Secret;
+        (a, b, key) = await database.StartPairAsync(Ct);
         // Each poller has taken its baseline (its loop polls once at start).
         foreach (var instance in new[] { a, b })
             await LeaseServiceTests.WaitForAsync(() => Task.FromResult(instance.Service<ChangePoller>().Polls > 0));

@@ -39,6 +39,17 @@ public sealed class SharedDatabase : IAsyncDisposable
         return instance;
     }
 
+    /// <summary>Two instances, the admin, team "bots" and a gateway (ingest:*) key, all made through the first.</summary>
+    public async Task<(PortalInstance A, PortalInstance B, string GatewayKey)> StartPairAsync(CancellationToken ct)
+    {
+        var a = await StartAsync();
+        var b = await StartAsync();
+        await a.EnsureAdminAsync();
+        await a.Service<QuotaPortal.Teams.TeamService>().CreateTeamAsync(new QuotaPortal.Teams.TeamInput("Bots", "bots", null, null, null), Admin.Scope, ct);
+        var key = (await a.Service<QuotaPortal.ApiKeys.ApiKeyService>().CreateAsync("gateway", "ingest:*", null, Admin.Scope, ct)).Value!.Secret!;
+        return (a, b, key);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var i in instances)

@@ -25,11 +25,7 @@ public sealed class TwoInstancesTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        a = await database.StartAsync();
-        b = await database.StartAsync();
-        await a.EnsureAdminAsync();
-        await a.Service<TeamService>().CreateTeamAsync(new TeamInput("Bots", "bots", null, null, null), Admin.Scope, Ct);
-        key = (await a.Service<ApiKeyService>().CreateAsync("gateway", "ingest:*", null, Admin.Scope, Ct)).Value!.Secret;
+        (a, b, key) = await database.StartPairAsync(Ct);
     }
 
     public ValueTask DisposeAsync() => database.DisposeAsync();
