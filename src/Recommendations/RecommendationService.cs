@@ -22,7 +22,7 @@ public sealed class RecommendationService(IDbContextFactory<QuotaDbContext> dbFa
         var teams = await db.Teams.AsNoTracking().ToDictionaryAsync(t => t.Id, t => t.Name, ct);
         var inScope = rows.Where(r => (filter.TeamId is null || r.TeamId == filter.TeamId) && (filter.Kind is null || r.Kind == filter.Kind)).ToList();
         // The headline is what the filtered scope can still act on, over the same scope's spend, whatever status the table shows.
-        var actionable = inScope.Where(r => new RecommendationFilter().Matches(r.Status)).ToList();
+        var actionable = inScope.Where(r => RecommendationFilter.StillPossible(r.Status)).ToList();
         var items = inScope
             .Where(r => filter.Matches(r.Status))
             .OrderByDescending(r => r.MonthlySaving).ThenBy(r => r.Id)
@@ -64,7 +64,9 @@ public sealed class RecommendationService(IDbContextFactory<QuotaDbContext> dbFa
         var implemented = new List<ImplementedSaving>();
         foreach (var r in rows.Where(r => r.Status == RecommendationStatus.Implemented && r.ImplementedAt is not null).OrderBy(r => r.ImplementedAt))
             implemented.Add(new(ToRow(r, teams), await RealisedSavings.MeasureAsync(db, r, r.ImplementedAt!.Value, now, options.Value.WindowDays, ct)));
-        return new RecommendationDigest(open.Take(top).Select(r => ToRow(r, teams)).ToList(), open.Count, open.Sum(r => r.MonthlySaving), implemented);
+        var possible = rows.Where(r => RecommendationFilter.StillPossible(r.Status)).ToList();
+        return new RecommendationDigest(open.Take(top).Select(r => ToRow(r, teams)).ToList(), open.Count,
+            possible.Count(r => r.Status == RecommendationStatus.Accepted), possible.Sum(r => r.MonthlySaving), implemented);
     }
 
     /// <summary>The what-if simulator over the last window's records: one visible team, or everything the principal sees.</summary>

@@ -5,8 +5,13 @@ namespace QuotaPortal.Recommendations;
 public sealed record RecommendationFilter(int? TeamId = null, RecommendationKind? Kind = null, RecommendationStatus? Status = null)
 {
     /// <summary>Without a status: what still needs a decision or work (open and accepted).</summary>
-    public bool Matches(RecommendationStatus status) =>
-        Status is { } s ? status == s : status is RecommendationStatus.Open or RecommendationStatus.Accepted;
+    public bool Matches(RecommendationStatus status) => Status is { } s ? status == s : StillPossible(status);
+
+    /// <summary>
+    /// The one rule behind every "$/month possible" (the recommendations headline, the reports' digest): savings not yet realised nor
+    /// refused — open, and accepted (planned, not yet implemented).
+    /// </summary>
+    public static bool StillPossible(RecommendationStatus status) => status is RecommendationStatus.Open or RecommendationStatus.Accepted;
 }
 
 public sealed record RecommendationRow(long Id, RecommendationKind Kind, RecommendationStatus Status, int? TeamId, string? TeamName,
@@ -64,10 +69,11 @@ public sealed record ImplementedSaving(RecommendationRow Row, RealisedSaving? Re
 }
 
 /// <summary>The open recommendations worth most and what the implemented ones saved, over what a principal may see.</summary>
-public sealed record RecommendationDigest(IReadOnlyList<RecommendationRow> TopOpen, int OpenCount, decimal OpenMonthlySaving,
+/// <param name="PossibleMonthlySaving">Open and accepted recommendations' monthly saving: the recommendations page's headline figure.</param>
+public sealed record RecommendationDigest(IReadOnlyList<RecommendationRow> TopOpen, int OpenCount, int AcceptedCount, decimal PossibleMonthlySaving,
     IReadOnlyList<ImplementedSaving> Implemented)
 {
-    public static readonly RecommendationDigest Empty = new([], 0, 0, []);
+    public static readonly RecommendationDigest Empty = new([], 0, 0, 0, []);
 
     /// <summary>The measured savings added up (those without a measurement yet count nothing).</summary>
     public decimal RealisedMonthlySaving => Implemented.Sum(i => i.RealisedMonthly ?? 0);

@@ -189,7 +189,7 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
 
     private static void AppendRecommendations(StringBuilder text, RecommendationDigest d)
     {
-        text.AppendLine($"Open recommendations: {d.OpenCount}, {Money.Usd(d.OpenMonthlySaving)}/month possible");
+        text.AppendLine($"Open recommendations: {d.OpenCount}{(d.AcceptedCount > 0 ? $" (and {d.AcceptedCount} accepted, not yet implemented)" : "")}, {Money.Usd(d.PossibleMonthlySaving)}/month possible");
         foreach (var o in d.TopOpen)
             text.AppendLine($"  {Money.Usd(o.MonthlySaving),10}/month  {o.Title}{(o.TeamName is null ? "" : $" ({o.TeamName})")}");
         text.AppendLine($"Implemented: {d.Implemented.Count}, realised {Money.Usd(d.RealisedMonthlySaving)}/month");

@@ -27,7 +27,7 @@ public sealed class WeeklyReportRecommendationsTests(PortalFactory factory) : IC
         beta = (await teams.CreateTeamAsync(new TeamInput("Beta", "beta", null, null, null), system, Ct)).Value!.Id;
         var now = factory.Time.GetUtcNow().UtcDateTime; // Mon 23 Nov 10:00
         await using var db = await factory.Service<IDbContextFactory<QuotaDbContext>>().CreateDbContextAsync(Ct);
-        // Open: Alpha $10, $20, $30, $40; Beta $50, $60, $70; a dismissed $500 and an accepted $400 are not "open".
+        // Open: Alpha $10, $20, $30, $40; Beta $50, $60, $70; a dismissed $500 (not possible) and an accepted $400 (possible, not "open").
         foreach (var (team, saving, i) in new[] { (alpha, 10m, 1), (alpha, 20m, 2), (alpha, 30m, 3), (alpha, 40m, 4), (beta, 50m, 5), (beta, 60m, 6), (beta, 70m, 7) })
             db.Recommendations.Add(Rec($"open {i}", team, saving, RecommendationStatus.Open, now));
         db.Recommendations.Add(Rec("dismissed", beta, 500m, RecommendationStatus.Dismissed, now));
@@ -63,14 +63,18 @@ public sealed class WeeklyReportRecommendationsTests(PortalFactory factory) : IC
         var d = report.Recommendations;
         Assert.Equal(["open 7", "open 6", "open 5", "open 4", "open 3"], d.TopOpen.Select(o => o.Title));
         Assert.Equal(7, d.OpenCount);
-        Assert.Equal(280m, d.OpenMonthlySaving);
+        // "Possible" is one figure everywhere: the seven open ($280) and the accepted one ($400), as the recommendations page says.
+        Assert.Equal(1, d.AcceptedCount);
+        Assert.Equal(680m, d.PossibleMonthlySaving);
+        Assert.Equal((await factory.Service<RecommendationService>().ListAsync(AccessScope.System, new RecommendationFilter(), Ct)).MonthlySaving,
+            d.PossibleMonthlySaving);
         var done = Assert.Single(d.Implemented);
         // ($0.02 − $0.01) per call × 500 calls in 10 days × 30 / 10 = $15 a month.
         Assert.Equal(15m, done.RealisedMonthly);
         Assert.Equal(15m, d.RealisedMonthlySaving);
 
         var text = ReportService.ToText(report);
-        Assert.Contains("Open recommendations: 7, $280.00/month possible", text);
+        Assert.Contains("Open recommendations: 7 (and 1 accepted, not yet implemented), $680.00/month possible", text);
         Assert.Contains("$70.00/month  open 7 (Beta)", text);
         Assert.DoesNotContain("open 2", text);
         Assert.Contains("Implemented: 1, realised $15.00/month", text);
