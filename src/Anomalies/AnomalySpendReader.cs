@@ -36,9 +36,9 @@ internal static class AnomalySpendReader
         await using var cmd = db.Database.GetDbConnection().CreateCommand();
         cmd.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, sql, string.Join(", ", teamIds.Select((_, i) => "@t" + i)));
         for (var i = 0; i < teamIds.Count; i++)
-            Add(cmd, "t" + i, teamIds[i]);
-        Add(cmd, "from", DateTime.SpecifyKind(from, DateTimeKind.Utc));
-        Add(cmd, "to", DateTime.SpecifyKind(to, DateTimeKind.Utc));
+            cmd.AddParameter("t" + i, teamIds[i]);
+        cmd.AddParameter("from", from);
+        cmd.AddParameter("to", to);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         // SQLite keeps the bucket as text: each distinct bucket is parsed once (as EF would parse it), not once per row.
         var parsed = new Dictionary<string, DateTime>(StringComparer.Ordinal);
@@ -54,13 +54,5 @@ internal static class AnomalySpendReader
             rows.Add(row(reader, at));
         }
         return rows;
-    }
-
-    private static void Add(DbCommand cmd, string name, object value)
-    {
-        var p = cmd.CreateParameter();
-        p.ParameterName = name;
-        p.Value = value;
-        cmd.Parameters.Add(p);
     }
 }

@@ -86,13 +86,8 @@ public sealed class ChangeVersions(ClusterInstance instance)
         await using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText = Upsert;
-        var name = cmd.CreateParameter();
-        name.ParameterName = "@name";
-        var at = cmd.CreateParameter();
-        at.ParameterName = "@at";
-        at.Value = DateTime.SpecifyKind(nowUtc, DateTimeKind.Utc);
-        cmd.Parameters.Add(name);
-        cmd.Parameters.Add(at);
+        var name = cmd.AddParameter("name", null);
+        cmd.AddParameter("at", nowUtc);
         foreach (var n in names)
         {
             name.Value = n;

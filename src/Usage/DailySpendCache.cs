@@ -186,8 +186,8 @@ public sealed class DailySpendCache : IDisposable
                 WHERE "BucketStart" >= @start AND "BucketStart" < @end
                 GROUP BY "BucketStart", "TeamId", "Provider", "Model" ORDER BY "BucketStart", "TeamId", "Provider", "Model"
                 """;
-            AddParameter(cmd, "start", start);
-            AddParameter(cmd, "end", end);
+            cmd.AddParameter("start", start);
+            cmd.AddParameter("end", end);
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             // SQLite stores the bucket as text, PostgreSQL as a timestamp; rows of one day come together, so text is parsed once a day.
             bool? asText = null;
@@ -227,15 +227,6 @@ public sealed class DailySpendCache : IDisposable
                 days.TryRemove(d, out _);
         }
         return (byDay, keep);
-    }
-
-    private static void AddParameter(System.Data.Common.DbCommand cmd, string name, DateTime value)
-    {
-        var p = cmd.CreateParameter();
-        p.ParameterName = name;
-        // Both store UTC; SQLite as the text EF writes (the same text ADO writes for a DateTime), PostgreSQL as timestamptz.
-        p.Value = DateTime.SpecifyKind(value, DateTimeKind.Utc);
-        cmd.Parameters.Add(p);
     }
 
     private static void Close(Dictionary<DateOnly, DaySpendRow[]> byDay, DateTime bucket, List<DaySpendRow> rows)

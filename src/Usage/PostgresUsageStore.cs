@@ -61,38 +61,39 @@ internal static class PostgresUsageStore
     /// <summary>One array per column, in <see cref="UsageStore.RecordColumns"/> order ($2 … $26).</summary>
     private static void AddColumns(NpgsqlCommand cmd, IReadOnlyList<UsageRecord> records)
     {
-        Column(cmd, records, r => r.TeamId);
-        Column(cmd, records, r => r.Provider);
-        Column(cmd, records, r => r.Model);
-        Column(cmd, records, r => r.ApiMethod);
-        Column(cmd, records, r => r.InputTokens);
-        Column(cmd, records, r => r.OutputTokens);
-        Column(cmd, records, r => r.CachedInputTokens);
-        Column(cmd, records, r => r.ReasoningTokens);
-        Column(cmd, records, r => r.Requests);
-        Column(cmd, records, r => r.CostNanos);
-        Column(cmd, records, r => r.CatalogCostNanos);
-        Column(cmd, records, r => r.CostSupplied);
-        Column(cmd, records, r => r.Currency);
-        Column(cmd, records, r => r.Success);
-        Column(cmd, records, r => r.ErrorCode, NpgsqlDbType.Text);
-        Column(cmd, records, r => r.DurationMs);
-        Column(cmd, records, r => r.AgentId, NpgsqlDbType.Text);
-        Column(cmd, records, r => r.TaskId, NpgsqlDbType.Text);
-        Column(cmd, records, r => r.WorkspaceId, NpgsqlDbType.Text);
-        Column(cmd, records, r => r.PromptHash, NpgsqlDbType.Text);
-        Column(cmd, records, r => Utc(r.Timestamp));
-        Column(cmd, records, r => Utc(r.ReceivedAt));
-        Column(cmd, records, r => r.IdempotencyKey, NpgsqlDbType.Text);
-        Column(cmd, records, r => r.ApiKeyId);
-        Column(cmd, records, r => r.TagsJson, NpgsqlDbType.Text);
+        AddArray(cmd, records, r => r.TeamId);
+        AddArray(cmd, records, r => r.Provider);
+        AddArray(cmd, records, r => r.Model);
+        AddArray(cmd, records, r => r.ApiMethod);
+        AddArray(cmd, records, r => r.InputTokens);
+        AddArray(cmd, records, r => r.OutputTokens);
+        AddArray(cmd, records, r => r.CachedInputTokens);
+        AddArray(cmd, records, r => r.ReasoningTokens);
+        AddArray(cmd, records, r => r.Requests);
+        AddArray(cmd, records, r => r.CostNanos);
+        AddArray(cmd, records, r => r.CatalogCostNanos);
+        AddArray(cmd, records, r => r.CostSupplied);
+        AddArray(cmd, records, r => r.Currency);
+        AddArray(cmd, records, r => r.Success);
+        AddArray(cmd, records, r => r.ErrorCode, NpgsqlDbType.Text);
+        AddArray(cmd, records, r => r.DurationMs);
+        AddArray(cmd, records, r => r.AgentId, NpgsqlDbType.Text);
+        AddArray(cmd, records, r => r.TaskId, NpgsqlDbType.Text);
+        AddArray(cmd, records, r => r.WorkspaceId, NpgsqlDbType.Text);
+        AddArray(cmd, records, r => r.PromptHash, NpgsqlDbType.Text);
+        AddArray(cmd, records, r => Utc(r.Timestamp));
+        AddArray(cmd, records, r => Utc(r.ReceivedAt));
+        AddArray(cmd, records, r => r.IdempotencyKey, NpgsqlDbType.Text);
+        AddArray(cmd, records, r => r.ApiKeyId);
+        AddArray(cmd, records, r => r.TagsJson, NpgsqlDbType.Text);
     }
 
-    private static void Column<T>(NpgsqlCommand cmd, IReadOnlyList<UsageRecord> records, Func<UsageRecord, T> value, NpgsqlDbType? elementType = null)
+    /// <summary>One array parameter: <paramref name="value"/> of every row, in order.</summary>
+    private static void AddArray<TRow, T>(NpgsqlCommand cmd, IReadOnlyList<TRow> rows, Func<TRow, T> value, NpgsqlDbType? elementType = null)
     {
-        var values = new T[records.Count];
+        var values = new T[rows.Count];
         for (var i = 0; i < values.Length; i++)
-            values[i] = value(records[i]);
+            values[i] = value(rows[i]);
         var p = new NpgsqlParameter<T[]> { TypedValue = values };
         // A text array of nulls only has no type to infer from; say it.
         if (elementType is { } t)
@@ -123,30 +124,21 @@ internal static class PostgresUsageStore
             {string.Join(",\n", SummedColumns.Select(c => $"\"{c}\" = \"{table}\".\"{c}\" + excluded.\"{c}\""))}
             """;
         await using var cmd = new NpgsqlCommand(sql, conn, tx);
-        Array(cmd, rows, r => r.Key.TeamId);
-        Array(cmd, rows, r => r.Key.Provider);
-        Array(cmd, rows, r => r.Key.Model);
-        Array(cmd, rows, r => r.Key.ApiMethod);
-        Array(cmd, rows, r => Utc(r.Key.Bucket));
-        Array(cmd, rows, r => r.Value.Requests);
-        Array(cmd, rows, r => r.Value.Input);
-        Array(cmd, rows, r => r.Value.Output);
-        Array(cmd, rows, r => r.Value.Cached);
-        Array(cmd, rows, r => r.Value.Reasoning);
-        Array(cmd, rows, r => r.Value.Cost);
-        Array(cmd, rows, r => r.Value.Errors);
-        Array(cmd, rows, r => r.Value.RateLimited);
-        Array(cmd, rows, r => r.Value.Duration);
-        Array(cmd, rows, r => r.Value.Count);
+        AddArray(cmd, rows, r => r.Key.TeamId);
+        AddArray(cmd, rows, r => r.Key.Provider);
+        AddArray(cmd, rows, r => r.Key.Model);
+        AddArray(cmd, rows, r => r.Key.ApiMethod);
+        AddArray(cmd, rows, r => Utc(r.Key.Bucket));
+        AddArray(cmd, rows, r => r.Value.Requests);
+        AddArray(cmd, rows, r => r.Value.Input);
+        AddArray(cmd, rows, r => r.Value.Output);
+        AddArray(cmd, rows, r => r.Value.Cached);
+        AddArray(cmd, rows, r => r.Value.Reasoning);
+        AddArray(cmd, rows, r => r.Value.Cost);
+        AddArray(cmd, rows, r => r.Value.Errors);
+        AddArray(cmd, rows, r => r.Value.RateLimited);
+        AddArray(cmd, rows, r => r.Value.Duration);
+        AddArray(cmd, rows, r => r.Value.Count);
         await cmd.ExecuteNonQueryAsync(ct);
-    }
-
-    private static void Array<T>(NpgsqlCommand cmd, List<KeyValuePair<UsageStore.RollupKey, UsageStore.RollupSums>> rows,
-        Func<KeyValuePair<UsageStore.RollupKey, UsageStore.RollupSums>, T> value)
-    {
-        var values = new T[rows.Count];
-        for (var i = 0; i < values.Length; i++)
-            values[i] = value(rows[i]);
-        cmd.Parameters.Add(new NpgsqlParameter<T[]> { TypedValue = values });
     }
 }

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using QuotaPortal.Data;
 using SQLitePCL;
 
 namespace QuotaPortal.Usage;
@@ -310,18 +311,7 @@ public static class UsageStore
         cmd.Transaction = tx;
         cmd.CommandText = sql;
         foreach (var (name, value) in parameters)
-        {
-            var p = cmd.CreateParameter();
-            p.ParameterName = name;
-            p.Value = value switch
-            {
-                null => DBNull.Value,
-                // Both store UTC; SQLite as the text EF writes, PostgreSQL as timestamptz (which wants Kind = Utc).
-                DateTime d => DateTime.SpecifyKind(d, DateTimeKind.Utc),
-                _ => value,
-            };
-            cmd.Parameters.Add(p);
-        }
+            cmd.AddParameter(name, value);
         return cmd;
     }
 
