@@ -29,7 +29,7 @@ public static class MemoryBenchmark
         if (pg && server is null)
             throw new InvalidOperationException("--provider postgres needs --postgres or QP_POSTGRES.");
         var dir = Directory.CreateTempSubdirectory("qp-mem-");
-        output.WriteLine($"QuotaPortal memory benchmark on {(pg ? "PostgreSQL" : "SQLite")} — {teams} teams × {days} days of demo records, load {PostgresIngestBenchmark.Load()}");
+        output.WriteLine($"QuotaPortal memory benchmark on {(pg ? "PostgreSQL" : "SQLite")} — {teams} teams × {days} days of demo records, load {AnalyticsBenchmark.Load()}");
         try
         {
             var empty = await PrepareAsync(pg, server, Path.Combine(dir.FullName, "empty.db"), new DemoSpec(Days: days, TeamCount: teams), records: false, output, ct);
@@ -41,7 +41,7 @@ public static class MemoryBenchmark
             output.WriteLine("| --- | --- | --- | --- | --- |");
             output.WriteLine($"| empty database (baseline) | 0 | {baseline.Start} MB | {baseline.After} MB | {baseline.Peak} MB |");
             output.WriteLine($"| {teams} teams × {days} days | {full.Records:N0} | {loaded.Start} MB | {loaded.After} MB | {loaded.Peak} MB |");
-            output.WriteLine($"Load after: {PostgresIngestBenchmark.Load()}");
+            output.WriteLine($"Load after: {AnalyticsBenchmark.Load()}");
             return 0;
         }
         finally
@@ -62,9 +62,9 @@ public static class MemoryBenchmark
         if (pg)
         {
             var name = $"qp_mem_{Guid.NewGuid():N}";
-            await AdminAsync(server!, $"CREATE DATABASE \"{name}\"");
+            await PostgresIngestBenchmark.AdminAsync(server!, $"CREATE DATABASE \"{name}\"");
             cs = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
-            drop = () => AdminAsync(server!, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            drop = () => PostgresIngestBenchmark.AdminAsync(server!, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
         }
         else
         {
@@ -185,13 +185,5 @@ public static class MemoryBenchmark
         using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         l.Start();
         return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-    }
-
-    private static async Task AdminAsync(string server, string sql)
-    {
-        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server) { Database = "postgres", Pooling = false }.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        await cmd.ExecuteNonQueryAsync();
     }
 }

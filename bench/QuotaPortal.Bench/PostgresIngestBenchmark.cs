@@ -25,7 +25,7 @@ public static class PostgresIngestBenchmark
 {
     public static async Task<int> RunAsync(string server, int records, int rounds, int singles, TextWriter output, CancellationToken ct)
     {
-        output.WriteLine($"QuotaPortal ingestion benchmark on PostgreSQL — {records:N0} records, batches of 1,000, {Environment.ProcessorCount} cores, load {Load()}");
+        output.WriteLine($"QuotaPortal ingestion benchmark on PostgreSQL — {records:N0} records, batches of 1,000, {Environment.ProcessorCount} cores, load {AnalyticsBenchmark.Load()}");
         var o = new IngestBenchmarkOptions(records, Singles: singles);
         var inputs = IngestBenchmark.Generate(o, DateTime.UtcNow);
         var results = new List<(double Raw, double One4, double One8, double Two4)>();
@@ -41,7 +41,7 @@ public static class PostgresIngestBenchmark
             if (last)
                 latency = one8.Latency;
             results.Add((raw, one4.RowsPerSecond, one8.RowsPerSecond, two4.RowsPerSecond));
-            output.WriteLine($"  round {round} (load {Load()}): COPY {raw:N0} rows/s; endpoint 1×4 {one4.RowsPerSecond:N0} ({one4.RowsPerSecond / raw:P0}), " +
+            output.WriteLine($"  round {round} (load {AnalyticsBenchmark.Load()}): COPY {raw:N0} rows/s; endpoint 1×4 {one4.RowsPerSecond:N0} ({one4.RowsPerSecond / raw:P0}), " +
                 $"1×8 {one8.RowsPerSecond:N0} ({one8.RowsPerSecond / raw:P0}), 2×4 {two4.RowsPerSecond:N0} ({two4.RowsPerSecond / raw:P0})");
         }
         double Median(Func<(double Raw, double One4, double One8, double Two4), double> f) => results.Select(f).Order().ElementAt(results.Count / 2);
@@ -56,8 +56,6 @@ public static class PostgresIngestBenchmark
         output.WriteLine($"| correctness | {(verified.All(v => v.StartsWith("ok", StringComparison.Ordinal)) ? verified[^1] : string.Join("; ", verified.Where(v => !v.StartsWith("ok", StringComparison.Ordinal))))} |");
         return verified.All(v => v.StartsWith("ok", StringComparison.Ordinal)) ? 0 : 1;
     }
-
-    internal static string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
     private static async Task<T> WithDatabaseAsync<T>(string server, Func<string, Task<T>> body)
     {
@@ -77,7 +75,8 @@ public static class PostgresIngestBenchmark
         }
     }
 
-    private static async Task AdminAsync(string server, string sql)
+    /// <summary>Runs <paramref name="sql"/> on the server's maintenance database (CREATE/DROP DATABASE).</summary>
+    internal static async Task AdminAsync(string server, string sql)
     {
         await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server) { Database = "postgres", Pooling = false }.ConnectionString);
         await conn.OpenAsync();
@@ -163,7 +162,7 @@ public static class PostgresIngestBenchmark
             var batches = inputs.Chunk(o.BatchSize).Select(b => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(b, IngestBenchmark.JsonWeb)).ToList();
             var sw = Stopwatch.StartNew();
             // Clients of every instance take the next batch from one queue, as behind a load balancer.
-            var next = new StrongBox<int>(-1);
+            var next = new System.Runtime.CompilerServices.StrongBox<int>(-1);
             await Task.WhenAll(https.SelectMany(h => Enumerable.Range(0, clients).Select(_ => SendAsync(h, batches, next, ct))).ToList());
             var rowsPerSecond = inputs.Count / sw.Elapsed.TotalSeconds;
             var latency = singles > 0 ? await IngestBenchmark.SinglesAsync(https[0], o, singles, ct) : default;
@@ -184,9 +183,7 @@ public static class PostgresIngestBenchmark
         }
     }
 
-    private sealed class StrongBox<T>(T value) { public T Value = value; }
-
-    private static async Task SendAsync(HttpClient http, List<byte[]> batches, StrongBox<int> next, CancellationToken ct)
+    private static async Task SendAsync(HttpClient http, List<byte[]> batches, System.Runtime.CompilerServices.StrongBox<int> next, CancellationToken ct)
     {
         int i;
         while ((i = Interlocked.Increment(ref next.Value)) < batches.Count)
