@@ -30,30 +30,60 @@ public static class AnalyticsBenchmark
 
     /// <param name="seedFile">A seeded database to start from (copied), or where to keep this run's seed when it does not exist yet: the
     /// seed takes minutes, so repeated runs on one day can share it. Figures for the README come from a fresh seed.</param>
-    public static async Task<int> RunAsync(int teams, int days, int runs, string? seedFile, TextWriter output, CancellationToken ct)
+    public static async Task<int> RunAsync(int teams, int days, int runs, string? seedFile, TextWriter output, CancellationToken ct,
+        string? postgresServer = null)
     {
         var dir = Directory.CreateTempSubdirectory("qp-bench-");
+        Func<Task>? drop = null;
         try
         {
             var path = Path.Combine(dir.FullName, "analytics.db");
             var reuse = seedFile is not null && File.Exists(seedFile);
             if (reuse)
                 File.Copy(seedFile!, path);
-            await using var app = await BenchHost.StartAsync(path, ct, Settings);
-            var services = app.Services;
             var now = DateTime.UtcNow;
-            output.WriteLine($"QuotaPortal analytics benchmark — {teams} teams × {days} days of hourly usage, {Environment.ProcessorCount} cores, load average {Load()}");
-            if (reuse)
-                output.WriteLine($"Reusing the seed in {seedFile}.");
-            else
-                await SeedAsync(services, path, teams, days, now, seedFile, output, ct);
+            output.WriteLine($"QuotaPortal analytics benchmark on {(postgresServer is null ? "SQLite" : "PostgreSQL")} — {teams} teams × {days} days of hourly usage, " +
+                $"{Environment.ProcessorCount} cores, load average {Load()}");
+            await using (var seedHost = await BenchHost.StartAsync(path, ct, Settings))
+            {
+                if (reuse)
+                    output.WriteLine($"Reusing the seed in {seedFile}.");
+                else
+                    await SeedAsync(seedHost.Services, path, teams, days, now, seedFile, output, ct);
+            }
+            SqliteConnection.ClearAllPools();
+
+            // PostgreSQL: the same seed moved with migrate-data's copier (which checks row counts and sums), then ANALYZE.
+            var target = new Target(path, null);
+            if (postgresServer is not null)
+            {
+                var name = $"qp_bench_{Guid.NewGuid():N}";
+                await PostgresIngestBenchmark.AdminAsync(postgresServer, $"CREATE DATABASE \"{name}\"");
+                drop = () => PostgresIngestBenchmark.AdminAsync(postgresServer, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                target = new Target(path, new Npgsql.NpgsqlConnectionStringBuilder(postgresServer) { Database = name }.ConnectionString);
+                var copy = Stopwatch.StartNew();
+                var tables = await QuotaPortal.Data.DataCopier.CopyAsync($"Data Source={path}", target.Postgres!, TextWriter.Null, ct);
+                if (tables.FirstOrDefault(t => !t.Matches) is { } bad)
+                    throw new InvalidOperationException($"migrate-data copy of {bad.Table} does not match");
+                await using (var pg = new Npgsql.NpgsqlConnection(target.Postgres))
+                {
+                    await pg.OpenAsync(ct);
+                    await using var analyze = new Npgsql.NpgsqlCommand("VACUUM ANALYZE", pg);
+                    analyze.CommandTimeout = 600;
+                    await analyze.ExecuteNonQueryAsync(ct);
+                }
+                output.WriteLine($"Copied the seed to PostgreSQL with migrate-data's copier ({tables.Sum(t => t.TargetRows):N0} rows, counts and sums equal) " +
+                    $"and analyzed it in {copy.Elapsed.TotalSeconds:N1} s.");
+            }
             output.WriteLine();
 
+            await using var app = await BenchHost.StartAsync(path, ct, target.Settings(Settings));
+            var services = app.Services;
             var results = new List<(string Measure, double P50, double P95, string Target)>();
-            await using var raw = new SqliteConnection($"Data Source={path}");
+            await using var raw = target.Open();
             await raw.OpenAsync(ct);
             if (Environment.GetEnvironmentVariable("QP_BENCH_SKIP_DASHBOARD") is null)
-                await DashboardAsync(services, raw, path, runs, now, results, ct);
+                await DashboardAsync(services, raw, target, runs, now, results, ct);
             output.WriteLine($"load average after the dashboard measures: {Load()}");
             var (firstSteps, lastSteps) = await TicksAsync(services, raw, runs, now, results, ct);
 
@@ -70,8 +100,32 @@ public static class AnalyticsBenchmark
         finally
         {
             SqliteConnection.ClearAllPools();
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            if (drop is not null)
+                await drop();
             try { dir.Delete(recursive: true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>The database a run measures: the SQLite seed file, or the PostgreSQL database it was copied to.</summary>
+    internal sealed record Target(string SqlitePath, string? Postgres)
+    {
+        public Dictionary<string, string?> Settings(IDictionary<string, string?> settings)
+        {
+            var all = new Dictionary<string, string?>(settings);
+            if (Postgres is not null)
+            {
+                all["Database:Provider"] = "Postgres";
+                all["ConnectionStrings:Default"] = Postgres;
+            }
+            return all;
+        }
+
+        public System.Data.Common.DbConnection Open() =>
+            Postgres is null ? new SqliteConnection($"Data Source={SqlitePath}") : new Npgsql.NpgsqlConnection(Postgres);
+
+        /// <summary>The child process's arguments naming the database.</summary>
+        public string[] Arguments => Postgres is null ? ["--db", SqlitePath] : ["--db", Postgres, "--provider", "postgres"];
     }
 
     /// <summary>The machine's 1/5/15-minute load average, printed beside the figures (the machine is shared).</summary>
@@ -132,7 +186,7 @@ public static class AnalyticsBenchmark
     /// freshly started process (separate processes, so nothing is JIT-compiled or cached yet), and the first view after the cache was
     /// emptied (what a price recompute does; before the warm-up this was also every view after the 5-minute expiry).
     /// </summary>
-    private static async Task DashboardAsync(IServiceProvider services, SqliteConnection raw, string path, int runs, DateTime now,
+    private static async Task DashboardAsync(IServiceProvider services, System.Data.Common.DbConnection raw, Target path, int runs, DateTime now,
         List<(string, double, double, string)> results, CancellationToken ct)
     {
         var dashboard = services.GetRequiredService<DashboardService>();
@@ -151,7 +205,7 @@ public static class AnalyticsBenchmark
             var service = await MeasureAsync(runs, () => dashboard.GetAsync(query, AccessScope.System, ct));
             var from = query.From.AddDays(-window).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
             var sql = await MeasureAsync(runs, () => PlainGroupByAsync(raw,
-                "SELECT TeamId, BucketStart, Provider, Model, SUM(CostNanos) FROM UsageDaily WHERE BucketStart >= $from GROUP BY TeamId, BucketStart, Provider, Model", from, ct));
+                """SELECT "TeamId", "BucketStart", "Provider", "Model", SUM("CostNanos") FROM "UsageDaily" WHERE "BucketStart" >= @from GROUP BY "TeamId", "BucketStart", "Provider", "Model" """, from, ct));
             results.Add(($"dashboard, {window} days, first view after a start (new process; 3 starts: p50, max)", Percentile(firstViews, 0.5), firstViews.Max(), "< 300 ms"));
             results.Add(($"dashboard, {window} days, first view after the daily cache was emptied", emptied.P50, emptied.P95, "< 300 ms"));
             results.Add(($"dashboard, {window} days (warm)", service.P50, service.P95, "p95 < 150 ms"));
@@ -172,16 +226,16 @@ public static class AnalyticsBenchmark
                 Percentile(ms, 0.5), ms.Max(), "< 300 ms"));
     }
 
-    private static async Task<double> FirstViewInNewProcessAsync(string path, int window, CancellationToken ct) =>
+    private static async Task<double> FirstViewInNewProcessAsync(Target path, int window, CancellationToken ct) =>
         (await ViewsInNewProcessAsync(path, ["--days", window.ToString(System.Globalization.CultureInfo.InvariantCulture)], ct))[0].Ms;
 
     /// <summary>Starts the portal in a child process on the same database (this process stays idle meanwhile) and reads its timings (see <see cref="FirstViewAsync"/>).</summary>
-    private static async Task<List<(int Window, double Ms)>> ViewsInNewProcessAsync(string path, string[] arguments, CancellationToken ct)
+    private static async Task<List<(int Window, double Ms)>> ViewsInNewProcessAsync(Target path, string[] arguments, CancellationToken ct)
     {
         var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
         if (!Environment.ProcessPath!.EndsWith("QuotaPortal.Bench", StringComparison.Ordinal))
             info.ArgumentList.Add(typeof(AnalyticsBenchmark).Assembly.Location);
-        foreach (var a in new[] { "first-view", "--db", path }.Concat(arguments))
+        foreach (var a in new[] { "first-view" }.Concat(path.Arguments).Concat(arguments))
             info.ArgumentList.Add(a);
         using var child = Process.Start(info)!;
         var text = await child.StandardOutput.ReadToEndAsync(ct);
@@ -197,12 +251,14 @@ public static class AnalyticsBenchmark
     /// <paramref name="window"/> days (a user who opens the page right after a restart). With <paramref name="waitSeconds"/>: view all
     /// three periods at start, wait, and time the three again (the cache's max age set to <paramref name="maxAgeSeconds"/>).
     /// </summary>
-    public static async Task<int> FirstViewAsync(string path, int window, int? maxAgeSeconds, int? waitSeconds, TextWriter output, CancellationToken ct)
+    public static async Task<int> FirstViewAsync(string path, int window, int? maxAgeSeconds, int? waitSeconds, TextWriter output, CancellationToken ct,
+        bool postgres = false)
     {
-        var settings = new Dictionary<string, string?>(Settings);
+        var target = postgres ? new Target("", path) : new Target(path, null);
+        var settings = target.Settings(Settings);
         if (maxAgeSeconds is { } age)
             settings["Dashboard:CacheMaxAgeSeconds"] = age.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await using var app = await BenchHost.StartAsync(path, ct, settings);
+        await using var app = await BenchHost.StartAsync(target.SqlitePath, ct, settings);
         var dashboard = app.Services.GetRequiredService<DashboardService>();
         async Task<double> ViewAsync(int days)
         {
@@ -226,7 +282,7 @@ public static class AnalyticsBenchmark
     /// One tick = what EvaluationService.RunOnceAsync does. The first one raises the backlog; later ones are steady state. The
     /// recommendation run a tick starts in the background is awaited before the next tick, so it does not slow the tick measured.
     /// </summary>
-    private static async Task<(string First, string Last)> TicksAsync(IServiceProvider services, SqliteConnection raw, int runs, DateTime now,
+    private static async Task<(string First, string Last)> TicksAsync(IServiceProvider services, System.Data.Common.DbConnection raw, int runs, DateTime now,
         List<(string, double, double, string)> results, CancellationToken ct)
     {
         var evaluation = services.GetServices<IHostedService>().OfType<EvaluationService>().Single();
@@ -246,9 +302,9 @@ public static class AnalyticsBenchmark
         var baseline = await MeasureAsync(5, async () =>
         {
             var monthStart = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
-            await PlainGroupByAsync(raw, "SELECT TeamId, SUM(CostNanos) FROM UsageHourly WHERE BucketStart >= $from GROUP BY TeamId", monthStart, ct);
-            await PlainGroupByAsync(raw, "SELECT TeamId, BucketStart, SUM(CostNanos) FROM UsageHourly WHERE BucketStart >= $from GROUP BY TeamId, BucketStart", now.AddDays(-35), ct);
-            await PlainGroupByAsync(raw, "SELECT TeamId, Model, BucketStart, SUM(CostNanos) FROM UsageDaily WHERE BucketStart >= $from GROUP BY TeamId, Model, BucketStart", now.AddDays(-120), ct);
+            await PlainGroupByAsync(raw, """SELECT "TeamId", SUM("CostNanos") FROM "UsageHourly" WHERE "BucketStart" >= @from GROUP BY "TeamId" """, monthStart, ct);
+            await PlainGroupByAsync(raw, """SELECT "TeamId", "BucketStart", SUM("CostNanos") FROM "UsageHourly" WHERE "BucketStart" >= @from GROUP BY "TeamId", "BucketStart" """, now.AddDays(-35), ct);
+            await PlainGroupByAsync(raw, """SELECT "TeamId", "Model", "BucketStart", SUM("CostNanos") FROM "UsageDaily" WHERE "BucketStart" >= @from GROUP BY "TeamId", "Model", "BucketStart" """, now.AddDays(-120), ct);
         });
         var steady = ticks.Skip(1).ToList();
         results.Add(("evaluation tick, first (raises the backlog)", ticks[0], ticks[0], "< 2 s"));
@@ -327,11 +383,16 @@ public static class AnalyticsBenchmark
         return ((long)(await count.ExecuteScalarAsync(ct))!, daily.Count);
     }
 
-    private static async Task PlainGroupByAsync(SqliteConnection db, string sql, DateTime from, CancellationToken ct)
+    /// <summary>A plain query with one @from parameter: SQLite stores instants as text, PostgreSQL as timestamp with time zone.</summary>
+    private static async Task PlainGroupByAsync(System.Data.Common.DbConnection db, string sql, DateTime from, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand();
         cmd.CommandText = sql;
-        cmd.Parameters.AddWithValue("$from", from.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+        cmd.CommandTimeout = 600;
+        var p = cmd.CreateParameter();
+        p.ParameterName = "@from";
+        p.Value = db is SqliteConnection ? from.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) : DateTime.SpecifyKind(from, DateTimeKind.Utc);
+        cmd.Parameters.Add(p);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {

@@ -57,9 +57,17 @@ internal static class BenchProgram
         var analyticsDays = new Option<int>("--days") { Description = "Days of hourly usage.", DefaultValueFactory = _ => 365 };
         var analyticsRuns = new Option<int>("--runs") { Description = "Repetitions per measure.", DefaultValueFactory = _ => 20 };
         var analyticsSeed = new Option<string?>("--seed-file") { Description = "Start from this seeded database (copied), or keep this run's seed there when it does not exist." };
-        var analytics = new Command("analytics", "Dashboard query and evaluation tick on a year of data vs plain SQL over the same rollups.") { analyticsTeams, analyticsDays, analyticsRuns, analyticsSeed };
+        var analyticsProvider = new Option<string>("--provider") { Description = "sqlite or postgres (the SQLite seed is copied to a new PostgreSQL database with migrate-data's copier).", DefaultValueFactory = _ => "sqlite" };
+        var analyticsServer = new Option<string?>("--postgres") { Description = "PostgreSQL server connection string (default: QP_POSTGRES)." };
+        var analytics = new Command("analytics", "Dashboard query and evaluation tick on a year of data vs plain SQL over the same rollups.")
+        {
+            analyticsTeams, analyticsDays, analyticsRuns, analyticsSeed, analyticsProvider, analyticsServer,
+        };
         analytics.SetAction((parse, ct) => AnalyticsBenchmark.RunAsync(parse.GetValue(analyticsTeams), parse.GetValue(analyticsDays), parse.GetValue(analyticsRuns),
-            parse.GetValue(analyticsSeed), Console.Out, ct));
+            parse.GetValue(analyticsSeed), Console.Out, ct,
+            parse.GetValue(analyticsProvider) == "postgres"
+                ? parse.GetValue(analyticsServer) ?? Environment.GetEnvironmentVariable("QP_POSTGRES") ?? throw new InvalidOperationException("Give --postgres or set QP_POSTGRES.")
+                : null));
         root.Subcommands.Add(analytics);
 
         // The analytics benchmark's child process: the first dashboard view right after a start.
@@ -67,10 +75,14 @@ internal static class BenchProgram
         var firstViewDays = new Option<int>("--days") { DefaultValueFactory = _ => 30 };
         var firstViewMaxAge = new Option<int?>("--max-age");
         var firstViewWait = new Option<int?>("--wait");
-        var firstView = new Command("first-view", "(used by analytics) Start the portal on a database and time the first dashboard call.") { firstViewDb, firstViewDays, firstViewMaxAge, firstViewWait };
+        var firstViewProvider = new Option<string>("--provider") { DefaultValueFactory = _ => "sqlite" };
+        var firstView = new Command("first-view", "(used by analytics) Start the portal on a database and time the first dashboard call.")
+        {
+            firstViewDb, firstViewDays, firstViewMaxAge, firstViewWait, firstViewProvider,
+        };
         firstView.Hidden = true;
         firstView.SetAction((parse, ct) => AnalyticsBenchmark.FirstViewAsync(parse.GetValue(firstViewDb)!, parse.GetValue(firstViewDays), parse.GetValue(firstViewMaxAge),
-            parse.GetValue(firstViewWait), Console.Out, ct));
+            parse.GetValue(firstViewWait), Console.Out, ct, parse.GetValue(firstViewProvider) == "postgres"));
         root.Subcommands.Add(firstView);
 
         var recTeams = new Option<int>("--teams") { Description = "Teams (one weekly budget each).", DefaultValueFactory = _ => 200 };
