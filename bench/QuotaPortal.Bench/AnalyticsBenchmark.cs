@@ -50,6 +50,8 @@ public static class AnalyticsBenchmark
                     output.WriteLine($"Reusing the seed in {seedFile}.");
                 else
                     await SeedAsync(seedHost.Services, path, teams, days, now, seedFile, output, ct);
+                // Stopped (not only disposed): the start-up warm reads then end as cancelled, not as failed background services.
+                await seedHost.StopAsync(ct);
             }
             SqliteConnection.ClearAllPools();
 
