@@ -44,25 +44,23 @@ public static class AnalyticsBenchmark
             var now = DateTime.UtcNow;
             output.WriteLine($"QuotaPortal analytics benchmark on {(postgresServer is null ? "SQLite" : "PostgreSQL")} — {teams} teams × {days} days of hourly usage, " +
                 $"{Environment.ProcessorCount} cores, load average {Load()}");
-            await using (var seedHost = await BenchHost.StartAsync(path, ct, Settings))
-            {
-                if (reuse)
-                    output.WriteLine($"Reusing the seed in {seedFile}.");
-                else
+            if (reuse)
+                output.WriteLine($"Reusing the seed in {seedFile}.");
+            else
+                await using (var seedHost = await BenchHost.StartAsync(path, ct, Settings))
+                {
                     await SeedAsync(seedHost.Services, path, teams, days, now, seedFile, output, ct);
-                // Stopped (not only disposed): the start-up warm reads then end as cancelled, not as failed background services.
-                await seedHost.StopAsync(ct);
-            }
+                    // Stopped (not only disposed): the start-up warm reads then end as cancelled, not as failed background services.
+                    await seedHost.StopAsync(ct);
+                }
             SqliteConnection.ClearAllPools();
 
             // PostgreSQL: the same seed moved with migrate-data's copier (which checks row counts and sums), then ANALYZE.
             var target = new Target(path, null);
             if (postgresServer is not null)
             {
-                var name = $"qp_bench_{Guid.NewGuid():N}";
-                await PostgresIngestBenchmark.AdminAsync(postgresServer, $"CREATE DATABASE \"{name}\"");
-                drop = () => PostgresIngestBenchmark.AdminAsync(postgresServer, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                target = new Target(path, new Npgsql.NpgsqlConnectionStringBuilder(postgresServer) { Database = name }.ConnectionString);
+                (var cs, drop) = await PostgresIngestBenchmark.NewDatabaseAsync(postgresServer, "qp_bench");
+                target = new Target(path, cs);
                 var copy = Stopwatch.StartNew();
                 var tables = await QuotaPortal.Data.DataCopier.CopyAsync($"Data Source={path}", target.Postgres!, TextWriter.Null, ct);
                 if (tables.FirstOrDefault(t => !t.Matches) is { } bad)

@@ -60,12 +60,7 @@ public static class MemoryBenchmark
         string cs;
         Func<Task> drop;
         if (pg)
-        {
-            var name = $"qp_mem_{Guid.NewGuid():N}";
-            await PostgresIngestBenchmark.AdminAsync(server!, $"CREATE DATABASE \"{name}\"");
-            cs = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
-            drop = () => PostgresIngestBenchmark.AdminAsync(server!, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-        }
+            (cs, drop) = await PostgresIngestBenchmark.NewDatabaseAsync(server!, "qp_mem");
         else
         {
             cs = $"Data Source={path}";

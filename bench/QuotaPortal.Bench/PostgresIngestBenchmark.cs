@@ -59,9 +59,7 @@ public static class PostgresIngestBenchmark
 
     private static async Task<T> WithDatabaseAsync<T>(string server, Func<string, Task<T>> body)
     {
-        var name = $"qp_bench_{Guid.NewGuid():N}";
-        await AdminAsync(server, $"CREATE DATABASE \"{name}\"");
-        var cs = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+        var (cs, drop) = await NewDatabaseAsync(server, "qp_bench");
         try
         {
             await using (var db = new PostgresQuotaDbContext(new DbContextOptionsBuilder<PostgresQuotaDbContext>().UseNpgsql(cs).Options))
@@ -71,8 +69,17 @@ public static class PostgresIngestBenchmark
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await AdminAsync(server, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            await drop();
         }
+    }
+
+    /// <summary>A new empty database on the server (named <paramref name="prefix"/>_guid): its connection string, and how to drop it.</summary>
+    internal static async Task<(string ConnectionString, Func<Task> Drop)> NewDatabaseAsync(string server, string prefix)
+    {
+        var name = $"{prefix}_{Guid.NewGuid():N}";
+        await AdminAsync(server, $"CREATE DATABASE \"{name}\"");
+        return (new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString,
+            () => AdminAsync(server, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
     }
 
     /// <summary>Runs <paramref name="sql"/> on the server's maintenance database (CREATE/DROP DATABASE).</summary>
