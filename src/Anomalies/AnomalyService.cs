@@ -25,7 +25,11 @@ public sealed class AnomalyOptions
     [Range(0, 1_000_000)] public decimal ModelSeriesMinDailyUsd { get; set; } = 5m;
 }
 
-public sealed record AnomalyRunReport(int Teams, int Series, int Found, int Raised, int Closed);
+/// <param name="Read">Reading the rollups and stored episodes.</param>
+/// <param name="Detect">The detector over every series (in parallel: it is pure computation).</param>
+/// <param name="Store">Storing what changed, root causes and alert decisions (one transaction per changed series).</param>
+public sealed record AnomalyRunReport(int Teams, int Series, int Found, int Raised, int Closed, TimeSpan Read = default, TimeSpan Detect = default,
+    TimeSpan Store = default);
 
 /// <summary>
 /// Runs the <see cref="AnomalyDetector"/> over the rollups and keeps the Anomalies table and anomaly alerts in step.
@@ -46,7 +50,8 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
         if (!options.Value.Enabled)
             return new("anomaly detection is off");
         var r = await EvaluateAsync(ct);
-        return new($"{r.Series} series, {r.Found} episodes, {r.Raised} raised, {r.Closed} closed", r.Raised, 0, r.Closed);
+        return new($"{r.Series} series, {r.Found} episodes, {r.Raised} raised, {r.Closed} closed " +
+            $"(read {r.Read.TotalMilliseconds:0} ms, detect {r.Detect.TotalMilliseconds:0} ms, store {r.Store.TotalMilliseconds:0} ms)", r.Raised, 0, r.Closed);
     }
 
     Task IHistoryAnalyzer.AnalyzeAsync(IReadOnlyCollection<string> teams, DateTime fromUtc, DateTime toUtc, CancellationToken ct) =>
@@ -87,6 +92,7 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
     private async Task<AnomalyRunReport> RunAsync(IReadOnlyCollection<string>? teamSlugs, DateTime hourlyFrom, DateTime dailyFrom, DateTime until,
         CancellationToken ct)
     {
+        var started = time.GetTimestamp();
         var hourEnd = new DateTime(until.Year, until.Month, until.Day, until.Hour, 0, 0, DateTimeKind.Utc);   // last complete hour ends here
         var dayEnd = until.Date;                                                                                 // last complete day ends here
         hourlyFrom = new DateTime(hourlyFrom.Year, hourlyFrom.Month, hourlyFrom.Day, hourlyFrom.Hour, 0, 0, DateTimeKind.Utc);
@@ -131,9 +137,14 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
         // What is already stored for these series, so a series with nothing new costs no database round trip.
         var earliest = hourlyFrom < dailyFrom ? hourlyFrom : dailyFrom;
         var stored = await StoredAsync(db, teamIds, earliest, ct);
-        var (found, writes) = await DetectAsync(db, teams, series, stored, hourEnd, dayEnd, ct);
+        var read = time.GetElapsedTime(started);
+        var teamById = teams.ToDictionary(t => t.Id);
+        var detected = DetectAll(teamById, series, ct);
+        var detect = time.GetElapsedTime(started) - read;
+        var (found, writes) = await StoreChangesAsync(db, teamById, series, detected, stored, hourEnd, dayEnd, ct);
         writer.Publish(writes);
-        return new AnomalyRunReport(teams.Count, series.Count, found, writes.Sum(w => w.Raised.Count), writes.Sum(w => w.Resolved));
+        return new AnomalyRunReport(teams.Count, series.Count, found, writes.Sum(w => w.Raised.Count), writes.Sum(w => w.Resolved),
+            read, detect, time.GetElapsedTime(started) - read - detect);
     }
 
     private static Task<List<Teams.Team>> TeamsAsync(QuotaDbContext db, IReadOnlyCollection<string>? slugs, CancellationToken ct)
@@ -161,9 +172,34 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
 
     private sealed record StoredEpisode(int TeamId, string? Model, string Granularity, DateTime StartUtc, DateTime EndUtc, bool IsOpen, int Buckets);
 
-    /// <summary>Runs the detector over each series and stores what changed; one failing series never stops the others.</summary>
-    private async Task<(int Found, List<AlertWrite> Writes)> DetectAsync(QuotaDbContext db, List<Teams.Team> teams, List<Series> series,
-        ILookup<(int, string?, string), StoredEpisode> stored, DateTime hourEnd, DateTime dayEnd, CancellationToken ct)
+    /// <summary>
+    /// The detector over every series, spread over the cores: it is pure computation on data already read, and on a first tick
+    /// (hundreds of teams, weeks of hourly buckets) most of the step. A series that fails is logged and left out (null), never
+    /// stopping the others.
+    /// </summary>
+    private IReadOnlyList<AnomalyEpisode>?[] DetectAll(Dictionary<int, Teams.Team> teams, List<Series> series, CancellationToken ct)
+    {
+        var detected = new IReadOnlyList<AnomalyEpisode>?[series.Count];
+        Parallel.For(0, series.Count, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            var s = series[i];
+            try
+            {
+                var team = teams[s.TeamId];
+                detected[i] = AnomalyDetector.Detect(s.Points, s.Bucket, AnomalySettings.ForTeam(s.Bucket, team.AnomalyMinImpactUsd, team.AnomalyMinChangePercent));
+            }
+            catch (Exception ex)
+            {
+                log.LogError(ex, "Anomaly detection failed for team {TeamId} {Model} {Granularity}", s.TeamId, s.Model, s.Granularity);
+            }
+        });
+        return detected;
+    }
+
+    /// <summary>Stores what changed for each series, one at a time (one context); one failing series never stops the others.</summary>
+    private async Task<(int Found, List<AlertWrite> Writes)> StoreChangesAsync(QuotaDbContext db, Dictionary<int, Teams.Team> teams, List<Series> series,
+        IReadOnlyList<AnomalyEpisode>?[] detected, ILookup<(int, string?, string), StoredEpisode> stored, DateTime hourEnd, DateTime dayEnd,
+        CancellationToken ct)
     {
         var found = 0;
         var writes = new List<AlertWrite>();
@@ -171,13 +207,13 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
         // it raises its alert. Anything older is history.
         var realNow = time.GetUtcNow().UtcDateTime;
         var currentHour = new DateTime(realNow.Year, realNow.Month, realNow.Day, realNow.Hour, 0, 0, DateTimeKind.Utc);
-        foreach (var s in series)
+        for (var i = 0; i < series.Count; i++)
         {
+            var (s, episodes) = (series[i], detected[i]);
+            if (episodes is null)
+                continue;
             try
             {
-                var team = teams.First(t => t.Id == s.TeamId);
-                var settings = AnomalySettings.ForTeam(s.Bucket, team.AnomalyMinImpactUsd, team.AnomalyMinChangePercent);
-                var episodes = AnomalyDetector.Detect(s.Points, s.Bucket, settings);
                 var seriesEnd = s.Granularity == Hour ? hourEnd : dayEnd;
                 var known = stored[(s.TeamId, s.Model, s.Granularity)].ToList();
                 var unchanged = episodes.Where(e => e.ImpactUsd > 0).All(e => known.Any(k => k.StartUtc == e.StartUtc && k.EndUtc == e.EndUtc && !k.IsOpen && k.Buckets == e.Buckets))
@@ -188,7 +224,7 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
                     continue;
                 }
                 var currentFrom = s.Granularity == Hour ? currentHour.AddHours(-2) : realNow.Date.AddDays(-2);
-                writes.Add(await StoreAsync(db, team, s, episodes, seriesEnd, currentFrom, realNow, ct));
+                writes.Add(await StoreAsync(db, teams[s.TeamId], s, episodes, seriesEnd, currentFrom, realNow, ct));
                 found += episodes.Count;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
