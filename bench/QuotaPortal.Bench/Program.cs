@@ -76,13 +76,14 @@ internal static class BenchProgram
         var firstViewMaxAge = new Option<int?>("--max-age");
         var firstViewWait = new Option<int?>("--wait");
         var firstViewProvider = new Option<string>("--provider") { DefaultValueFactory = _ => "sqlite" };
+        var firstViewReady = new Option<bool>("--ready") { Description = "Wait until GET /readyz answers 200 (as a load balancer does) before the first view." };
         var firstView = new Command("first-view", "(used by analytics) Start the portal on a database and time the first dashboard call.")
         {
-            firstViewDb, firstViewDays, firstViewMaxAge, firstViewWait, firstViewProvider,
+            firstViewDb, firstViewDays, firstViewMaxAge, firstViewWait, firstViewProvider, firstViewReady,
         };
         firstView.Hidden = true;
         firstView.SetAction((parse, ct) => AnalyticsBenchmark.FirstViewAsync(parse.GetValue(firstViewDb)!, parse.GetValue(firstViewDays), parse.GetValue(firstViewMaxAge),
-            parse.GetValue(firstViewWait), Console.Out, ct, parse.GetValue(firstViewProvider) == "postgres"));
+            parse.GetValue(firstViewWait), Console.Out, ct, parse.GetValue(firstViewProvider) == "postgres", parse.GetValue(firstViewReady)));
         root.Subcommands.Add(firstView);
 
         var recTeams = new Option<int>("--teams") { Description = "Teams (one weekly budget each).", DefaultValueFactory = _ => 200 };

@@ -6,7 +6,9 @@ public static class DashboardSetup
     {
         builder.Services.AddSingleton<DashboardService>();
         builder.Services.AddSingleton<TeamOverviewService>();
-        builder.Services.AddHostedService<DashboardWarmup>();
+        builder.Services.AddSingleton<DashboardWarmup>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DashboardWarmup>());
+        builder.Services.AddHealthChecks().AddCheck<DashboardReadyCheck>("dashboard-cache", tags: ["ready"]);
         return builder;
     }
 }

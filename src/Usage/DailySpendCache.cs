@@ -82,6 +82,14 @@ public sealed class DailySpendCache : IDisposable
     /// older than this are read again.</summary>
     public TimeSpan MaxAge { get; }
 
+    private readonly TaskCompletionSource warmedOnce = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the start-up warm read has finished (kept or not, failed or not): readiness waits for it.</summary>
+    public Task WarmedOnce => warmedOnce.Task;
+
+    /// <summary>Called by the <see cref="DailySpendWarmer"/> when its first warm read is over, or when warming is switched off.</summary>
+    public void MarkWarmedOnce() => warmedOnce.TrySetResult();
+
     /// <summary>Signalled when many days were dropped at once (a price recompute, a demo load): the warmer reads them again.</summary>
     internal ChannelReader<bool> WholeRangeChanged => wholeRangeChanged.Reader;
 

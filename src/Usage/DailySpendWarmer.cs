@@ -17,7 +17,10 @@ public sealed class DailySpendWarmer(DailySpendCache cache, TimeProvider time, I
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.WarmCache)
+        {
+            cache.MarkWarmedOnce();
             return;
+        }
         await Task.Yield(); // SQLite's async calls complete synchronously: without this the first read would hold up the host's start
         await Task.WhenAll(
             TimedLoop.RunAsync(cache.MaxAge * 0.8, time, WarmAsync, log, "Warming the daily spend cache failed; views read the database meanwhile", stoppingToken),
@@ -58,6 +61,7 @@ public sealed class DailySpendWarmer(DailySpendCache cache, TimeProvider time, I
         }
         finally
         {
+            cache.MarkWarmedOnce();
             one.Release();
         }
     }

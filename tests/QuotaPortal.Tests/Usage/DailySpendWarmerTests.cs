@@ -1,6 +1,10 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using System.Net.Http.Json;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using QuotaPortal.Dashboard;
 using QuotaPortal.Data;
 using QuotaPortal.Kernel;
 using QuotaPortal.Teams;
@@ -40,5 +44,42 @@ public sealed class DailySpendWarmerTests(PortalFactory factory) : IClassFixture
         while (await CostAsync() != Money.ToNanos(3m) && DateTime.UtcNow < deadline)
             await Task.Delay(50, Ct);
         Assert.Equal(Money.ToNanos(3m), await CostAsync());
+    }
+
+    [Fact]
+    public async Task Readyz_says_not_ready_while_the_start_up_warm_reads_run_and_ready_once_they_are_over()
+    {
+        await using var warm = factory.WithWebHostBuilder(b => b.UseSetting("Dashboard:WarmCache", "true"));
+        var services = warm.Services;
+        // A cache and a warm-up that have not run yet (the host's own ran at its start): readiness names what it waits for.
+        using var cold = new DailySpendCache(services.GetRequiredService<IDbContextFactory<QuotaDbContext>>(), factory.Time,
+            services.GetRequiredService<UsageNotifier>(), services.GetRequiredService<IOptions<DailySpendCacheOptions>>());
+        var coldWarmup = ActivatorUtilities.CreateInstance<DashboardWarmup>(services);
+        var check = new DashboardReadyCheck(cold, coldWarmup, services.GetRequiredService<IOptions<DailySpendCacheOptions>>());
+        var before = await check.CheckHealthAsync(new HealthCheckContext(), Ct);
+        Assert.Equal(HealthStatus.Unhealthy, before.Status);
+        Assert.Contains("daily spend cache", before.Description);
+        Assert.Contains("dashboard's first read", before.Description);
+
+        await coldWarmup.StartAsync(Ct);
+        await coldWarmup.Done.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal(HealthStatus.Unhealthy, (await check.CheckHealthAsync(new HealthCheckContext(), Ct)).Status);
+        await cold.WarmAsync(Ct);
+        cold.MarkWarmedOnce();
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext(), Ct)).Status);
+        await coldWarmup.StopAsync(Ct);
+
+        // The host's own: /readyz turns 200 with the dashboard-cache check healthy once its start-up reads are over.
+        var client = warm.CreateClient();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        HttpResponseMessage ready;
+        while (!(ready = await client.GetAsync("/readyz", Ct)).IsSuccessStatusCode && DateTime.UtcNow < deadline)
+        {
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            await Task.Delay(50, Ct);
+        }
+        var body = await ready.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct);
+        Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("dashboard-cache").GetProperty("status").GetString());
+        Assert.True(services.GetRequiredService<DailySpendCache>().WarmedOnce.IsCompleted);
     }
 }
