@@ -168,14 +168,7 @@ public static class IngestBenchmark
         var address = BenchHost.Address(app);
         output.WriteLine($"  portal on {address} (Kestrel, Production settings; per-key rate limit raised for this run)");
 
-        var teams = app.Services.GetRequiredService<TeamService>();
-        for (var t = 0; t < o.Teams; t++)
-            await teams.CreateTeamAsync(new TeamInput($"Team {t}", $"team-{t:00}", null, null, null), AccessScope.System.WithActor("bench"), ct);
-        var secret = (await app.Services.GetRequiredService<ApiKeyService>().CreateAsync("bench", ApiKeyScopes.IngestAll, null, AccessScope.System.WithActor("bench"), ct)).Value!.Secret;
-
-        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = o.Clients * 2 };
-        using var http = new HttpClient(handler) { BaseAddress = new Uri(address) };
-        http.DefaultRequestHeaders.Add("X-Api-Key", secret);
+        using var http = await TeamsAndClientAsync(app, o, ct);
 
         // Warm-up: JIT, connection pool, prepared statements.
         var warm = await http.PostAsJsonAsync("/api/v1/usage", new[] { new UsageInput { Team = "team-00", Provider = "openai", Model = "gpt-4o", ApiMethod = "warmup", InputTokens = 1, OutputTokens = 1 } }, ct);
@@ -184,34 +177,13 @@ public static class IngestBenchmark
         // Payloads are encoded before the clock starts: on a 2-core box the load generator's own JSON work would
         // otherwise compete with the server it measures (a real gateway encodes on its own machine).
         var batches = inputs.Chunk(o.BatchSize).Select(b => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(b, JsonWeb)).ToList();
-        var next = -1;
-        var sw = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, o.Clients).Select(async _ =>
-        {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < batches.Count)
-            {
-                using var content = new ByteArrayContent(batches[i]);
-                content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-                var response = await http.PostAsync("/api/v1/usage", content, ct);
-                if (!response.IsSuccessStatusCode)
-                    throw new InvalidOperationException($"Batch {i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
-            }
-        }));
-        var rowsPerSecond = inputs.Count / sw.Elapsed.TotalSeconds;
+        var rowsPerSecond = inputs.Count / (await PostAllAsync(http, "/api/v1/usage", "application/json", batches, o.Clients, ct)).TotalSeconds;
 
         // Single records at a steady rate (open loop: each request starts on schedule, whatever the previous did).
         var singles = o.Singles > 0 ? await SinglesAsync(http, o, o.Singles, ct) : (0, 0, 0);
 
         // Correctness: every record landed once, and the rollups add up to the raw rows.
-        await using var conn = new SqliteConnection($"Data Source={path}");
-        await conn.OpenAsync(ct);
-        async Task<long> Scalar(string sql)
-        {
-            await using var cmd = conn.CreateCommand();
-            cmd.CommandText = sql;
-            return (long)(await cmd.ExecuteScalarAsync(ct))!;
-        }
+        Task<long> Scalar(string sql) => ScalarAsync(path, sql, ct);
         var rows = await Scalar("SELECT count(*) FROM UsageRecords WHERE ApiMethod <> 'warmup'");
         var rawCost = await Scalar("SELECT sum(CostNanos) FROM UsageRecords");
         var hourly = await Scalar("SELECT sum(CostNanos) FROM UsageHourly");
@@ -221,6 +193,49 @@ public static class IngestBenchmark
             ? $"ok ({rows:N0} rows; rollup cost = raw cost = ${Money.FromNanos(rawCost):N2})"
             : $"MISMATCH rows {rows:N0}/{expected:N0}, raw {rawCost} hourly {hourly} daily {daily}";
         return (rowsPerSecond, singles, verified);
+    }
+
+    /// <summary>The benchmark's teams (team-00 …) on a started portal, and a client carrying a fresh ingest:* key.</summary>
+    internal static async Task<HttpClient> TeamsAndClientAsync(WebApplication app, IngestBenchmarkOptions o, CancellationToken ct)
+    {
+        var teams = app.Services.GetRequiredService<TeamService>();
+        for (var t = 0; t < o.Teams; t++)
+            await teams.CreateTeamAsync(new TeamInput($"Team {t}", $"team-{t:00}", null, null, null), AccessScope.System.WithActor("bench"), ct);
+        var secret = (await app.Services.GetRequiredService<ApiKeyService>().CreateAsync("bench", ApiKeyScopes.IngestAll, null, AccessScope.System.WithActor("bench"), ct)).Value!.Secret;
+        // The client owns its handler (disposed with it).
+        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = o.Clients * 2 }) { BaseAddress = new Uri(BenchHost.Address(app)) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", secret);
+        return http;
+    }
+
+    /// <summary>Pre-encoded bodies POSTed by <paramref name="clients"/> concurrent senders (each takes the next batch); the wall time.</summary>
+    internal static async Task<TimeSpan> PostAllAsync(HttpClient http, string path, string contentType, IReadOnlyList<byte[]> batches, int clients,
+        CancellationToken ct)
+    {
+        var next = -1;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < batches.Count)
+            {
+                using var content = new ByteArrayContent(batches[i]);
+                content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+                var response = await http.PostAsync(path, content, ct);
+                if (!response.IsSuccessStatusCode)
+                    throw new InvalidOperationException($"Batch {i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+            }
+        }));
+        return sw.Elapsed;
+    }
+
+    internal static async Task<long> ScalarAsync(string path, string sql, CancellationToken ct)
+    {
+        await using var conn = new SqliteConnection($"Data Source={path}");
+        await conn.OpenAsync(ct);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
     /// <summary>Single-record POSTs at <see cref="IngestBenchmarkOptions.SinglesPerSecond"/> (open loop): latency p50/p95/p99 in ms.</summary>

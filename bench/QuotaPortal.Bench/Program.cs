@@ -16,6 +16,18 @@ internal static class BenchProgram
             new IngestBenchmarkOptions(parse.GetValue(records), parse.GetValue(clients), Singles: parse.GetValue(singles)), Console.Out, ct));
         root.Subcommands.Add(ingest);
 
+        var otlpRecords = new Option<int>("--records") { Description = "Calls to ingest through each endpoint.", DefaultValueFactory = _ => 50_000 };
+        var otlpClients = new Option<int>("--clients") { Description = "Concurrent HTTP clients.", DefaultValueFactory = _ => 8 };
+        var otlpBatch = new Option<int>("--batch") { Description = "Records (spans) per request: 512 is the OpenTelemetry SDKs' default export batch.", DefaultValueFactory = _ => 512 };
+        var otlpRounds = new Option<int>("--rounds") { Description = "Rounds (the median is reported).", DefaultValueFactory = _ => 3 };
+        var otlp = new Command("otlp", "OTLP GenAI spans/s into POST /v1/traces (protobuf) next to POST /api/v1/usage records/s, same calls, same run.")
+        {
+            otlpRecords, otlpClients, otlpBatch, otlpRounds,
+        };
+        otlp.SetAction((parse, ct) => OtlpBenchmark.RunAsync(new IngestBenchmarkOptions(parse.GetValue(otlpRecords), parse.GetValue(otlpClients),
+            parse.GetValue(otlpBatch), Rounds: parse.GetValue(otlpRounds)), Console.Out, ct));
+        root.Subcommands.Add(otlp);
+
         var pgServer = new Option<string?>("--postgres") { Description = "Connection string of a PostgreSQL server the benchmark may create databases on (default: QP_POSTGRES)." };
         var pgRecords = new Option<int>("--records") { Description = "Records to ingest.", DefaultValueFactory = _ => 100_000 };
         var pgRounds = new Option<int>("--rounds") { Description = "Rounds (the median is reported).", DefaultValueFactory = _ => 3 };

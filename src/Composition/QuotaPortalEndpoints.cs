@@ -11,6 +11,7 @@ using QuotaPortal.ApiKeys;
 using QuotaPortal.Budgets;
 using QuotaPortal.Dashboard;
 using QuotaPortal.Operations;
+using QuotaPortal.Otlp;
 using QuotaPortal.Outcomes;
 using QuotaPortal.Pricing;
 using QuotaPortal.Recommendations;
@@ -50,7 +51,8 @@ public static class QuotaPortalEndpoints
         // writes its problem body first, and a started response is not re-executed. (Inside a UseWhen branch the re-execution found no
         // endpoint and sent an empty 404, which browsers show as their own error page.)
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
-        app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
+        app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/api") || ctx.Request.Path.StartsWithSegments(OtlpApi.TracesPath),
+            api => api.UseStatusCodePages());
         app.UseApiBindingProblems();
         app.UseFirstRunSetup();
         app.UseAuthentication();
@@ -79,6 +81,7 @@ public static class QuotaPortalEndpoints
         }).AllowAnonymous();
         app.MapTeamsApi();
         app.MapUsageApi();
+        app.MapOtlpApi();
         app.MapApiKeysApi();
         app.MapPricingApi();
         app.MapBudgetsApi();
@@ -116,7 +119,7 @@ public static class QuotaPortalEndpoints
 
     // Pages, not machines: the API, health checks and static files also answer over plain http (e.g. a gateway on the LAN).
     private static bool IsPage(PathString path) =>
-        !path.StartsWithSegments("/api") && !path.StartsWithSegments("/healthz") && !path.StartsWithSegments("/readyz")
+        !path.StartsWithSegments("/api") && !path.StartsWithSegments(OtlpApi.TracesPath) && !path.StartsWithSegments("/healthz") && !path.StartsWithSegments("/readyz")
         && !path.StartsWithSegments("/metrics") && !Path.HasExtension(path.Value);
 
     /// <summary>

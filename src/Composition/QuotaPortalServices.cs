@@ -21,6 +21,7 @@ using QuotaPortal.Demo;
 using QuotaPortal.Kernel;
 using QuotaPortal.Notifications;
 using QuotaPortal.Operations;
+using QuotaPortal.Otlp;
 using QuotaPortal.Pricing;
 using QuotaPortal.Recommendations;
 using QuotaPortal.Reports;
@@ -55,6 +56,7 @@ public static class QuotaPortalServices
         builder.AddApiKeys();
         builder.AddPricing();
         builder.AddUsage();
+        builder.AddOtlp();
         builder.AddBudgets();
         builder.AddAlerts();
         builder.AddNotifications();

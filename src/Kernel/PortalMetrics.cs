@@ -30,6 +30,7 @@ public sealed class PortalMetrics
     private readonly Histogram<double> evaluationDuration;
     private readonly Counter<long> evaluationFailures;
     private readonly Counter<long> deliveryFailures;
+    private readonly Counter<long> otlpSpans;
 
     public PortalMetrics(IMeterFactory meters)
     {
@@ -45,6 +46,8 @@ public sealed class PortalMetrics
         evaluationFailures = Meter.CreateCounter<long>("quotaportal_evaluation_failures", description: "Evaluation steps that failed or reported errors, by step.");
         deliveryFailures = Meter.CreateCounter<long>("quotaportal_notification_delivery_failures",
             description: "Notification delivery attempts that failed, by channel kind.");
+        otlpSpans = Meter.CreateCounter<long>("quotaportal_otlp_spans",
+            description: "Spans received on POST /v1/traces, by outcome: ingested (GenAI, written or already written), ignored (not GenAI), rejected.");
     }
 
     public Meter Meter { get; }
@@ -63,6 +66,13 @@ public sealed class PortalMetrics
         tokens.Add(inputTokens, input);
         tags.Add("type", "output");
         tokens.Add(outputTokens, tags);
+    }
+
+    /// <param name="outcome">ingested, ignored or rejected.</param>
+    public void OtlpSpans(string outcome, long count)
+    {
+        if (count > 0)
+            otlpSpans.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
     }
 
     public void IngestSucceeded(TimeSpan elapsed) => ingestDuration.Record(elapsed.TotalSeconds);

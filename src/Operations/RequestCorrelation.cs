@@ -38,11 +38,14 @@ internal sealed class RequestCorrelation(RequestDelegate next, ILogger<RequestCo
     }
 }
 
-/// <summary>Counts the usage POSTs answered with an error, whoever answered (authentication, rate limit, body rules, validation).</summary>
+/// <summary>
+/// Counts the usage POSTs (POST /api/v1/usage and OTLP's POST /v1/traces) answered with an error, whoever answered (authentication,
+/// rate limit, body rules, validation).
+/// </summary>
 internal sealed class IngestRejections(RequestDelegate next, PortalMetrics metrics)
 {
     public static bool Applies(HttpContext ctx) =>
-        HttpMethods.IsPost(ctx.Request.Method) && ctx.Request.Path.Value is "/api/v1/usage" or "/api/v1/usage/";
+        HttpMethods.IsPost(ctx.Request.Method) && ctx.Request.Path.Value is "/api/v1/usage" or "/api/v1/usage/" or "/v1/traces";
 
     public async Task InvokeAsync(HttpContext ctx)
     {

@@ -140,6 +140,7 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
             """{"provider":"openai","model":"gpt-4o","inputTokens":10,"outputTokens":1}"""),
         // Writes are sent with bodies that fail validation: authorization is decided before binding, and nothing changes.
         new("POST", "/api/v1/usage/", "/api/v1/usage", Demand.Ingest, """[{"team":"alpha"}]"""),
+        new("POST", "/v1/traces", "/v1/traces", Demand.Ingest, """{"resourceSpans":[]}"""),
         new("POST", "/api/v1/outcomes", "/api/v1/outcomes", Demand.Ingest, """[{"team":"alpha"}]"""),
         new("GET", "/api/v1/budgets/", "/api/v1/budgets", Demand.Reader),
         new("GET", "/api/v1/budgets/{id:int}", $"/api/v1/budgets/{fx.AlphaBudgetId}", Demand.Reader),
@@ -247,7 +248,7 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
     public void Every_api_endpoint_and_every_page_has_a_row()
     {
         var registered = fx.Factory.Services.GetServices<EndpointDataSource>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) == true || e.RoutePattern.RawText == "/metrics")
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) == true || e.RoutePattern.RawText is "/metrics" or "/v1/traces")
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => $"{m} {e.RoutePattern.RawText}"))
             .ToHashSet();
         var rows = ApiRows(fx).Select(r => $"{r.Method} {r.Pattern}").ToHashSet();
