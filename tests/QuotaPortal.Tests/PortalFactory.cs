@@ -105,7 +105,7 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        if (TestDatabase.IsPostgres && connectionString is not null)
+        if (TestDatabase.IsPostgres && connectionString is not null && !sharesDatabase)
             TestDatabase.DropPostgres(connectionString);
         SqliteConnection.ClearAllPools();
         foreach (var suffix in new[] { "", "-wal", "-shm" })
