@@ -39,7 +39,7 @@ public sealed record AnomalyRunReport(int Teams, int Series, int Found, int Rais
 /// bucket judged only from the buckets before it; what it finds is stored as resolved history and nobody is notified.
 /// </summary>
 public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, AlertWriter writer,
-    IOptions<AnomalyOptions> options, ILogger<AnomalyService> log, DailySpendCache dailyCache) : IEvaluationStep, IHistoryAnalyzer
+    IOptions<AnomalyOptions> options, ILogger<AnomalyService> log) : IEvaluationStep, IHistoryAnalyzer
 {
     private const string Hour = "hour", Day = "day";
 
@@ -102,7 +102,7 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
         var teamIds = teams.Select(t => t.Id).ToList();
 
         var hourly = await AnomalySpendReader.HourlyAsync(db, teamIds, hourlyFrom, hourEnd, ct);
-        var daily = await DailyAsync(db, teamIds, dailyFrom, dayEnd, ct);
+        var daily = await AnomalySpendReader.DailyAsync(db, teamIds, dailyFrom, dayEnd, ct);
         // Spend an admin marked "expected/planned" stays out of the baselines.
         var planned = await PlannedAsync(db, teamIds, ct);
 
@@ -145,35 +145,6 @@ public sealed class AnomalyService(IDbContextFactory<QuotaDbContext> dbFactory, 
         writer.Publish(writes);
         return new AnomalyRunReport(teams.Count, series.Count, found, writes.Sum(w => w.Raised.Count), writes.Sum(w => w.Resolved),
             read, detect, time.GetElapsedTime(started) - read - detect);
-    }
-
-    /// <summary>
-    /// Team × model × day spend of the closed days [from, to). The tick's window (months) comes from the dashboard's daily cache — the
-    /// same figures the dashboard shows, already in memory, kept current by ingestion and other instances' change notices; a backfill
-    /// reaching further back than the cache keeps reads the rollups directly.
-    /// </summary>
-    private async Task<List<ModelDaySpend>> DailyAsync(QuotaDbContext db, List<int> teamIds, DateTime from, DateTime to, CancellationToken ct)
-    {
-        var first = DateOnly.FromDateTime(from);
-        var last = DateOnly.FromDateTime(to).AddDays(-1);
-        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        if (last < first || first < today.AddDays(-DailySpendCache.WarmDays) || last >= today)
-            return await AnomalySpendReader.DailyAsync(db, teamIds, from, to, ct);
-        var wanted = teamIds.ToHashSet();
-        var byDay = await dailyCache.GetAsync(first, last, ct);
-        var result = new List<ModelDaySpend>();
-        var sums = new Dictionary<(int TeamId, string Model), long>();
-        foreach (var (day, rows) in byDay.OrderBy(d => d.Key))
-        {
-            sums.Clear();
-            foreach (var r in rows)
-                if (wanted.Contains(r.TeamId))
-                    sums[(r.TeamId, r.Model)] = sums.GetValueOrDefault((r.TeamId, r.Model)) + r.CostNanos;
-            var at = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-            foreach (var ((team, model), cost) in sums)
-                result.Add(new ModelDaySpend(team, model, at, cost));
-        }
-        return result;
     }
 
     private static Task<List<Teams.Team>> TeamsAsync(QuotaDbContext db, IReadOnlyCollection<string>? slugs, CancellationToken ct)
