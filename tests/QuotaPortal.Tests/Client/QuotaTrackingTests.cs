@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using QuotaPortal.ApiKeys;
 using QuotaPortal.Budgets;
@@ -227,5 +228,44 @@ public sealed class QuotaTrackingTests(PortalFactory factory) : IClassFixture<Po
         Assert.Contains(errors, e => e.Contains("Team"));
         Assert.Contains(errors, e => e.Contains("BatchSize"));
         Assert.Throws<OptionsValidationException>(() => new FakeChatClient(Usage).AsBuilder().UseQuotaTracking(o => o.Endpoint = "nope").Build());
+    }
+
+    [Fact]
+    public async Task An_embedding_generator_wrapped_in_one_line_records_its_tokens_and_cost_and_flushes_when_disposed()
+    {
+        var (team, key, teamId) = await TeamAsync(factory);
+        var generator = new FakeEmbeddingGenerator(new UsageDetails { InputTokenCount = 1_000_000 })
+            .AsBuilder()
+            .UseQuotaTracking(o => { o.Endpoint = endpoint; o.ApiKey = key; o.Team = team; o.CheckCacheSeconds = 0; o.FlushInterval = TimeSpan.FromMinutes(5); })
+            // The app's services give the pipeline its clock: here the portal's test clock, so the record's timestamp is not in its future.
+            .Build(new Microsoft.Extensions.DependencyInjection.ServiceCollection()
+                .AddSingleton<TimeProvider>(new PortalClock(factory.Time)).BuildServiceProvider());
+        var result = await generator.GenerateAsync(["a", "b"], new EmbeddingGenerationOptions { ModelId = "text-embedding-3-small" }, Ct);
+        Assert.Equal(2, result.Count);
+        Assert.Empty(await RecordsAsync(factory, teamId));   // batched: nothing sent yet (the flush interval is 5 minutes)
+
+        generator.Dispose();                                   // disposing the pipeline flushes the reporter it owns
+
+        var r = Assert.Single(await RecordsAsync(factory, teamId));
+        Assert.Equal(("openai", "text-embedding-3-small", "embeddings"), (r.Provider, r.Model, r.ApiMethod));
+        Assert.Equal((1_000_000L, 0L), (r.InputTokens, r.OutputTokens));
+        Assert.Equal(0.02m, Money.FromNanos(r.CostNanos));   // $0.02 per million input tokens
+    }
+
+    private sealed class FakeEmbeddingGenerator(UsageDetails usage) : IEmbeddingGenerator<string, Embedding<float>>
+    {
+        public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null,
+            CancellationToken cancellationToken = default) =>
+            Task.FromResult(new GeneratedEmbeddings<Embedding<float>>(values.Select(_ => new Embedding<float>(new float[] { 0.1f, 0.2f }) { ModelId = options?.ModelId }))
+            {
+                Usage = usage,
+            });
+
+        public object? GetService(Type serviceType, object? serviceKey = null) =>
+            serviceType == typeof(EmbeddingGeneratorMetadata) ? new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-small") : null;
+
+        public void Dispose()
+        {
+        }
     }
 }
