@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using QuotaPortal.ApiKeys;
@@ -267,5 +268,55 @@ public sealed class QuotaTrackingTests(PortalFactory factory) : IClassFixture<Po
         public void Dispose()
         {
         }
+    }
+
+    [Fact]
+    public async Task AddQuotaPortalClient_validates_its_section_and_its_client_reads_status_remaining_budget_and_flushes_at_shutdown()
+    {
+        var (team, key, teamId) = await TeamAsync(factory);
+        using (var admin = new HttpClient { BaseAddress = new Uri(endpoint) })
+        {
+            admin.DefaultRequestHeaders.Add("X-Api-Key", (await factory.Service<ApiKeyService>().CreateAsync($"adm-{Guid.NewGuid():N}", "admin", null, AccessScope.System.WithActor("test"), Ct)).Value!.Secret);
+            var created = await admin.PostAsJsonAsync("/api/v1/budgets", new
+            {
+                name = $"month {team}", teamId, metric = "Cost", limit = 10m, period = "Monthly", timeZone = "UTC", thresholds = "80,100", enforcement = "AlertOnly",
+            }, Ct);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        Microsoft.Extensions.Hosting.IHost Host(string? apiKey)
+        {
+            var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["QuotaPortal:Endpoint"] = endpoint, ["QuotaPortal:ApiKey"] = apiKey, ["QuotaPortal:Team"] = team,
+                ["QuotaPortal:CheckCacheSeconds"] = "0", ["QuotaPortal:FlushInterval"] = "00:05:00",
+            });
+            builder.Services.AddSingleton<TimeProvider>(new PortalClock(factory.Time));
+            builder.Services.AddQuotaPortalClient(builder.Configuration);
+            return builder.Build();
+        }
+
+        // A missing key is refused when the app starts, naming the setting.
+        using (var bad = Host(null))
+        {
+            var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => bad.StartAsync(Ct));
+            Assert.Contains("ApiKey", refused.Message);
+        }
+
+        using var host = Host(key);
+        await host.StartAsync(Ct);
+        var chat = new FakeChatClient(Usage).AsBuilder().UseQuotaTracking().Build(host.Services);
+        await chat.GetResponseAsync("hello", new ChatOptions { ModelId = "gpt-4o" }, Ct);
+        Assert.Empty(await RecordsAsync(factory, teamId));   // queued: the flush interval is 5 minutes
+
+        await host.StopAsync(Ct);                             // the host's shutdown flushes the registered reporter
+        Assert.Equal(0.012m, Money.FromNanos(Assert.Single(await RecordsAsync(factory, teamId)).CostNanos));
+
+        var client = host.Services.GetRequiredService<QuotaPortalClient>();
+        var status = await client.GetStatusAsync(ct: Ct);
+        var budget = Assert.Single(status.Budgets);
+        Assert.Equal((10m, 0.012m, 9.988m), (budget.Limit, budget.Spent, budget.Remaining));
+        Assert.Equal(9.988m, await client.GetRemainingBudgetAsync(ct: Ct));
     }
 }
