@@ -1,6 +1,3 @@
-using System.Net;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using QuotaPortal.ApiKeys;
@@ -26,10 +23,7 @@ public sealed class LoopbackPortal : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        // .NET 10: the factory switches from TestServer to a Kestrel listener (before anything starts the host).
-        Factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        Factory.StartServer();
-        BaseAddress = new Uri(Factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        BaseAddress = new Uri(Factory.StartKestrel());
         var system = AccessScope.System.WithActor("test");
         var teams = Factory.Service<TeamService>();
         await teams.CreateTeamAsync(new TeamInput("Search", "search", null, null, null), system);
