@@ -62,12 +62,13 @@ public static class BillingApi
         return result.Succeeded ? TypedResults.NoContent() : TypedResults.ValidationProblem(result.Errors);
     }
 
-    public static async Task<Results<Ok<BillingSyncResult>, NotFound, ValidationProblem>> SyncAsync(int id, BillingSync sync, AccessScope who,
-        CancellationToken ct)
+    public static async Task<Results<Ok<BillingSyncResult>, NotFound, ValidationProblem>> SyncAsync(int id, BillingConnectionService service,
+        AccessScope who, CancellationToken ct)
     {
-        if (!who.IsAdmin)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["access"] = ["Only an admin may change this."] });
-        return await sync.SyncNowAsync(id, ct) is { } result ? TypedResults.Ok(result) : TypedResults.NotFound();
+        var result = await service.SyncAsync(id, who, ct);
+        if (result.NotFound)
+            return TypedResults.NotFound();
+        return result.Succeeded ? TypedResults.Ok(result.Value!) : TypedResults.ValidationProblem(result.Errors);
     }
 
     public static async Task<Results<Ok<ConnectionTest>, NotFound, ValidationProblem>> TestAsync(int id, BillingConnectionService service,

@@ -18,7 +18,7 @@ public sealed record BillingConnectionView(int Id, string Provider, string Name,
 
 /// <summary>Billing connections: admin only, audited in the same transaction, the admin key encrypted and never handed back.</summary>
 public sealed class BillingConnectionService(IDbContextFactory<QuotaDbContext> dbFactory, BillingSecrets secrets, AuditLog audit, TimeProvider time,
-    IHostEnvironment env, IEnumerable<IBillingConnector> connectors, Microsoft.Extensions.Options.IOptions<BillingOptions> options)
+    IHostEnvironment env, IEnumerable<IBillingConnector> connectors, Microsoft.Extensions.Options.IOptions<BillingOptions> options, BillingSync sync)
 {
     public async Task<IReadOnlyList<BillingConnectionView>> ListAsync(CancellationToken ct = default)
     {
@@ -100,6 +100,14 @@ public sealed class BillingConnectionService(IDbContextFactory<QuotaDbContext> d
             $"Removed billing connection {conn.Name} and its pulled lines", before: Snapshot(conn));
         await db.SaveChangesAsync(ct);
         return ServiceResult<bool>.Ok(true);
+    }
+
+    /// <summary>Pulls now (the "Sync now" button and POST …/sync); a provider failure is the result's Error, not a failure of the call.</summary>
+    public async Task<ServiceResult<BillingSyncResult>> SyncAsync(int id, AccessScope who, CancellationToken ct = default)
+    {
+        if (!who.IsAdmin)
+            return ServiceResult<BillingSyncResult>.Denied();
+        return await sync.SyncNowAsync(id, ct) is { } result ? ServiceResult<BillingSyncResult>.Ok(result) : ServiceResult<BillingSyncResult>.Missing();
     }
 
     /// <summary>Asks the provider once with the stored key.</summary>
