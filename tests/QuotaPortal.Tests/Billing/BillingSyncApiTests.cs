@@ -150,4 +150,22 @@ public sealed class BillingSyncApiTests(BillingPortal portal) : IClassFixture<Bi
         Assert.Equal(HttpStatusCode.NotFound, (await admin.DeleteAsync($"{Connections}/{id}", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync($"{Connections}/{id}/sync", null, Ct)).StatusCode);
     }
+
+    [Fact]
+    public async Task The_connections_page_shows_each_connection_and_whether_its_key_is_set_never_the_key()
+    {
+        var key = $"sk-ant-admin01-{Guid.NewGuid():N}";
+        await using var fake = FakeBillingApi.Anthropic(key);
+        var conn = await portal.AddConnectionAsync("anthropic", fake.BaseUrl, key, backfillDays: 5);
+        await portal.Root.EnsureUsersAsync();
+        var admin = await portal.Root.SignedInClientAsync(PortalFactory.AdminEmail);
+
+        var html = await admin.GetStringAsync("/billing/connections", Ct);
+
+        Assert.Contains(conn.Name, html);
+        Assert.Contains("key set", html);
+        Assert.Contains("5 days at the first sync", html);
+        Assert.DoesNotContain(key, html);
+        Assert.DoesNotContain(conn.AdminKeyProtected, html);
+    }
 }
