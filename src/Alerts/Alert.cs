@@ -2,7 +2,7 @@ using System.Linq.Expressions;
 
 namespace QuotaPortal.Alerts;
 
-public enum AlertKind { Threshold, Forecast, Anomaly, RateLimit, IngestionGap }
+public enum AlertKind { Threshold, Forecast, Anomaly, RateLimit, IngestionGap, BillingDrift, UntrackedSpend }
 
 public enum AlertSeverity { Info, Warning, Critical }
 

@@ -15,6 +15,11 @@ public static class BillingSetup
         services.AddSingleton<BillingSync>();
         services.AddSingleton<BillingConnectionService>();
         services.AddHostedService<BillingSyncService>();
+        services.AddOptions<BillingAlertOptions>().BindConfiguration(BillingAlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ReconciliationService>();
+        services.AddSingleton<BillingMappingService>();
+        services.AddSingleton<BillingDriftStep>();
+        services.AddSingleton<Alerts.IEvaluationStep>(sp => sp.GetRequiredService<BillingDriftStep>());
         // No request logging (URLs are harmless, but nothing about these calls needs to be in the logs); retries are BillingHttp's,
         // which resume from the failed page.
         services.AddHttpClient(BillingHttp.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(60))

@@ -94,6 +94,7 @@ public static class QuotaPortalEndpoints
         app.MapOutcomesApi();
         app.MapRecommendationsApi();
         app.MapBillingApi();
+        app.MapReconciliationApi();
         app.MapOperations();
         return app;
     }

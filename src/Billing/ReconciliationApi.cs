@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using QuotaPortal.Data;
+using QuotaPortal.Kernel;
+
+namespace QuotaPortal.Billing;
+
+public static class ReconciliationApi
+{
+    public static IEndpointRouteBuilder MapReconciliationApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/billing/reconciliation", GetAsync).RequireAuthorization(Policies.Reader).WithTags("Billing")
+            .WithSummary("Billed (the providers' own reports) against tracked spend per provider and UTC day, team, project and model; drift, coverage, untracked spend");
+        var admin = app.MapGroup("/api/v1/billing/projects").WithTags("Billing").RequireAuthorization(Policies.Admin);
+        admin.MapGet("/", ProjectsAsync).WithSummary("Provider projects and workspaces seen in billing pulls, their team and a suggested team");
+        admin.MapPut("/{id:int}", MapAsync).WithSummary("Map a provider project or workspace to a team (teamId null: unattributed)");
+        return app;
+    }
+
+    /// <param name="from">First UTC day (yyyy-MM-dd); default the first of this month.</param>
+    /// <param name="to">Last UTC day, inclusive; default today.</param>
+    /// <param name="provider">openai or anthropic; default every connected provider.</param>
+    /// <param name="team">A team's slug or id: only the projects mapped to it and its own tracked spend.</param>
+    /// <param name="format">json (default) or csv (one row per provider and day).</param>
+    public static async Task<Results<Ok<Reconciliation>, FileContentHttpResult, ValidationProblem>> GetAsync(DateOnly? from, DateOnly? to,
+        string? provider, string? team, string? format, ReconciliationService reconciliation, IDbContextFactory<QuotaDbContext> dbFactory,
+        TimeProvider time, AccessScope scope, CancellationToken ct)
+    {
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var start = from ?? new DateOnly(today.Year, today.Month, 1);
+        var end = to ?? (from is { } f && f > today ? f : today);
+        var errors = new FieldErrors();
+        foreach (var (field, messages) in ReconciliationService.Validate(start, end, provider) ?? new Dictionary<string, string[]>())
+            foreach (var m in messages)
+                errors.Add(field, m);
+        if (format is not null and not ("json" or "csv"))
+            errors.Add("format", "'format' must be json or csv.");
+        int? teamId = null;
+        if (!string.IsNullOrWhiteSpace(team))
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var wanted = team.Trim();
+            var isId = int.TryParse(wanted, NumberStyles.None, CultureInfo.InvariantCulture, out var id);
+            teamId = await db.Teams.AsNoTracking().Where(t => isId ? t.Id == id : t.Slug == wanted).Select(t => (int?)t.Id).FirstOrDefaultAsync(ct);
+            // A team the caller may not see answers as one that does not exist: no probing for other teams' names.
+            if (teamId is not { } found || !scope.CanSeeTeam(found))
+                errors.Add("team", $"There is no team '{wanted}' you can see.");
+        }
+        if (errors.Any)
+            return TypedResults.ValidationProblem(errors.ToDictionary());
+        var result = await reconciliation.GetAsync(new ReconciliationQuery(start, end, provider, teamId), scope, ct);
+        return format == "csv"
+            ? TypedResults.File(Encoding.UTF8.GetBytes(ReconciliationCsv.Write(result)), "text/csv", $"quotaportal-reconciliation-{start:yyyy-MM-dd}-{end:yyyy-MM-dd}.csv")
+            : TypedResults.Ok(result);
+    }
+
+    public static async Task<Ok<IReadOnlyList<BillingProjectView>>> ProjectsAsync(BillingMappingService mapping, AccessScope scope, CancellationToken ct) =>
+        TypedResults.Ok(await mapping.ListAsync(scope, ct));
+
+    public sealed record MapBody(int? TeamId);
+
+    public static async Task<Results<Ok<BillingProjectView>, ValidationProblem, NotFound>> MapAsync(int id, MapBody body, BillingMappingService mapping,
+        AccessScope scope, CancellationToken ct)
+    {
+        var r = await mapping.MapAsync(id, body.TeamId, scope, ct);
+        return r.NotFound ? TypedResults.NotFound() : r.Succeeded ? TypedResults.Ok(r.Value!) : TypedResults.ValidationProblem(r.Errors);
+    }
+}
+
+public static class ReconciliationCsv
+{
+    public static string Write(Reconciliation r) => CsvExport.Write(
+        new[] { new[] { "provider", "day_utc", "billed_usd", "tracked_usd", "drift_usd", "drift_percent", "coverage_percent", "untracked_usd", "billed_tokens", "tracked_tokens", "settled" } }
+            .Concat(r.Days.Select(d => new[]
+            {
+                d.Provider, d.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Numbers.ForCsv(d.Figures.Billed, "0.00####"),
+                Numbers.ForCsv(d.Figures.Tracked, "0.00####"), Numbers.ForCsv(d.Figures.Drift, "0.00####"), Numbers.ForCsv(d.Figures.DriftShare * 100, "0.00"),
+                Numbers.ForCsv(d.Figures.Coverage * 100, "0.00"), Numbers.ForCsv(d.Figures.Untracked, "0.00####"),
+                d.Figures.BilledTokens.ToString(CultureInfo.InvariantCulture), d.Figures.TrackedTokens.ToString(CultureInfo.InvariantCulture),
+                d.Settled ? "yes" : "no",
+            })));
+}
