@@ -8,6 +8,7 @@ using QuotaPortal.Components.Account;
 using QuotaPortal.Alerts;
 using QuotaPortal.Anomalies;
 using QuotaPortal.ApiKeys;
+using QuotaPortal.Billing;
 using QuotaPortal.Budgets;
 using QuotaPortal.Dashboard;
 using QuotaPortal.Operations;
@@ -92,6 +93,7 @@ public static class QuotaPortalEndpoints
         app.MapAnomaliesApi();
         app.MapOutcomesApi();
         app.MapRecommendationsApi();
+        app.MapBillingApi();
         app.MapOperations();
         return app;
     }

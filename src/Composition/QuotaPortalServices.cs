@@ -11,6 +11,7 @@ using QuotaPortal.Alerts;
 using QuotaPortal.Anomalies;
 using QuotaPortal.ApiKeys;
 using QuotaPortal.Audit;
+using QuotaPortal.Billing;
 using QuotaPortal.Budgets;
 using QuotaPortal.Cluster;
 using QuotaPortal.Components.Account;
@@ -66,6 +67,7 @@ public static class QuotaPortalServices
         builder.AddAnomalies();
         builder.AddRecommendations();
         builder.AddReports();
+        builder.AddBilling();
         builder.AddSettings();
         builder.AddOperations();
         services.AddScoped<UserPreferences>();

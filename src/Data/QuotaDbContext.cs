@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Alerts;
 using QuotaPortal.ApiKeys;
 using QuotaPortal.Audit;
+using QuotaPortal.Billing;
 using QuotaPortal.Budgets;
 using QuotaPortal.Cluster;
 using QuotaPortal.Pricing;
@@ -41,6 +42,10 @@ public class QuotaDbContext : IdentityDbContext<ApplicationUser>, IDataProtectio
     public DbSet<QuotaPortal.Anomalies.Anomaly> Anomalies => Set<QuotaPortal.Anomalies.Anomaly>();
     public DbSet<Lease> Leases => Set<Lease>();
     public DbSet<ChangeVersion> ChangeVersions => Set<ChangeVersion>();
+    public DbSet<BillingConnection> BillingConnections => Set<BillingConnection>();
+    public DbSet<BillingCostLine> BillingCostLines => Set<BillingCostLine>();
+    public DbSet<BillingUsageLine> BillingUsageLines => Set<BillingUsageLine>();
+    public DbSet<BillingProject> BillingProjects => Set<BillingProject>();
     /// <summary>The Data Protection key ring, shared by every instance (see <see cref="KeyRingImport"/>).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 

@@ -43,6 +43,8 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
         // background loops' timers once per interval (1,440 evaluations, 17,280 dispatch passes) while the test runs.
         builder.UseSetting("Evaluation:Enabled", "false");
         builder.UseSetting("Notifications:DispatcherEnabled", "false");
+        // Billing pulls only when a test calls BillingSync.SyncNowAsync (the providers' fakes live inside the tests).
+        builder.UseSetting("Billing:Enabled", "false");
         // The dashboard's warm-up reads in the background on a timer; tests that need it start it by hand (DailySpendWarmupTests).
         builder.UseSetting("Dashboard:WarmCache", "false");
         builder.UseSetting("Notifications:AllowPrivateTargets", "true"); // the tests' receivers listen on loopback

@@ -185,6 +185,13 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
         new("GET", "/api/v1/api-keys/", "/api/v1/api-keys", Demand.Admin),
         new("POST", "/api/v1/api-keys/", "/api/v1/api-keys", Demand.Admin, "{}"),
         new("DELETE", "/api/v1/api-keys/{id:int}", "/api/v1/api-keys/999999", Demand.Admin),
+        new("GET", "/api/v1/billing/connections/", "/api/v1/billing/connections", Demand.Admin),
+        new("GET", "/api/v1/billing/connections/{id:int}", "/api/v1/billing/connections/999999", Demand.Admin),
+        new("POST", "/api/v1/billing/connections/", "/api/v1/billing/connections", Demand.Admin, "{}"),
+        new("PUT", "/api/v1/billing/connections/{id:int}", "/api/v1/billing/connections/999999", Demand.Admin, "{}"),
+        new("DELETE", "/api/v1/billing/connections/{id:int}", "/api/v1/billing/connections/999999", Demand.Admin),
+        new("POST", "/api/v1/billing/connections/{id:int}/sync", "/api/v1/billing/connections/999999/sync", Demand.Admin),
+        new("POST", "/api/v1/billing/connections/{id:int}/test", "/api/v1/billing/connections/999999/test", Demand.Admin),
         // The Prometheus endpoint is a branch of its own (no method metadata): "*" is sent as GET.
         new("*", "/metrics", "/metrics", Demand.Scraper),
     ];
@@ -212,6 +219,7 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
         ["/users"] = ("/users", Demand.Admin),
         ["/audit"] = ("/audit", Demand.Admin),
         ["/settings"] = ("/settings", Demand.Admin),
+        ["/billing/connections"] = ("/billing/connections", Demand.Admin),
         ["/Account/Manage"] = ("/Account/Manage", Demand.SignedIn),
         ["/Account/Login"] = ("/Account/Login", Demand.Anyone),
         ["/Account/AccessDenied"] = ("/Account/AccessDenied", Demand.Anyone),
