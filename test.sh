@@ -113,9 +113,23 @@ for dir in "$results"/*/; do
     p=$(attr passed "$counters"); f=$(attr failed "$counters"); e=$(attr error "$counters"); t=$(attr timeout "$counters"); a=$(attr aborted "$counters")
     f=$(( ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0} ))
     echo "$project: ${p:-0} passed, $f failed"
-    # Name the failures so a CI log that is cut short still says what broke.
-    grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"[^>]*>' "$trx" \
-        | sed -n 's/.*testName="\([^"]*\)".*/  FAILED: \1/p'
+    # Name the failures, with the first lines of their message and where in our code they broke, so a CI log that is cut short
+    # still says what broke and why (perl-base is part of every Debian install).
+    perl -0777 -ne '
+        my %ent = (lt => "<", gt => ">", amp => "&", quot => "\"", apos => "\x27");
+        sub text { my $t = shift // ""; $t =~ s/&(lt|gt|amp|quot|apos);/$ent{$1}/g; $t =~ s/&#x?([0-9a-fA-F]+);/ /g; return $t }
+        while (/(<UnitTestResult [^>]*?)(\/>|>(.*?)<\/UnitTestResult>)/sg) {
+            my ($tag, $body) = ($1, $3 // "");
+            next unless $tag =~ /outcome="(Failed|Error|Timeout|Aborted)"/;
+            my ($name) = $tag =~ /testName="([^"]*)"/;
+            print "  FAILED: ", text($name), "\n";
+            my ($msg) = $body =~ /<Message>(.*?)<\/Message>/s;
+            my @lines = grep { /\S/ } split /\r?\n/, text($msg);
+            print "    | $_\n" for @lines[0 .. ($#lines < 9 ? $#lines : 9)];
+            my ($stack) = $body =~ /<StackTrace>(.*?)<\/StackTrace>/s;
+            my @ours = grep { /QuotaPortal/ } split /\r?\n/, text($stack);
+            print "    | $_\n" for @ours[0 .. ($#ours < 3 ? $#ours : 3)];
+        }' "$trx"
     passed=$((passed + ${p:-0}))
     failed=$((failed + f))
 done

@@ -125,6 +125,7 @@ public static class DataCopier
     {
         _ when type == typeof(DateTime) => DateTime.SpecifyKind(reader.GetDateTime(i), DateTimeKind.Utc),
         _ when type == typeof(DateTimeOffset) => reader.GetFieldValue<DateTimeOffset>(i).ToUniversalTime(),
+        _ when type == typeof(DateOnly) => reader.GetFieldValue<DateOnly>(i),
         _ when type == typeof(decimal) => reader.GetDecimal(i),
         _ when type == typeof(bool) => reader.GetBoolean(i),
         _ when type == typeof(int) => reader.GetInt32(i),

@@ -28,9 +28,23 @@ internal static class PostgresUsageStore
         if (records.Count == 0)
             return inserted;
         var ids = await NextIdsAsync(conn, tx, records.Count, ct);
+        // Rows go in in key order (team, then idempotency key), whatever order the caller sent them in: two instances inserting the same
+        // keys in opposite orders would otherwise each wait on the other's uncommitted index entry — a deadlock PostgreSQL breaks by
+        // failing one batch. In one order the second simply waits for the first and then finds the keys taken. Ids stay the callers'.
+        var order = Enumerable.Range(0, records.Count)
+            .OrderBy(i => records[i].TeamId)
+            .ThenBy(i => records[i].IdempotencyKey, StringComparer.Ordinal)
+            .ToArray();
+        var sorted = new UsageRecord[records.Count];
+        var sortedIds = new long[records.Count];
+        for (var j = 0; j < order.Length; j++)
+        {
+            sorted[j] = records[order[j]];
+            sortedIds[j] = ids[order[j]];
+        }
         await using var cmd = new NpgsqlCommand(InsertSql, conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
-        AddColumns(cmd, records);
+        cmd.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = sortedIds });
+        AddColumns(cmd, sorted);
         var taken = new HashSet<long>(records.Count);
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct))

@@ -31,8 +31,11 @@ public sealed record IngestCaller(string Actor, ApiKeyGrant? Grant)
 public sealed class UsageIngestor(IDbContextFactory<QuotaDbContext> dbFactory, UsageWriter writer, PriceCatalog catalog, TimeProvider time,
     IOptions<IngestOptions> options, UsageNotifier notifier, PortalMetrics metrics, ILogger<UsageIngestor> log)
 {
-    /// <summary>How often a batch is tried when the database refuses it on a constraint (another process won a race for a key or a team).</summary>
-    public const int MaxWriteAttempts = 3;
+    /// <summary>
+    /// How often a batch is tried when the database refuses it on a constraint (another process won a race for a key or a team) or breaks a
+    /// deadlock between two instances' batches.
+    /// </summary>
+    public const int MaxWriteAttempts = 5;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -48,10 +51,12 @@ public sealed class UsageIngestor(IDbContextFactory<QuotaDbContext> dbFactory, U
             {
                 return await IngestOnceAsync(inputs, caller, batchKey, dryRun, bodyHash, ct);
             }
-            catch (Exception ex) when (UsageStore.IsUniqueViolation(ex) && attempt < MaxWriteAttempts)
+            catch (Exception ex) when (UsageStore.IsRetryableConflict(ex) && attempt < MaxWriteAttempts)
             {
                 // A second portal instance or the CLI importer claimed a batch key or created a team first: the next
-                // attempt sees its result as a replay, or its team as existing.
+                // attempt sees its result as a replay, or its team as existing. A deadlock between two instances writing the same
+                // keys (one batch several jobs, the other the same jobs in another order) rolled this batch back whole: the next
+                // attempt waits for the other's commit and finds its records as duplicates.
                 log.LogWarning(ex, "Usage batch hit a constraint (attempt {Attempt} of {Max}); trying again", attempt, MaxWriteAttempts);
             }
         }

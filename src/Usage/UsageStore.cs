@@ -305,6 +305,16 @@ public static class UsageStore
         _ => false,
     };
 
+    /// <summary>
+    /// Whether a failed write can simply be tried again: a unique violation (see <see cref="IsUniqueViolation"/>), or PostgreSQL breaking a
+    /// deadlock or a serialization failure between two instances' concurrent batches — the losing transaction was rolled back whole, and
+    /// the retry waits for the winner and then finds its keys taken.
+    /// </summary>
+    public static bool IsRetryableConflict(Exception ex) => IsUniqueViolation(ex) || (ex as DbException ?? ex.InnerException as DbException) is PostgresException
+    {
+        SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure,
+    };
+
     private static DbCommand Command(DbConnection conn, DbTransaction tx, string sql, params (string Name, object? Value)[] parameters)
     {
         var cmd = conn.CreateCommand();
