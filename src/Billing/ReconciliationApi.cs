@@ -59,12 +59,26 @@ public static class ReconciliationApi
     public static async Task<Ok<IReadOnlyList<BillingProjectView>>> ProjectsAsync(BillingMappingService mapping, AccessScope scope, CancellationToken ct) =>
         TypedResults.Ok(await mapping.ListAsync(scope, ct));
 
-    public sealed record MapBody(int? TeamId);
+    /// <param name="Team">The slug of the team that spends the project (or give <paramref name="TeamId"/>); neither: unattributed.</param>
+    /// <param name="TeamId">The team's id, instead of its slug.</param>
+    public sealed record MapBody(string? Team, int? TeamId) : IHasExample<MapBody>
+    {
+        public static MapBody Example => new("search", null);
+    }
 
     public static async Task<Results<Ok<BillingProjectView>, ValidationProblem, NotFound>> MapAsync(int id, MapBody body, BillingMappingService mapping,
-        AccessScope scope, CancellationToken ct)
+        IDbContextFactory<QuotaDbContext> dbFactory, AccessScope scope, CancellationToken ct)
     {
-        var r = await mapping.MapAsync(id, body.TeamId, scope, ct);
+        var teamId = body.TeamId;
+        if (!string.IsNullOrWhiteSpace(body.Team))
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var slug = body.Team.Trim();
+            teamId = await db.Teams.AsNoTracking().Where(t => t.Slug == slug).Select(t => (int?)t.Id).FirstOrDefaultAsync(ct);
+            if (teamId is null)
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["team"] = [$"There is no team '{slug}'."] });
+        }
+        var r = await mapping.MapAsync(id, teamId, scope, ct);
         return r.NotFound ? TypedResults.NotFound() : r.Succeeded ? TypedResults.Ok(r.Value!) : TypedResults.ValidationProblem(r.Errors);
     }
 }

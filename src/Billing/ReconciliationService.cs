@@ -45,10 +45,13 @@ public sealed record PricingCheck(string Provider, string Model, long Tokens, de
     decimal TrackedPerMillion);
 
 /// <param name="Connected">Whether any billing connection exists (without one there is nothing to reconcile).</param>
+/// <param name="Teams">Teams with at least one mapped project (a team without one has nothing billed to compare with).</param>
 /// <param name="Unattributed">Billed to projects not mapped to any team (org-wide readers only).</param>
+/// <param name="TrackedWithoutProject">Tracked on these providers by teams no project is mapped to: map their projects to compare them.</param>
 public sealed record Reconciliation(DateOnly From, DateOnly To, string? Provider, bool Connected, ReconciliationFigures Total,
     IReadOnlyList<ReconciliationDay> Days, IReadOnlyList<ReconciliationTeam> Teams, IReadOnlyList<ReconciliationProject> Projects,
-    IReadOnlyList<ReconciliationModel> Models, IReadOnlyList<PricingCheck> PricingChecks, decimal Unattributed, IReadOnlyList<string> Providers);
+    IReadOnlyList<ReconciliationModel> Models, IReadOnlyList<PricingCheck> PricingChecks, decimal Unattributed, IReadOnlyList<string> Providers,
+    decimal TrackedWithoutProject = 0);
 
 /// <summary>
 /// The one definition of billed-versus-tracked: the reconciliation page, its API and CSV, the dashboard's "billed" line and the drift
@@ -76,6 +79,18 @@ public sealed class ReconciliationService(IDbContextFactory<QuotaDbContext> dbFa
         return errors.Any ? errors.ToDictionary() : null;
     }
 
+    private sealed record BilledLine(int ConnectionId, string Provider, DateOnly Day, string ProjectId, string Model, decimal Amount, int? TeamId);
+
+    private sealed record TokenLine(string Provider, DateOnly Day, string Model, long Tokens, int? TeamId);
+
+    private sealed record TrackedLine(string Provider, DateOnly Day, int TeamId, string Model, decimal Cost, long Tokens);
+
+    private sealed record TeamName(int Id, string Name, string Slug);
+
+    /// <summary>Everything one reconciliation reads, already limited to what the reader may see.</summary>
+    private sealed record Facts(List<BilledLine> Billed, List<TokenLine> Tokens, List<TrackedLine> Tracked, List<BillingProject> Projects,
+        Dictionary<int, TeamName> Teams, HashSet<int> MappedTeams);
+
     public async Task<Reconciliation> GetAsync(ReconciliationQuery q, AccessScope scope, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -87,24 +102,34 @@ public sealed class ReconciliationService(IDbContextFactory<QuotaDbContext> dbFa
         var wanted = connections.Where(c => q.Provider is null || c.Provider == q.Provider).ToList();
         if (wanted.Count == 0)
             return empty;
-        var connectionIds = wanted.Select(c => c.Id).ToList();
-        var wantedProviders = wanted.Select(c => c.Provider).Distinct().ToList();
-
+        var wantedProviders = wanted.Select(c => c.Provider).Distinct().Order(StringComparer.Ordinal).ToList();
         // Which teams' money this reader may see, and this query asks for: null = every team and the unattributed projects.
         HashSet<int>? teamFilter = q.TeamId is { } t ? [t] : scope.TeamIds is { } ts ? [.. ts] : null;
+        var facts = await ReadAsync(db, q, [.. wanted.Select(c => c.Id)], wantedProviders, teamFilter, ct);
 
+        var days = Days(q, facts, wantedProviders);
+        var total = days.Aggregate(ReconciliationFigures.Zero, (a, d) => a.Plus(d.Figures));
+        var projectRows = Projects(facts);
+        var modelRows = Models(facts);
+        return new Reconciliation(q.From, q.To, q.Provider, true, total, days, Teams(facts), projectRows, modelRows, PricingChecks(modelRows),
+            teamFilter is null ? projectRows.Where(p => p.TeamId is null).Sum(p => p.Billed) : 0, providers,
+            facts.Tracked.Where(r => !facts.MappedTeams.Contains(r.TeamId)).Sum(r => r.Cost));
+    }
+
+    private static async Task<Facts> ReadAsync(QuotaDbContext db, ReconciliationQuery q, List<int> connectionIds, List<string> providers,
+        HashSet<int>? teamFilter, CancellationToken ct)
+    {
+        bool Visible(int? teamId) => teamFilter is null || (teamId is { } id && teamFilter.Contains(id));
         var projects = await db.BillingProjects.AsNoTracking().Where(p => connectionIds.Contains(p.ConnectionId)).ToListAsync(ct);
         var teamOf = projects.ToDictionary(p => (p.ConnectionId, p.ProjectId), p => p.TeamId);
-        var teams = await db.Teams.AsNoTracking().Select(x => new { x.Id, x.Name, x.Slug }).ToDictionaryAsync(x => x.Id, ct);
-        bool Visible(int? teamId) => teamFilter is null || (teamId is { } id && teamFilter.Contains(id));
+        var teams = await db.Teams.AsNoTracking().Select(x => new TeamName(x.Id, x.Name, x.Slug)).ToDictionaryAsync(x => x.Id, ct);
 
         // Billed: decimal sums are done here (SQLite cannot sum decimals); a range holds days × projects × line items, a few thousand rows.
-        var costLines = await db.BillingCostLines.AsNoTracking()
-            .Where(l => connectionIds.Contains(l.ConnectionId) && l.Day >= q.From && l.Day <= q.To)
-            .Select(l => new { l.ConnectionId, l.Provider, l.Day, l.ProjectId, l.Model, l.AmountUsd })
-            .ToListAsync(ct);
-        var billed = costLines
-            .Select(l => (l.ConnectionId, l.Provider, l.Day, l.ProjectId, Model: l.Model, l.AmountUsd, TeamId: teamOf.GetValueOrDefault((l.ConnectionId, l.ProjectId))))
+        var billed = (await db.BillingCostLines.AsNoTracking()
+                .Where(l => connectionIds.Contains(l.ConnectionId) && l.Day >= q.From && l.Day <= q.To)
+                .Select(l => new { l.ConnectionId, l.Provider, l.Day, l.ProjectId, l.Model, l.AmountUsd })
+                .ToListAsync(ct))
+            .Select(l => new BilledLine(l.ConnectionId, l.Provider, l.Day, l.ProjectId, l.Model, l.AmountUsd, teamOf.GetValueOrDefault((l.ConnectionId, l.ProjectId))))
             .Where(l => Visible(l.TeamId))
             .ToList();
 
@@ -116,14 +141,13 @@ public sealed class ReconciliationService(IDbContextFactory<QuotaDbContext> dbFa
             .ToListAsync(ct);
         // A day's daily buckets when the provider has them (settled days), its hourly ones otherwise (today): never both.
         var dailyDays = usageLines.Where(l => l.BucketWidth == "1d").Select(l => (l.ConnectionId, DateOnly.FromDateTime(l.BucketStart))).ToHashSet();
-        var billedTokens = usageLines
+        var tokens = usageLines
             .Where(l => l.BucketWidth == "1d" || !dailyDays.Contains((l.ConnectionId, DateOnly.FromDateTime(l.BucketStart))))
-            .Select(l => (l.Provider, Day: DateOnly.FromDateTime(l.BucketStart), l.Model, l.Tokens, TeamId: teamOf.GetValueOrDefault((l.ConnectionId, l.ProjectId))))
+            .Select(l => new TokenLine(l.Provider, DateOnly.FromDateTime(l.BucketStart), l.Model, l.Tokens, teamOf.GetValueOrDefault((l.ConnectionId, l.ProjectId))))
             .Where(l => Visible(l.TeamId))
             .ToList();
 
-        var trackedQuery = db.UsageDaily.AsNoTracking()
-            .Where(r => wantedProviders.Contains(r.Provider) && r.BucketStart >= fromUtc && r.BucketStart < toUtc);
+        var trackedQuery = db.UsageDaily.AsNoTracking().Where(r => providers.Contains(r.Provider) && r.BucketStart >= fromUtc && r.BucketStart < toUtc);
         if (teamFilter is not null)
         {
             var ids = teamFilter.ToList();
@@ -134,67 +158,69 @@ public sealed class ReconciliationService(IDbContextFactory<QuotaDbContext> dbFa
                 .Select(g => new { g.Key.Provider, g.Key.BucketStart, g.Key.TeamId, g.Key.Model, CostNanos = g.Sum(r => r.CostNanos),
                     Tokens = g.Sum(r => r.InputTokens + r.OutputTokens) })
                 .ToListAsync(ct))
-            .Select(r => (r.Provider, Day: DateOnly.FromDateTime(r.BucketStart), r.TeamId, r.Model, Cost: Money.FromNanos(r.CostNanos), r.Tokens))
+            .Select(r => new TrackedLine(r.Provider, DateOnly.FromDateTime(r.BucketStart), r.TeamId, r.Model, Money.FromNanos(r.CostNanos), r.Tokens))
             .ToList();
+        var mapped = projects.Where(p => p.TeamId is { } id && Visible(id)).Select(p => p.TeamId!.Value).ToHashSet();
+        return new Facts(billed, tokens, tracked, projects, teams, mapped);
+    }
 
+    private static ReconciliationFigures Figures(IEnumerable<BilledLine> billed, IEnumerable<TokenLine> tokens, IEnumerable<TrackedLine> tracked)
+    {
+        var t = tracked.ToList();
+        return new(billed.Sum(l => l.Amount), t.Sum(r => r.Cost), tokens.Sum(l => l.Tokens), t.Sum(r => r.Tokens));
+    }
+
+    private List<ReconciliationDay> Days(ReconciliationQuery q, Facts f, List<string> providers)
+    {
         var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
         var settledBefore = today.AddDays(-options.Value.SettleDays);
+        var billed = f.Billed.ToLookup(l => (l.Provider, l.Day));
+        var tokens = f.Tokens.ToLookup(l => (l.Provider, l.Day));
+        var tracked = f.Tracked.ToLookup(r => (r.Provider, r.Day));
         var days = new List<ReconciliationDay>();
-        foreach (var provider in wantedProviders.Order(StringComparer.Ordinal))
-            for (var d = q.From; d <= q.To; d = d.AddDays(1))
+        foreach (var provider in providers)
+            for (var day = q.From; day <= q.To; day = day.AddDays(1))
             {
-                var day = d;
-                var figures = new ReconciliationFigures(
-                    billed.Where(l => l.Provider == provider && l.Day == day).Sum(l => l.AmountUsd),
-                    tracked.Where(r => r.Provider == provider && r.Day == day).Sum(r => r.Cost),
-                    billedTokens.Where(l => l.Provider == provider && l.Day == day).Sum(l => l.Tokens),
-                    tracked.Where(r => r.Provider == provider && r.Day == day).Sum(r => r.Tokens));
+                var figures = Figures(billed[(provider, day)], tokens[(provider, day)], tracked[(provider, day)]);
                 if (figures != ReconciliationFigures.Zero || day <= today)
                     days.Add(new ReconciliationDay(provider, day, figures, day < settledBefore));
             }
-        var total = days.Aggregate(ReconciliationFigures.Zero, (a, d) => a.Plus(d.Figures));
+        return days;
+    }
 
-        // Teams: projects mapped to them against their own tracked spend on the same providers.
-        var teamIds = billed.Where(l => l.TeamId is not null).Select(l => l.TeamId!.Value).Concat(tracked.Select(r => r.TeamId)).Distinct();
-        var teamRows = teamIds
-            .Where(id => teams.ContainsKey(id))
-            .Select(id => new ReconciliationTeam(id, teams[id].Name, teams[id].Slug, new ReconciliationFigures(
-                billed.Where(l => l.TeamId == id).Sum(l => l.AmountUsd),
-                tracked.Where(r => r.TeamId == id).Sum(r => r.Cost),
-                billedTokens.Where(l => l.TeamId == id).Sum(l => l.Tokens),
-                tracked.Where(r => r.TeamId == id).Sum(r => r.Tokens))))
-            .OrderByDescending(r => r.Figures.Untracked).ThenByDescending(r => r.Figures.Billed).ThenBy(r => r.Team, StringComparer.Ordinal)
-            .ToList();
+    /// <summary>Teams with a mapped project: what was billed to their projects against their own tracked spend on the same providers.</summary>
+    private static List<ReconciliationTeam> Teams(Facts f) => f.MappedTeams
+        .Where(f.Teams.ContainsKey)
+        .Select(id => new ReconciliationTeam(id, f.Teams[id].Name, f.Teams[id].Slug,
+            Figures(f.Billed.Where(l => l.TeamId == id), f.Tokens.Where(l => l.TeamId == id), f.Tracked.Where(r => r.TeamId == id))))
+        .OrderByDescending(r => r.Figures.Untracked).ThenByDescending(r => r.Figures.Billed).ThenBy(r => r.Team, StringComparer.Ordinal)
+        .ToList();
 
-        var trackedByTeamProvider = tracked.GroupBy(r => (r.TeamId, r.Provider)).ToDictionary(g => g.Key, g => g.Sum(r => r.Cost));
-        var projectName = projects.ToDictionary(p => (p.ConnectionId, p.ProjectId), p => p.Name);
-        var projectRows = billed
+    private static List<ReconciliationProject> Projects(Facts f)
+    {
+        var trackedByTeamProvider = f.Tracked.GroupBy(r => (r.TeamId, r.Provider)).ToDictionary(g => g.Key, g => g.Sum(r => r.Cost));
+        var projectName = f.Projects.ToDictionary(p => (p.ConnectionId, p.ProjectId), p => p.Name);
+        return f.Billed
             .GroupBy(l => (l.ConnectionId, l.Provider, l.ProjectId, l.TeamId))
             .Select(g =>
             {
                 var teamTracked = g.Key.TeamId is { } id ? trackedByTeamProvider.GetValueOrDefault((id, g.Key.Provider)) : 0m;
-                var amount = g.Sum(l => l.AmountUsd);
+                var amount = g.Sum(l => l.Amount);
                 return new ReconciliationProject(g.Key.ConnectionId, g.Key.Provider, g.Key.ProjectId, projectName.GetValueOrDefault((g.Key.ConnectionId, g.Key.ProjectId)),
-                    g.Key.TeamId, g.Key.TeamId is { } tid && teams.TryGetValue(tid, out var team) ? team.Name : null, amount, teamTracked,
+                    g.Key.TeamId, g.Key.TeamId is { } tid && f.Teams.TryGetValue(tid, out var team) ? team.Name : null, amount, teamTracked,
                     Untracked: amount > 0 && teamTracked == 0);
             })
             .OrderByDescending(p => p.Untracked).ThenByDescending(p => p.Billed).ThenBy(p => p.ProjectId, StringComparer.Ordinal)
             .ToList();
-
-        var modelRows = billed.Select(l => (l.Provider, l.Model)).Concat(tracked.Select(r => (r.Provider, r.Model)))
-            .Where(k => k.Model != "")
-            .Distinct()
-            .Select(k => new ReconciliationModel(k.Provider, k.Model, new ReconciliationFigures(
-                billed.Where(l => l.Provider == k.Provider && l.Model == k.Model).Sum(l => l.AmountUsd),
-                tracked.Where(r => r.Provider == k.Provider && r.Model == k.Model).Sum(r => r.Cost),
-                billedTokens.Where(l => l.Provider == k.Provider && l.Model == k.Model).Sum(l => l.Tokens),
-                tracked.Where(r => r.Provider == k.Provider && r.Model == k.Model).Sum(r => r.Tokens))))
-            .OrderByDescending(m => Math.Abs(m.Figures.Drift)).ThenBy(m => m.Model, StringComparer.Ordinal)
-            .ToList();
-
-        return new Reconciliation(q.From, q.To, q.Provider, true, total, days, teamRows, projectRows, modelRows, PricingChecks(modelRows),
-            teamFilter is null ? projectRows.Where(p => p.TeamId is null).Sum(p => p.Billed) : 0, providers);
     }
+
+    private static List<ReconciliationModel> Models(Facts f) => f.Billed.Select(l => (l.Provider, l.Model)).Concat(f.Tracked.Select(r => (r.Provider, r.Model)))
+        .Where(k => k.Model != "")
+        .Distinct()
+        .Select(k => new ReconciliationModel(k.Provider, k.Model, Figures(f.Billed.Where(l => l.Provider == k.Provider && l.Model == k.Model),
+            f.Tokens.Where(l => l.Provider == k.Provider && l.Model == k.Model), f.Tracked.Where(r => r.Provider == k.Provider && r.Model == k.Model))))
+        .OrderByDescending(m => Math.Abs(m.Figures.Drift)).ThenBy(m => m.Model, StringComparer.Ordinal)
+        .ToList();
 
     /// <summary>
     /// Models whose billed and tracked tokens agree within 2 % while the costs differ by more than 2 % and $1: the tokens were counted

@@ -192,6 +192,9 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
         new("DELETE", "/api/v1/billing/connections/{id:int}", "/api/v1/billing/connections/999999", Demand.Admin),
         new("POST", "/api/v1/billing/connections/{id:int}/sync", "/api/v1/billing/connections/999999/sync", Demand.Admin),
         new("POST", "/api/v1/billing/connections/{id:int}/test", "/api/v1/billing/connections/999999/test", Demand.Admin),
+        new("GET", "/api/v1/billing/reconciliation", "/api/v1/billing/reconciliation", Demand.Reader),
+        new("GET", "/api/v1/billing/projects/", "/api/v1/billing/projects", Demand.Admin),
+        new("PUT", "/api/v1/billing/projects/{id:int}", "/api/v1/billing/projects/999999", Demand.Admin, """{"teamId":null}"""),
         // The Prometheus endpoint is a branch of its own (no method metadata): "*" is sent as GET.
         new("*", "/metrics", "/metrics", Demand.Scraper),
     ];
@@ -220,6 +223,8 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
         ["/audit"] = ("/audit", Demand.Admin),
         ["/settings"] = ("/settings", Demand.Admin),
         ["/billing/connections"] = ("/billing/connections", Demand.Admin),
+        ["/billing/projects"] = ("/billing/projects", Demand.Admin),
+        ["/billing/reconciliation"] = ("/billing/reconciliation", Demand.Reader),
         ["/Account/Manage"] = ("/Account/Manage", Demand.SignedIn),
         ["/Account/Login"] = ("/Account/Login", Demand.Anyone),
         ["/Account/AccessDenied"] = ("/Account/AccessDenied", Demand.Anyone),

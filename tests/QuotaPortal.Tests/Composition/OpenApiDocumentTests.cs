@@ -73,6 +73,18 @@ public sealed class OpenApiDocumentTests(PortalFactory factory) : IClassFixture<
             .OrderBy(o => o.Method == "PUT") // create first, then change what was created
             .ToList();
         Assert.True(operations.Count >= 12, $"only {operations.Count} operations with a body");
+        // Billing projects only come from pulls: one stands ready for the mapping PUT (project 1).
+        await using (var db = await factory.Service<IDbContextFactory<QuotaDbContext>>().CreateDbContextAsync(Ct))
+        {
+            if (!await db.BillingProjects.AnyAsync(Ct))
+            {
+                var conn = new QuotaPortal.Billing.BillingConnection { Provider = "openai", Name = "Examples", BaseUrl = "https://api.openai.com", AdminKeyProtected = "x" };
+                db.BillingConnections.Add(conn);
+                await db.SaveChangesAsync(Ct);
+                db.BillingProjects.Add(new QuotaPortal.Billing.BillingProject { Id = 1, ConnectionId = conn.Id, ProjectId = "proj_example" });
+                await db.SaveChangesAsync(Ct);
+            }
+        }
         var created = new Dictionary<string, int>();
         var failures = new List<string>();
         foreach (var (path, method, op) in operations)

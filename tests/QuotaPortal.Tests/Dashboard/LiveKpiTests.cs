@@ -19,7 +19,7 @@ public sealed class LiveKpiTests : BunitContext, IClassFixture<PortalFactory>
     public LiveKpiTests(PortalFactory factory)
     {
         this.factory = factory;
-        foreach (var type in new[] { typeof(DashboardService), typeof(TeamService), typeof(UsageNotifier), typeof(TimeProvider), typeof(IAccessScopeResolver) })
+        foreach (var type in new[] { typeof(DashboardService), typeof(QuotaPortal.Billing.ReconciliationService), typeof(TeamService), typeof(UsageNotifier), typeof(TimeProvider), typeof(IAccessScopeResolver) })
             Services.AddSingleton(type, factory.Services.GetRequiredService(type));
         AddAuthorization().SetAuthorized(PortalFactory.AdminEmail).SetRoles(Roles.Admin);
         this.AddTestServices();
