@@ -109,9 +109,24 @@ public sealed class BillingTests(PortalServer server, BrowserSession browser) : 
         await Expect(Page.Locator("[data-testid=recon-teams] tbody tr")).ToHaveCountAsync(1);
         await Expect(Page.Locator("[data-testid=recon-teams]")).ToContainTextAsync("Search");
         await Expect(Page.Locator("[data-testid=recon-teams]")).ToContainTextAsync("$750.00");
-        await ScreenshotAsync("billing-reconciliation");
+        // Hover the chart: the tooltip names the series, the day and the money.
+        await Page.Locator("[data-testid=recon-chart] svg").First.HoverAsync();
+        await ScreenshotAsync("billing-reconciliation-light-1440");
+        var shell = new ShellPage(Page);
+        await shell.ToggleThemeAsync();
+        await ScreenshotAsync("billing-reconciliation-dark-1440");
         await Page.SetViewportSizeAsync(390, 844);
-        await ScreenshotAsync("billing-reconciliation-phone");
+        // The responsive drawer closes itself once MudBlazor has measured the new width.
+        await Expect(Page.Locator("[data-testid=nav-drawer]")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-drawer--closed"));
+        await Page.WaitForTimeoutAsync(500); // its closing slide
+        await ScreenshotAsync("billing-reconciliation-dark-390");
+        // The theme toggle lives in the desktop app bar.
+        await Page.SetViewportSizeAsync(1440, 900);
+        await shell.ToggleThemeAsync();
+        await Page.SetViewportSizeAsync(390, 844);
+        await Expect(Page.Locator("[data-testid=nav-drawer]")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-drawer--closed"));
+        await Page.WaitForTimeoutAsync(500);
+        await ScreenshotAsync("billing-reconciliation-light-390");
         await Page.SetViewportSizeAsync(1440, 900);
 
         // 4. The dashboard's month line reads the same figures.
