@@ -99,21 +99,14 @@ public sealed class BillingDriftStep(IDbContextFactory<QuotaDbContext> dbFactory
     private static AlertDecision Decide(HashSet<string> openKeys, AlertDraft draft) =>
         openKeys.Contains(draft.DedupKey) ? new AlertDecision.Update(draft.DedupKey, draft.ObservedValue) { Now = draft } : new AlertDecision.Raise(draft);
 
-    private static string ProviderName(string provider) => provider switch
-    {
-        BillingProviders.OpenAi => "OpenAI",
-        BillingProviders.Anthropic => "Anthropic",
-        _ => provider,
-    };
-
     private static AlertDraft DriftDraft(string key, ReconciliationDay d, BillingAlertOptions o)
     {
         var f = d.Figures;
         var share = f.DriftShare ?? 0;
         var direction = f.Drift < 0 ? "billed more than was tracked" : "billed less than was tracked";
         return new AlertDraft(AlertKind.BillingDrift, Math.Abs(share) >= 0.25m ? AlertSeverity.Critical : AlertSeverity.Warning, key,
-            $"{ProviderName(d.Provider)} {d.Day:MMM d}: billed {Money.Usd(f.Billed)} vs tracked {Money.Usd(f.Tracked)}",
-            $"{ProviderName(d.Provider)} {direction} on {d.Day:yyyy-MM-dd} (UTC): drift {Money.Usd(f.Drift)} ({share:+0.0%;-0.0%}), coverage " +
+            $"{BillingProviders.DisplayName(d.Provider)} {d.Day:MMM d}: billed {Money.Usd(f.Billed)} vs tracked {Money.Usd(f.Tracked)}",
+            $"{BillingProviders.DisplayName(d.Provider)} {direction} on {d.Day:yyyy-MM-dd} (UTC): drift {Money.Usd(f.Drift)} ({share:+0.0%;-0.0%}), coverage " +
             $"{Money.Ratio(f.Coverage, "0.0%")}. Thresholds: {o.DriftPercent}% and {Money.Usd(o.DriftUsd)}. See Billing → Reconciliation for the projects and models behind it.")
         {
             PeriodStart = d.Day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
@@ -131,7 +124,7 @@ public sealed class BillingDriftStep(IDbContextFactory<QuotaDbContext> dbFactory
         var names = string.Join(", ", projects.OrderByDescending(p => p.Billed).Take(5)
             .Select(p => $"{p.Name ?? (p.ProjectId == "" ? "default" : p.ProjectId)} {Money.Usd(p.Billed)}{(p.TeamId is null ? " (not mapped to a team)" : $" ({p.Team} reported none)")}"));
         return new AlertDraft(AlertKind.UntrackedSpend, AlertSeverity.Warning, key,
-            $"{ProviderName(d.Provider)} {d.Day:MMM d}: {Money.Usd(amount)} billed with no usage reported",
+            $"{BillingProviders.DisplayName(d.Provider)} {d.Day:MMM d}: {Money.Usd(amount)} billed with no usage reported",
             $"Billed on {d.Day:yyyy-MM-dd} (UTC) to projects QuotaPortal saw no usage for — an app that was never instrumented, or a project to map " +
             $"on Billing → Project mapping: {names}.")
         {

@@ -7,6 +7,14 @@ public static class BillingProviders
 
     public static readonly IReadOnlyList<string> All = [OpenAi, Anthropic];
 
+    /// <summary>The provider as people write it: "OpenAI", "Anthropic" (the stored value otherwise).</summary>
+    public static string DisplayName(string provider) => provider switch
+    {
+        OpenAi => "OpenAI",
+        Anthropic => "Anthropic",
+        _ => provider,
+    };
+
     public static string DefaultBaseUrl(string provider) => provider switch
     {
         OpenAi => "https://api.openai.com",
