@@ -28,6 +28,16 @@ public sealed record SpendReport(
     /// <summary>Weekly reports: the top open recommendations and what implemented ones saved (empty in the others).</summary>
     public RecommendationDigest Recommendations { get; init; } = RecommendationDigest.Empty;
 
+    /// <summary>Billed (the connected providers' own reports) against tracked over the report's UTC days; null without a billing connection.</summary>
+    public Billing.Reconciliation? Billing { get; init; }
+
+    /// <summary>"Billed by OpenAI: $180.75 vs tracked $150.00 for the same providers (coverage 83.0%, $30.75 untracked)".</summary>
+    public string? BillingLine => Billing is { } b
+        ? $"Billed by {string.Join(" and ", b.Days.Select(d => d.Provider).Distinct().Select(QuotaPortal.Billing.BillingProviders.DisplayName))}: " +
+          $"{Money.Usd(b.Total.Billed)} vs tracked {Money.Usd(b.Total.Tracked)} for the same providers (coverage {Money.Ratio(b.Total.Coverage, "0.0%")}" +
+          $"{(b.Total.Untracked > 0 ? $", {Money.Usd(b.Total.Untracked)} untracked" : "")})"
+        : null;
+
     public int Days => To.DayNumber - From.DayNumber + 1;
     public decimal PreviousTotal => Change.Previous;
     public double? ChangePercent => Change.Percent;
@@ -46,7 +56,7 @@ public sealed record SpendReport(
 /// "weekly" the Monday–Sunday week containing it, "monthly" its calendar month (cut at today when the month is not over).
 /// </summary>
 public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, TimeProvider time, BudgetRiskService risks, DailySpendCache cache,
-    AnomalyQueries anomalyQueries, RecommendationService recommendations)
+    AnomalyQueries anomalyQueries, RecommendationService recommendations, Billing.ReconciliationService reconciliation)
 {
     public const int TopRecommendations = 5;
 
@@ -129,6 +139,7 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
             forecast.Projected, forecast.Low, forecast.High, forecast.Method, await risks.ListAsync(scope, ct))
         {
             Recommendations = kind == ReportKind.Weekly ? await recommendations.DigestAsync(scope, TopRecommendations, ct) : RecommendationDigest.Empty,
+            Billing = await reconciliation.GetAsync(new Billing.ReconciliationQuery(from, to), scope, ct) is { Connected: true } billed ? billed : null,
         };
     }
 
@@ -149,6 +160,10 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
             new[] { "forecast", "month_end_low_usd", N(r.MonthForecastLow), null, null, null },
             new[] { "forecast", "month_end_high_usd", N(r.MonthForecastHigh), null, null, null },
         };
+        if (r.Billing is { } b)
+            rows.AddRange(new[] { "billing", "billed_usd", N(b.Total.Billed), null, null, L(b.Total.BilledTokens) },
+                new[] { "billing", "tracked_same_providers_usd", N(b.Total.Tracked), null, null, L(b.Total.TrackedTokens) },
+                new[] { "billing", "untracked_usd", N(b.Total.Untracked), null, null, null });
         rows.AddRange(r.TopTeams.Select(t => new[] { "top_team", t.Name, N(t.Cost), P(t.SharePercent), L(t.Requests), L(t.Tokens) }));
         rows.AddRange(r.ModelMix.Select(m => new[] { "model", m.Name, N(m.Cost), P(m.SharePercent), L(m.Requests), L(m.Tokens) }));
         rows.AddRange(r.Anomalies.Select(a => new[] { "anomaly", $"{a.StartUtc:yyyy-MM-dd HH:mm} {a.Team}{(a.Model is null ? "" : " " + a.Model)}", N(a.ImpactUsd), null, null, null }));
@@ -168,7 +183,10 @@ public sealed class ReportService(IDbContextFactory<QuotaDbContext> dbFactory, T
         text.AppendLine(r.Title).AppendLine();
         text.AppendLine($"Total: {U(r.Total)} ({r.Trend}, {r.Change.Text})");
         text.AppendLine($"Daily average: {U(r.DailyAverage)} · {Numbers.Count(r.Requests)} requests · {Numbers.Count(r.Tokens)} tokens");
-        text.AppendLine($"Expected month end: {U(r.MonthForecast)} (likely range {U(r.MonthForecastLow)}–{U(r.MonthForecastHigh)}, {r.ForecastBasis})").AppendLine();
+        text.AppendLine($"Expected month end: {U(r.MonthForecast)} (likely range {U(r.MonthForecastLow)}–{U(r.MonthForecastHigh)}, {r.ForecastBasis})");
+        if (r.BillingLine is { } billing)
+            text.AppendLine(billing);
+        text.AppendLine();
         text.AppendLine("Top teams:");
         foreach (var t in r.TopTeams)
             text.AppendLine($"  {t.Name,-24} {U(t.Cost),12} {t.SharePercent,5:0.0}%");

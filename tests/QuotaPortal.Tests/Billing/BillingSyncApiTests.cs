@@ -101,7 +101,9 @@ public sealed class BillingSyncApiTests(BillingPortal portal) : IClassFixture<Bi
         var responses = list + await put.Content.ReadAsStringAsync(Ct) + await failed.Content.ReadAsStringAsync(Ct)
             + await admin.GetStringAsync(Connections, Ct);
 
-        var audit = await portal.WithDbAsync(db => db.AuditEntries.Where(a => a.EntityType == nameof(BillingConnection)).ToListAsync(Ct));
+        // This connection's entries (the class shares one portal: other tests' connections have theirs).
+        var audit = await portal.WithDbAsync(db => db.AuditEntries
+            .Where(a => a.EntityType == nameof(BillingConnection) && a.EntityId == id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToListAsync(Ct));
         Assert.Equal(3, audit.Count);
         var stored = await portal.WithDbAsync(db => db.BillingConnections.SingleAsync(c => c.Id == id, Ct));
         Assert.StartsWith("dp1:", stored.AdminKeyProtected);

@@ -138,6 +138,18 @@ public sealed class ReconciliationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_monthly_report_carries_the_same_billed_and_tracked_figures()
+    {
+        var reports = portal.Service<QuotaPortal.Reports.ReportService>();
+
+        var report = await reports.BuildAsync(QuotaPortal.Reports.ReportKind.Monthly, AccessScope.ReadEverything("viewer"), Nov10, Ct);
+
+        Assert.Equal("Billed by OpenAI: $180.75 vs tracked $150.00 for the same providers (coverage 83.0%, $30.75 untracked)", report.BillingLine);
+        Assert.Contains(report.BillingLine!, QuotaPortal.Reports.ReportService.ToText(report));
+        Assert.Contains("billing,billed_usd,180.75", QuotaPortal.Reports.ReportService.ToCsv(report));
+    }
+
+    [Fact]
     public async Task A_team_limited_reader_sees_its_mapped_projects_and_its_tracked_spend_only()
     {
         var client = await portal.IngestClientAsync("read:chat");
