@@ -298,7 +298,7 @@ public static class UsageStore
     /// Whether a failed write is the database refusing a duplicate (a unique index): a concurrent writer (another instance, on
     /// PostgreSQL) claimed the same key first, and a retry will find its row.
     /// </summary>
-    public static bool IsUniqueViolation(Exception ex) => (ex as DbException ?? ex.InnerException as DbException) switch
+    public static bool IsUniqueViolation(Exception ex) => DatabaseError(ex) switch
     {
         SqliteException s => s.SqliteErrorCode == 19, // SQLITE_CONSTRAINT
         PostgresException p => p.SqlState == PostgresErrorCodes.UniqueViolation,
@@ -310,10 +310,13 @@ public static class UsageStore
     /// deadlock or a serialization failure between two instances' concurrent batches — the losing transaction was rolled back whole, and
     /// the retry waits for the winner and then finds its keys taken.
     /// </summary>
-    public static bool IsRetryableConflict(Exception ex) => IsUniqueViolation(ex) || (ex as DbException ?? ex.InnerException as DbException) is PostgresException
+    public static bool IsRetryableConflict(Exception ex) => IsUniqueViolation(ex) || DatabaseError(ex) is PostgresException
     {
         SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure,
     };
+
+    /// <summary>The database's own exception: EF reports a failed statement as a DbUpdateException around it.</summary>
+    public static DbException? DatabaseError(Exception ex) => ex as DbException ?? ex.InnerException as DbException;
 
     private static DbCommand Command(DbConnection conn, DbTransaction tx, string sql, params (string Name, object? Value)[] parameters)
     {

@@ -95,7 +95,7 @@ public sealed class UsageWriter(RawConnections connections, IDbContextFactory<Qu
                 outcomes.Add((job, await WriteJobAsync(conn, tx, job, expiredBefore, inserted), null));
                 await UsageStore.ExecAsync(conn, tx, $"RELEASE b{j}");
             }
-            catch (Exception ex) when (AsDatabaseError(ex) is { } error)
+            catch (Exception ex) when (UsageStore.DatabaseError(ex) is { } error)
             {
                 await UsageStore.ExecAsync(conn, tx, $"ROLLBACK TO b{j}");
                 await UsageStore.ExecAsync(conn, tx, $"RELEASE b{j}");
@@ -117,8 +117,6 @@ public sealed class UsageWriter(RawConnections connections, IDbContextFactory<Qu
         }
     }
 
-    /// <summary>EF reports a failed statement as a DbUpdateException around the database's own exception.</summary>
-    private static DbException? AsDatabaseError(Exception ex) => ex as DbException ?? ex.InnerException as DbException;
 
     private async Task<UsageWriteResult> WriteJobAsync(DbConnection conn, DbTransaction tx, UsageWriteJob job, DateTime expiredBefore,
         List<UsageRecord> inserted)
