@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using QuotaPortal.Data;
 using QuotaPortal.Kernel;
+using QuotaPortal.Teams;
 
 namespace QuotaPortal.Billing;
 
@@ -25,7 +26,7 @@ public static class ReconciliationApi
     /// <param name="team">A team's slug or id: only the projects mapped to it and its own tracked spend.</param>
     /// <param name="format">json (default) or csv (one row per provider and day).</param>
     public static async Task<Results<Ok<Reconciliation>, FileContentHttpResult, ValidationProblem>> GetAsync(DateOnly? from, DateOnly? to,
-        string? provider, string? team, string? format, ReconciliationService reconciliation, IDbContextFactory<QuotaDbContext> dbFactory,
+        string? provider, string? team, string? format, ReconciliationService reconciliation, TeamService teams,
         TimeProvider time, AccessScope scope, CancellationToken ct)
     {
         var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
@@ -40,10 +41,8 @@ public static class ReconciliationApi
         int? teamId = null;
         if (!string.IsNullOrWhiteSpace(team))
         {
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
             var wanted = team.Trim();
-            var isId = int.TryParse(wanted, NumberStyles.None, CultureInfo.InvariantCulture, out var id);
-            teamId = await db.Teams.AsNoTracking().Where(t => isId ? t.Id == id : t.Slug == wanted).Select(t => (int?)t.Id).FirstOrDefaultAsync(ct);
+            teamId = (await teams.FindTeamAsync(wanted, ct))?.Id;
             // A team the caller may not see answers as one that does not exist: no probing for other teams' names.
             if (teamId is not { } found || !scope.CanSeeTeam(found))
                 errors.Add("team", $"There is no team '{wanted}' you can see.");
@@ -72,6 +71,7 @@ public static class ReconciliationApi
         var teamId = body.TeamId;
         if (!string.IsNullOrWhiteSpace(body.Team))
         {
+            // By slug only (TeamService.FindTeamAsync reads "7" as team 7, and "7" is a valid slug).
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var slug = body.Team.Trim();
             teamId = await db.Teams.AsNoTracking().Where(t => t.Slug == slug).Select(t => (int?)t.Id).FirstOrDefaultAsync(ct);

@@ -51,7 +51,11 @@ public sealed record PricingCheck(string Provider, string Model, long Tokens, de
 public sealed record Reconciliation(DateOnly From, DateOnly To, string? Provider, bool Connected, ReconciliationFigures Total,
     IReadOnlyList<ReconciliationDay> Days, IReadOnlyList<ReconciliationTeam> Teams, IReadOnlyList<ReconciliationProject> Projects,
     IReadOnlyList<ReconciliationModel> Models, IReadOnlyList<PricingCheck> PricingChecks, decimal Unattributed, IReadOnlyList<string> Providers,
-    decimal TrackedWithoutProject = 0);
+    decimal TrackedWithoutProject = 0)
+{
+    /// <summary>The reconciled providers as people write them: "OpenAI and Anthropic".</summary>
+    public string ProviderNames => string.Join(" and ", Days.Select(d => d.Provider).Distinct().Select(BillingProviders.DisplayName));
+}
 
 /// <summary>
 /// The one definition of billed-versus-tracked: the reconciliation page, its API and CSV, the dashboard's "billed" line and the drift

@@ -33,7 +33,7 @@ public sealed record SpendReport(
 
     /// <summary>"Billed by OpenAI: $180.75 vs tracked $150.00 for the same providers (coverage 83.0%, $30.75 untracked)".</summary>
     public string? BillingLine => Billing is { } b
-        ? $"Billed by {string.Join(" and ", b.Days.Select(d => d.Provider).Distinct().Select(QuotaPortal.Billing.BillingProviders.DisplayName))}: " +
+        ? $"Billed by {b.ProviderNames}: " +
           $"{Money.Usd(b.Total.Billed)} vs tracked {Money.Usd(b.Total.Tracked)} for the same providers (coverage {Money.Ratio(b.Total.Coverage, "0.0%")}" +
           $"{(b.Total.Untracked > 0 ? $", {Money.Usd(b.Total.Untracked)} untracked" : "")})"
         : null;
