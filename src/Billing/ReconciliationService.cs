@@ -42,7 +42,11 @@ public sealed record ReconciliationModel(string Provider, string Model, Reconcil
 
 /// <summary>The implied price per 1M tokens where billed and tracked tokens agree but the cost does not.</summary>
 public sealed record PricingCheck(string Provider, string Model, long Tokens, decimal Billed, decimal Tracked, decimal BilledPerMillion,
-    decimal TrackedPerMillion);
+    decimal TrackedPerMillion)
+{
+    /// <summary>Billed ÷ tracked: the factor the catalog's prices for this model are off by (the pricing fix multiplies them by it).</summary>
+    public decimal? Factor => Tracked > 0 ? decimal.Round(Billed / Tracked, 6) : null;
+}
 
 /// <param name="Connected">Whether any billing connection exists (without one there is nothing to reconcile).</param>
 /// <param name="Teams">Teams with at least one mapped project (a team without one has nothing billed to compare with).</param>

@@ -15,6 +15,9 @@ public sealed record PriceInput(string Provider, string Model, string? DisplayNa
     decimal? CachedInputPerMTok, decimal? ReasoningPerMTok, decimal BatchDiscountPercent, DateTime EffectiveFromUtc, string? Notes,
     ModelTier? Tier = null, string? CheaperModels = null, decimal? CacheWritePerMTok = null, bool CarryUnsent = true);
 
+/// <summary>A proposed price version (<paramref name="Proposed"/>) correcting the version in effect (<paramref name="Basis"/>).</summary>
+public sealed record PriceCorrection(ModelPrice Basis, PriceInput Proposed);
+
 public sealed record PriceRow(ModelPrice Current, int Versions, ModelPrice? Next);
 
 public sealed record RecomputeScope(DateTime FromUtc, DateTime ToUtc, string? Provider = null, string? Model = null);
@@ -116,6 +119,27 @@ public sealed class PricingService(IDbContextFactory<QuotaDbContext> dbFactory, 
         await db.SaveChangesAsync(ct);
         catalog.Invalidate();
         return ServiceResult<ModelPrice>.Ok(price);
+    }
+
+    /// <summary>
+    /// A correction of <paramref name="model"/>'s price by one factor (what the provider billed ÷ what the catalog priced for the same
+    /// tokens), as a new version effective from <paramref name="effectiveFromUtc"/>: every per-token price of the version then in
+    /// effect is multiplied by it, so the same token mix is priced at the billed total. Null when the catalog does not know the model.
+    /// Nothing is stored: the caller shows it and saves it with <see cref="SetPriceAsync"/>.
+    /// </summary>
+    public async Task<PriceCorrection?> ScaledVersionAsync(string provider, string model, decimal factor, DateTime effectiveFromUtc, string notes,
+        CancellationToken ct = default)
+    {
+        var effective = DateTime.SpecifyKind(effectiveFromUtc, DateTimeKind.Utc);
+        catalog.Invalidate();
+        var all = await catalog.AllAsync(ct);
+        if (factor <= 0 || PriceCatalog.Resolve(all, provider, model, effective) is not { } basis)
+            return null;
+        decimal Scale(decimal price) => decimal.Round(price * factor, 4, MidpointRounding.AwayFromZero);
+        decimal? ScaleOptional(decimal? price) => price is { } p ? Scale(p) : null;
+        return new PriceCorrection(basis, new PriceInput(basis.Provider, basis.Model, basis.DisplayName, basis.Aliases, Scale(basis.InputPerMTok),
+            Scale(basis.OutputPerMTok), ScaleOptional(basis.CachedInputPerMTok), ScaleOptional(basis.ReasoningPerMTok), basis.BatchDiscountPercent,
+            effective, notes, basis.Tier, basis.CheaperModels ?? "", ScaleOptional(basis.CacheWritePerMTok), CarryUnsent: false));
     }
 
     private static FieldErrors Validate(PriceInput input, DateTime effective, DateTime now)
