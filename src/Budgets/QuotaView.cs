@@ -57,11 +57,19 @@ public sealed class QuotaView(IDbContextFactory<QuotaDbContext> dbFactory, Price
     internal Func<Task>? AfterReadForTests { get; set; }
 
     /// <summary>Reads the view from the database; joins the refresh already running, if any.</summary>
-    public Task RefreshAsync(CancellationToken ct = default)
+    public Task RefreshAsync(CancellationToken ct = default) => RefreshSinceAsync(null, force: true, ct);
+
+    /// <summary>
+    /// Refreshes unless a refresh published a newer snapshot than <paramref name="observed"/> in the meantime: a caller that saw
+    /// a stale view and was overtaken by another caller's reload uses that reload instead of starting a second one.
+    /// </summary>
+    private Task RefreshSinceAsync(Snapshot? observed, bool force, CancellationToken ct)
     {
         Task current;
         lock (gate)
         {
+            if (!force && refreshing is null && !ReferenceEquals(snapshot, observed))
+                return Task.CompletedTask;
             if (refreshing is null)
             {
                 arrivedDuringRefresh = [];
@@ -212,16 +220,17 @@ public sealed class QuotaView(IDbContextFactory<QuotaDbContext> dbFactory, Price
     {
         var asked = time.GetUtcNow().UtcDateTime;
         // A budget period that ended since the snapshot (midnight of a daily budget) must not answer with the old period's spend.
-        if (snapshot is not { } s || asked - s.TakenAt > MaxAge || asked >= s.FirstPeriodEnd)
+        var s = snapshot;
+        if (s is null || asked - s.TakenAt > MaxAge || asked >= s.FirstPeriodEnd)
         {
-            await RefreshAsync(ct);
+            await RefreshSinceAsync(s, force: false, ct);
             s = snapshot!;
         }
         if (!s.Teams.ContainsKey(team))
         {
             if (!await ExistsSinceRefreshAsync(team, ct))
                 return null;
-            await RefreshAsync(ct);
+            await RefreshSinceAsync(s, force: false, ct);
             s = snapshot!;
         }
         if (!s.Teams.TryGetValue(team, out var t))
