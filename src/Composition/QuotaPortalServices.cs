@@ -17,6 +17,7 @@ using QuotaPortal.Cluster;
 using QuotaPortal.Components.Account;
 using QuotaPortal.Components.Layout;
 using QuotaPortal.Dashboard;
+using QuotaPortal.Focus;
 using QuotaPortal.Data;
 using QuotaPortal.Demo;
 using QuotaPortal.Kernel;
@@ -68,6 +69,7 @@ public static class QuotaPortalServices
         builder.AddRecommendations();
         builder.AddReports();
         builder.AddBilling();
+        builder.AddFocus();
         builder.AddSettings();
         builder.AddOperations();
         services.AddScoped<UserPreferences>();

@@ -27,7 +27,7 @@ public static class UsageApi
             .WithDescription("All-or-nothing. Authenticate with `Authorization: Bearer qp_…` or `X-Api-Key`. An `Idempotency-Key` header makes the whole batch idempotent (per API key; reusing it with a different body is a 422); a record's `idempotencyKey` makes that record idempotent (per team). UTF-8 JSON only (another charset is a 415).");
         usage.MapGet("/", ListAsync).RequireAuthorization(Policies.Reader).WithSummary("List usage records (newest first, paged)");
         usage.MapGet("/summary", SummaryAsync).RequireAuthorization(Policies.Reader).WithSummary("Totals grouped by team, provider, model, apiMethod, day or hour");
-        usage.MapGet("/export", ExportAsync).RequireAuthorization(Policies.Reader).WithSummary("Export the filtered records as CSV or JSON");
+        usage.MapGet("/export", ExportAsync).RequireAuthorization(Policies.Reader).WithSummary("Export the filtered records as CSV or JSON, or the daily spend as FOCUS 1.2 (format=focus)");
         usage.MapPost("/estimate", EstimateAsync).RequireAuthorization(Policies.Reader).WithSummary("Cost of a call from the price catalog (writes nothing)");
         return app;
     }
@@ -109,17 +109,30 @@ public static class UsageApi
     }
 
     public static async Task<IResult> ExportAsync(HttpContext http, AccessScope scope, UsageQueries queries, IDbContextFactory<QuotaDbContext> dbFactory,
-        TimeProvider time, [AsParameters] UsageQuery query, string? format, CancellationToken ct)
+        TimeProvider time, [FromServices] IEnumerable<IUsageExportFormat> formats, [AsParameters] UsageQuery query, string? format, CancellationToken ct)
     {
+        var json = string.Equals(format, "json", StringComparison.OrdinalIgnoreCase);
+        var other = json || format is null || string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase) ? null
+            : formats.FirstOrDefault(f => string.Equals(f.Name, format, StringComparison.OrdinalIgnoreCase));
+        if (!json && format is not null && !string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase) && other is null)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["format"] = [$"'format' must be one of: {string.Join(", ", new[] { "csv", "json" }.Concat(formats.Select(f => f.Name)))}."],
+            });
         var (filter, problem) = await ResolveAsync(scope, dbFactory, query, ct);
         if (problem is not null)
             return problem;
-        var json = string.Equals(format, "json", StringComparison.OrdinalIgnoreCase);
-        if (!json && format is not null && !string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase))
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["format"] = ["'format' must be csv or json."] });
-        var name = $"usage-{time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd-HHmm", CultureInfo.InvariantCulture)}.{(json ? "json" : "csv")}";
-        http.Response.ContentType = json ? "application/json" : "text/csv; charset=utf-8";
+        if (other?.Validate(filter!) is { } errors)
+            return TypedResults.ValidationProblem(errors, title: $"This filter cannot be exported as {other.Name}.");
+        var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd-HHmm", CultureInfo.InvariantCulture);
+        var name = $"usage-{stamp}.{other?.FileExtension ?? (json ? "json" : "csv")}";
+        http.Response.ContentType = other?.ContentType ?? (json ? "application/json" : "text/csv; charset=utf-8");
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
+        if (other is not null)
+        {
+            await other.WriteAsync(filter!, http.Response.Body, ct);
+            return TypedResults.Empty;
+        }
         var rows = queries.StreamAsync(filter!, ct);
         if (json)
         {
