@@ -59,6 +59,35 @@ public sealed class UsagePageUrlTests : BunitContext, IClassFixture<PortalFactor
     }
 
     [Fact]
+    public async Task The_focus_button_carries_the_filters()
+    {
+        var teams = await SeedAsync();
+        resolver.Scope = AccessScope.ForTeams(PortalFactory.ViewerEmail, [teams[0].Id], []);
+
+        var page = Open($"team={teams[0].Slug}&provider=openai");
+        var focus = page.WaitForElement("[data-testid=export-focus]");
+        Assert.Null(focus.GetAttribute("disabled"));
+        var href = focus.GetAttribute("href")!;
+        Assert.StartsWith("/api/v1/usage/export?format=focus", href);
+        Assert.Contains($"team={teams[0].Slug}", href);
+        Assert.Contains("provider=openai", href);
+    }
+
+    [Fact]
+    public async Task The_focus_button_is_disabled_while_a_filter_the_daily_rollups_cannot_honour_is_set()
+    {
+        var teams = await SeedAsync();
+        resolver.Scope = AccessScope.ForTeams(PortalFactory.ViewerEmail, [teams[0].Id], []);
+
+        // The daily rollups keep no tags: the button says so instead of downloading a 400.
+        var page = Open($"team={teams[0].Slug}&tag=env:prod");
+        var focus = page.WaitForElement("[data-testid=export-focus]");
+        Assert.NotNull(focus.GetAttribute("disabled"));
+        Assert.Null(focus.GetAttribute("href"));
+        Assert.NotNull(page.Find("[data-testid=export-csv]").GetAttribute("href"));
+    }
+
+    [Fact]
     public async Task A_team_limited_viewer_naming_another_team_in_the_address_sees_none_of_it()
     {
         var teams = await SeedAsync();
