@@ -41,6 +41,20 @@ public sealed class UsageTests(PortalServer server, BrowserSession browser) : E2
         var csv = await usage.ExportCsvAsync(TestContext.Current.CancellationToken);
         Assert.StartsWith("id,timestamp,team", csv);
         Assert.Contains("e2e-agent-7", csv);
+
+        // 5. Finance's FOCUS 1.2 file of the same view: daily charges, the search team's among them.
+        var (name, focus) = await usage.ExportFocusAsync(TestContext.Current.CancellationToken);
+        Assert.EndsWith(".focus.csv", name);
+        Assert.StartsWith("BilledCost,BillingAccountId,BillingAccountName,BillingCurrency,", focus);
+        Assert.Contains(",search,", focus);
+        Assert.Contains("AI and Machine Learning", focus);
+        await Page.SetViewportSizeAsync(390, 844);
+        await ScreenshotAsync("usage-explorer-light-390");
+        await Page.SetViewportSizeAsync(1440, 900);
+        await usage.ToggleThemeAsync();   // in the app bar on wide screens only
+        await ScreenshotAsync("usage-explorer-dark-1440");
+        await Page.SetViewportSizeAsync(390, 844);
+        await ScreenshotAsync("usage-explorer-dark-390");
     }
 
     [Fact]

@@ -17,9 +17,18 @@ public sealed class UsagePage(IPage page) : PortalPage(page)
     public Task OpenTabAsync(string name) => Tab(name).ClickAsync();
 
     /// <summary>Exports the current view and returns the CSV text.</summary>
-    public async Task<string> ExportCsvAsync(CancellationToken ct)
+    public Task<string> ExportCsvAsync(CancellationToken ct) => DownloadAsync("export-csv", ct);
+
+    /// <summary>The FOCUS 1.2 download, and the name the browser saves it under.</summary>
+    public async Task<(string Name, string Text)> ExportFocusAsync(CancellationToken ct)
     {
-        var download = await Page.RunAndWaitForDownloadAsync(() => Page.Locator("[data-testid=export-csv]").ClickAsync());
+        var download = await Page.RunAndWaitForDownloadAsync(() => Page.Locator("[data-testid=export-focus]").ClickAsync());
+        return (download.SuggestedFilename, await File.ReadAllTextAsync((await download.PathAsync())!, ct));
+    }
+
+    private async Task<string> DownloadAsync(string testId, CancellationToken ct)
+    {
+        var download = await Page.RunAndWaitForDownloadAsync(() => Page.Locator($"[data-testid={testId}]").ClickAsync());
         return await File.ReadAllTextAsync((await download.PathAsync())!, ct);
     }
 }
