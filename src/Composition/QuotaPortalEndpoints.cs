@@ -11,6 +11,7 @@ using QuotaPortal.ApiKeys;
 using QuotaPortal.Billing;
 using QuotaPortal.Budgets;
 using QuotaPortal.Dashboard;
+using QuotaPortal.Notifications;
 using QuotaPortal.Operations;
 using QuotaPortal.Otlp;
 using QuotaPortal.Outcomes;
@@ -95,6 +96,7 @@ public static class QuotaPortalEndpoints
         app.MapRecommendationsApi();
         app.MapBillingApi();
         app.MapReconciliationApi();
+        app.MapChannelsApi();
         app.MapOperations();
         return app;
     }

@@ -146,7 +146,7 @@ public sealed class NotificationChannels(IDbContextFactory<QuotaDbContext> dbFac
         var channel = (await LoadStoredAsync(ct)).FirstOrDefault(c => c.Id == id);
         if (channel is null)
             return false;
-        var message = new AlertMessage(0, "test", "QuotaPortal test notification", $"Sent by {actor} from the Settings page.", "Info", "Test", null, null,
+        var message = new AlertMessage(0, "test", "QuotaPortal test notification", $"Sent by {actor} to check the channel.", "Info", "Test", null, null,
             null, null, null, time.GetUtcNow().UtcDateTime, null);
         try
         {

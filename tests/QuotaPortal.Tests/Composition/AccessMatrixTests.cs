@@ -195,6 +195,12 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
         new("GET", "/api/v1/billing/reconciliation", "/api/v1/billing/reconciliation", Demand.Reader),
         new("GET", "/api/v1/billing/projects/", "/api/v1/billing/projects", Demand.Admin),
         new("PUT", "/api/v1/billing/projects/{id:int}", "/api/v1/billing/projects/999999", Demand.Admin, """{"teamId":null}"""),
+        new("GET", "/api/v1/channels/", "/api/v1/channels", Demand.Admin),
+        new("GET", "/api/v1/channels/{id:guid}", $"/api/v1/channels/{Guid.Empty}", Demand.Admin),
+        new("POST", "/api/v1/channels/", "/api/v1/channels", Demand.Admin, "{}"),
+        new("PUT", "/api/v1/channels/{id:guid}", $"/api/v1/channels/{Guid.Empty}", Demand.Admin, "{}"),
+        new("DELETE", "/api/v1/channels/{id:guid}", $"/api/v1/channels/{Guid.Empty}", Demand.Admin),
+        new("POST", "/api/v1/channels/{id:guid}/test", $"/api/v1/channels/{Guid.Empty}/test", Demand.Admin),
         // The Prometheus endpoint is a branch of its own (no method metadata): "*" is sent as GET.
         new("*", "/metrics", "/metrics", Demand.Scraper),
     ];
