@@ -7,6 +7,7 @@ using QuotaPortal.Components;
 using QuotaPortal.Components.Account;
 using QuotaPortal.Alerts;
 using QuotaPortal.Anomalies;
+using QuotaPortal.Audit;
 using QuotaPortal.ApiKeys;
 using QuotaPortal.Billing;
 using QuotaPortal.Budgets;
@@ -97,6 +98,7 @@ public static class QuotaPortalEndpoints
         app.MapBillingApi();
         app.MapReconciliationApi();
         app.MapChannelsApi();
+        app.MapAuditApi();
         app.MapOperations();
         return app;
     }

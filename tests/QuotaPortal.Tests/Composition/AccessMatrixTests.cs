@@ -195,6 +195,7 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
         new("GET", "/api/v1/billing/reconciliation", "/api/v1/billing/reconciliation", Demand.Reader),
         new("GET", "/api/v1/billing/projects/", "/api/v1/billing/projects", Demand.Admin),
         new("PUT", "/api/v1/billing/projects/{id:int}", "/api/v1/billing/projects/999999", Demand.Admin, """{"teamId":null}"""),
+        new("GET", "/api/v1/audit", "/api/v1/audit", Demand.Admin),
         new("GET", "/api/v1/channels/", "/api/v1/channels", Demand.Admin),
         new("GET", "/api/v1/channels/{id:guid}", $"/api/v1/channels/{Guid.Empty}", Demand.Admin),
         new("POST", "/api/v1/channels/", "/api/v1/channels", Demand.Admin, "{}"),
