@@ -20,6 +20,7 @@ using QuotaPortal.Pricing;
 using QuotaPortal.Recommendations;
 using QuotaPortal.Reports;
 using QuotaPortal.Teams;
+using QuotaPortal.Trends;
 using QuotaPortal.Usage;
 using QuotaPortal.Users;
 
@@ -99,6 +100,7 @@ public static class QuotaPortalEndpoints
         app.MapReconciliationApi();
         app.MapChannelsApi();
         app.MapAuditApi();
+        app.MapTrendsApi();
         app.MapOperations();
         return app;
     }
