@@ -101,6 +101,7 @@ public static class QuotaPortalEndpoints
         app.MapChannelsApi();
         app.MapAuditApi();
         app.MapTrendsApi();
+        app.MapUsersApi();
         app.MapOperations();
         return app;
     }
