@@ -19,6 +19,7 @@ using QuotaPortal.Outcomes;
 using QuotaPortal.Pricing;
 using QuotaPortal.Recommendations;
 using QuotaPortal.Reports;
+using QuotaPortal.Settings;
 using QuotaPortal.Teams;
 using QuotaPortal.Trends;
 using QuotaPortal.Usage;
@@ -102,6 +103,7 @@ public static class QuotaPortalEndpoints
         app.MapAuditApi();
         app.MapTrendsApi();
         app.MapUsersApi();
+        app.MapSettingsApi();
         app.MapOperations();
         return app;
     }

@@ -196,6 +196,7 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
         new("GET", "/api/v1/billing/projects/", "/api/v1/billing/projects", Demand.Admin),
         new("PUT", "/api/v1/billing/projects/{id:int}", "/api/v1/billing/projects/999999", Demand.Admin, """{"teamId":null}"""),
         new("GET", "/api/v1/audit", "/api/v1/audit", Demand.Admin),
+        new("GET", "/api/v1/settings", "/api/v1/settings", Demand.Admin),
         new("GET", "/api/v1/users/", "/api/v1/users", Demand.Admin),
         new("GET", "/api/v1/users/{id}", "/api/v1/users/no-such-user", Demand.Admin),
         new("POST", "/api/v1/users/", "/api/v1/users", Demand.Admin, "{}"),
