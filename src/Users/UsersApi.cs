@@ -66,13 +66,13 @@ public static class UsersApi
     }
 
     public static async Task<Results<Ok<UserView>, ValidationProblem, NotFound, ForbidHttpResult>> UpdateAsync(string id, UpdateUserRequest request,
-        UserService users, AccessScope who, CancellationToken ct)
+        UserService users, Teams.TeamService teams, AccessScope who, CancellationToken ct)
     {
         if ((await users.ListAsync(ct)).FirstOrDefault(u => u.Id == id) is not { } current)
             return TypedResults.NotFound();
-        // Checked before any change, so a bad role never leaves the lock or the limits half applied.
-        if (request.Role is { } r && !Roles.All.Contains(r))
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["role"] = [$"'role' must be one of: {string.Join(", ", Roles.All)}."] });
+        // The service's refusals, checked before any change: a PUT that changes several things applies all of them or none.
+        if (await PreflightAsync(request, current, teams, users, who, ct) is { Any: true } refused)
+            return TypedResults.ValidationProblem(refused.ToDictionary());
         var steps = new List<Func<Task<ServiceResult<UserView>>>>();
         if (request.Role is { } role && role != current.Role)
             steps.Add(() => users.SetRoleAsync(id, role, who, ct));
@@ -103,6 +103,28 @@ public static class UsersApi
         if (result.NotFound)
             return TypedResults.NotFound();
         return result.Succeeded ? TypedResults.NoContent() : TypedResults.ValidationProblem(result.Errors);
+    }
+
+    private static async Task<FieldErrors> PreflightAsync(UpdateUserRequest request, UserView current, Teams.TeamService teams, UserService users,
+        AccessScope who, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (request.Role is { } role && !Roles.All.Contains(role))
+            errors.Add("role", $"'role' must be one of: {string.Join(", ", Roles.All)}.");
+        else if (current.Role == Roles.Admin && request.Role == Roles.Viewer && (await users.ListAsync(ct)).Count(u => u.Role == Roles.Admin) == 1)
+            errors.Add("role", "The last admin cannot be demoted; make another user Admin first.");
+        if (request.IsLockedOut == true && !current.IsLockedOut && string.Equals(current.Email, who.Actor, StringComparison.OrdinalIgnoreCase))
+            errors.Add("userId", "You cannot lock your own account.");
+        var (teamIds, departmentIds) = (request.LimitTeamIds ?? current.LimitTeamIds, request.LimitDepartmentIds ?? current.LimitDepartmentIds);
+        if ((request.Role ?? current.Role) == Roles.Admin && (teamIds.Count > 0 || departmentIds.Count > 0))
+            errors.Add("teams", "Admins see every team; make the user a Viewer before limiting it.");
+        var known = (await teams.ListTeamsAsync(includeArchived: true, ct)).Select(t => t.Id).ToHashSet();
+        foreach (var missing in teamIds.Where(t => !known.Contains(t)))
+            errors.Add("teams", $"Team {missing} does not exist.");
+        var knownDepartments = (await teams.ListDepartmentsAsync(includeArchived: true, ct)).Select(d => d.Id).ToHashSet();
+        foreach (var missing in departmentIds.Where(d => !knownDepartments.Contains(d)))
+            errors.Add("departments", $"Department {missing} does not exist.");
+        return errors;
     }
 
     private static bool Same(IReadOnlyList<int> a, IReadOnlyList<int> b) => a.Order().SequenceEqual(b.Order());

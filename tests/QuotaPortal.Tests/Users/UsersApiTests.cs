@@ -76,6 +76,14 @@ public sealed class UsersApiTests(PortalFactory factory) : IClassFixture<PortalF
         var badRole = await admin.PutAsJsonAsync($"/api/v1/users/{adminId}", new { role = "Owner", isLockedOut = true }, Ct);
         Assert.Equal(HttpStatusCode.BadRequest, badRole.StatusCode);
         Assert.False((await admin.GetFromJsonAsync<JsonElement>($"/api/v1/users/{adminId}", Ct)).GetProperty("isLockedOut").GetBoolean());
+
+        // All or nothing: a viewer's role change with an unknown team in its limits changes neither.
+        var viewerId = all.EnumerateArray().First(u => u.GetProperty("email").GetString() == PortalFactory.ViewerEmail).GetProperty("id").GetString()!;
+        var half = await admin.PutAsJsonAsync($"/api/v1/users/{viewerId}", new { isLockedOut = true, limitTeamIds = new[] { 987654 } }, Ct);
+        Assert.True((await half.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors").TryGetProperty("teams", out _));
+        Assert.False((await admin.GetFromJsonAsync<JsonElement>($"/api/v1/users/{viewerId}", Ct)).GetProperty("isLockedOut").GetBoolean());
+        var self = await admin.PutAsJsonAsync($"/api/v1/users/{adminId}", new { isLockedOut = true }, Ct);
+        Assert.True((await self.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors").TryGetProperty("userId", out _));
         Assert.DoesNotContain("not-an-address", await admin.GetStringAsync("/api/v1/users", Ct));
     }
 
