@@ -7,12 +7,14 @@ using QuotaPortal.Kernel;
 
 namespace QuotaPortal.Bench;
 
-public sealed record AccuracyRow(string Dataset, int OriginDay, double MapeHoltWinters, double MapeRunRate, int Months);
+/// <param name="Coverage80">Share of months whose actual total fell inside the forecast's 80 % interval (should be about 80 %).</param>
+public sealed record AccuracyRow(string Dataset, int OriginDay, double MapeHoltWinters, double MapeRunRate, int Months, double Coverage80);
 
 /// <summary>
 /// How good is the month-end forecast? For every complete month of a daily series, forecast the month's total at the end of day
 /// 5, 10 and 20 (history = every earlier day) with <see cref="SpendForecaster"/> and with the plain run-rate (spend so far ÷ days
-/// elapsed × days in month), and report the mean absolute percentage error of each against the actual total.
+/// elapsed × days in month), and report the mean absolute percentage error of each against the actual total, and how often the actual
+/// total fell inside the forecast's 80 % interval (a calibrated interval covers about 80 % of months).
 /// </summary>
 public static class ForecastAccuracy
 {
@@ -27,6 +29,7 @@ public static class ForecastAccuracy
         {
             var hw = new List<double>();
             var rr = new List<double>();
+            var covered = 0;
             for (var month = new DateOnly(first.Year, first.Month, 1); month.AddMonths(1).AddDays(-1) <= last; month = month.AddMonths(1))
             {
                 if (month < first)
@@ -43,10 +46,12 @@ public static class ForecastAccuracy
                 var f = SpendForecaster.Forecast(history, 0m, today, month, month.AddDays(days - 1));
                 var spent = Enumerable.Range(0, origin).Sum(i => daily.GetValueOrDefault(month.AddDays(i)));
                 hw.Add((double)Math.Abs((f.Projected - actual) / actual));
+                if (f.Low <= actual && actual <= f.High)
+                    covered++;
                 rr.Add((double)Math.Abs((SpendForecaster.RunRate(spent, origin, days) - actual) / actual));
             }
             if (hw.Count > 0)
-                rows.Add(new AccuracyRow(dataset, origin, hw.Average() * 100, rr.Average() * 100, hw.Count));
+                rows.Add(new AccuracyRow(dataset, origin, hw.Average() * 100, rr.Average() * 100, hw.Count, covered * 100.0 / hw.Count));
         }
         return rows;
     }
@@ -95,10 +100,10 @@ public static class ForecastAccuracy
             rows.AddRange(Evaluate(Path.GetFileName(csvPath) + " per day", CsvDaily(csvPath)));
         }
         output.WriteLine("Month-end forecast accuracy (MAPE, lower is better)");
-        output.WriteLine($"{"dataset",-30} {"made on day",11} {"Holt-Winters",13} {"run-rate",10} {"ratio",7} {"months",7}");
+        output.WriteLine($"{"dataset",-30} {"made on day",11} {"Holt-Winters",13} {"run-rate",10} {"ratio",7} {"months",7} {"80% covered",12}");
         foreach (var r in rows)
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Dataset,-30} {r.OriginDay,11} {r.MapeHoltWinters,12:0.0}% {r.MapeRunRate,9:0.0}% {r.MapeHoltWinters / r.MapeRunRate,7:0.00} {r.Months,7}"));
+                $"{r.Dataset,-30} {r.OriginDay,11} {r.MapeHoltWinters,12:0.0}% {r.MapeRunRate,9:0.0}% {r.MapeHoltWinters / r.MapeRunRate,7:0.00} {r.Months,7} {r.Coverage80,11:0}%"));
         return 0;
     }
 }

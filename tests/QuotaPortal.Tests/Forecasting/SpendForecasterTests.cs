@@ -95,12 +95,16 @@ public sealed class ForecastAccuracyTests
         var api = QuotaPortal.Bench.ForecastAccuracy.Evaluate("api-01", QuotaPortal.Bench.ForecastAccuracy.CsvDaily(
             Path.Combine(AppContext.BaseDirectory, "TestData", "anomaly-dev", "api-01.csv")));
         foreach (var r in demo.Concat(api))
-            output.WriteLine($"{r.Dataset} day {r.OriginDay}: HW {r.MapeHoltWinters:0.0}% vs run-rate {r.MapeRunRate:0.0}% over {r.Months} months");
+            output.WriteLine($"{r.Dataset} day {r.OriginDay}: HW {r.MapeHoltWinters:0.0}% vs run-rate {r.MapeRunRate:0.0}% over {r.Months} months, 80 % interval covered {r.Coverage80:0}%");
 
         // Measured: demo 3.5/2.9/1.0 % vs 12.0/5.5/3.2 %; api-01 8.5/5.9/4.2 % vs 10.6/6.7/4.2 % (day 5/10/20).
         Assert.Equal(3, demo.Count);
         Assert.All(demo, r => Assert.True(r.MapeHoltWinters < r.MapeRunRate * 0.7, $"demo day {r.OriginDay}"));
         Assert.All(api, r => Assert.True(r.MapeHoltWinters <= r.MapeRunRate * 1.05, $"api-01 day {r.OriginDay}"));
         Assert.All(demo.Concat(api), r => Assert.True(r.Months >= 8));
+        // The 80 % interval, backtested: measured 64 / 73 / 91 % (demo, 11 months) and 88 / 88 / 88 % (api-01, 8 months) on day 5/10/20.
+        // With 8–11 months each month moves the figure by 9–12 points, so the floor is loose; an interval that always covers is too wide.
+        Assert.All(demo.Concat(api), r => Assert.True(r.Coverage80 >= 60, $"{r.Dataset} day {r.OriginDay}: {r.Coverage80:0}% covered"));
+        Assert.True(demo.Concat(api).Average(r => r.Coverage80) < 100);
     }
 }
