@@ -59,27 +59,12 @@ public static class AuditApi
     private static readonly string[] CsvColumns = ["id", "at", "actor", "action", "entityType", "entityId", "summary", "before", "after"];
 
     /// <summary>Cells escaped like every download: an actor or summary a spreadsheet would run as a formula gets a leading <c>'</c>.</summary>
-    public static async Task WriteCsvAsync(IAsyncEnumerable<AuditEntry> entries, TextWriter text, CancellationToken ct)
-    {
-        await using var csv = CsvExport.Writer(text);
-        foreach (var c in CsvColumns)
-            csv.WriteField(c);
-        await csv.NextRecordAsync();
-        await foreach (var e in entries.WithCancellation(ct))
-        {
-            csv.WriteField(e.Id.ToString(CultureInfo.InvariantCulture));
-            csv.WriteField(DateTime.SpecifyKind(e.At, DateTimeKind.Utc).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
-            csv.WriteField(e.Actor);
-            csv.WriteField(e.Action);
-            csv.WriteField(e.EntityType);
-            csv.WriteField(e.EntityId);
-            csv.WriteField(e.Summary);
-            csv.WriteField(e.BeforeJson);
-            csv.WriteField(e.AfterJson);
-            await csv.NextRecordAsync();
-        }
-        await csv.FlushAsync();
-    }
+    public static Task WriteCsvAsync(IAsyncEnumerable<AuditEntry> entries, TextWriter text, CancellationToken ct) =>
+        CsvExport.WriteAsync(text, CsvColumns, entries, e => [
+            e.Id.ToString(CultureInfo.InvariantCulture),
+            DateTime.SpecifyKind(e.At, DateTimeKind.Utc).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+            e.Actor, e.Action, e.EntityType, e.EntityId, e.Summary, e.BeforeJson, e.AfterJson,
+        ], ct);
 
     private static AuditItem Item(AuditEntry e) => new(e.Id, DateTime.SpecifyKind(e.At, DateTimeKind.Utc), e.Actor, e.Action, e.EntityType, e.EntityId,
         e.Summary, Json(e.BeforeJson), Json(e.AfterJson));

@@ -114,21 +114,9 @@ public sealed class FocusExport(IDbContextFactory<QuotaDbContext> dbFactory) : I
                 g.Sum(r => r.CachedInputTokens), g.Sum(r => r.ReasoningTokens), g.Sum(r => r.Requests), g.Sum(r => r.CostNanos)));
     }
 
-    public static async Task WriteCsvAsync(IAsyncEnumerable<FocusCharge> charges, TextWriter text, CancellationToken ct)
-    {
-        // The download rules: a model or team name that a spreadsheet would run as a formula is escaped.
-        await using var csv = CsvExport.Writer(text);
-        foreach (var column in Columns)
-            csv.WriteField(column);
-        await csv.NextRecordAsync();
-        await foreach (var c in charges.WithCancellation(ct))
-        {
-            foreach (var value in Values(c))
-                csv.WriteField(value);
-            await csv.NextRecordAsync();
-        }
-        await csv.FlushAsync();
-    }
+    /// <summary>The download rules apply: a model or team name that a spreadsheet would run as a formula is escaped.</summary>
+    public static Task WriteCsvAsync(IAsyncEnumerable<FocusCharge> charges, TextWriter text, CancellationToken ct) =>
+        CsvExport.WriteAsync(text, Columns, charges, Values, ct);
 
     /// <summary>One charge's values in <see cref="Columns"/> order; null is an empty field (FOCUS null).</summary>
     public static IEnumerable<string?> Values(FocusCharge c)

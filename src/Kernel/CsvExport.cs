@@ -40,4 +40,21 @@ public static class CsvExport
 
     /// <summary>A writer with the download rules, for streaming rows field by field.</summary>
     public static CsvWriter Writer(TextWriter text) => new ExportWriter(text);
+
+    /// <summary>A header, then one line per item as it arrives (a download of any size is never held in memory).</summary>
+    public static async Task WriteAsync<T>(TextWriter text, IEnumerable<string> header, IAsyncEnumerable<T> items, Func<T, IEnumerable<string?>> fields,
+        CancellationToken ct)
+    {
+        await using var csv = new ExportWriter(text);
+        foreach (var column in header)
+            csv.WriteField(column);
+        await csv.NextRecordAsync();
+        await foreach (var item in items.WithCancellation(ct))
+        {
+            foreach (var field in fields(item))
+                csv.WriteField(field);
+            await csv.NextRecordAsync();
+        }
+        await csv.FlushAsync();
+    }
 }
