@@ -26,7 +26,6 @@ public sealed record FocusCharge(DateTime DayUtc, string TeamSlug, string TeamNa
 /// </summary>
 public sealed class FocusExport(IDbContextFactory<QuotaDbContext> dbFactory) : IUsageExportFormat
 {
-    public const string Version = "1.2";
     public const string ServiceCategory = "AI and Machine Learning";
     /// <summary>FOCUS UnitFormat "&lt;quantity&gt; &lt;plural-units&gt;": prices are per million tokens, as every provider lists them.</summary>
     public const string PricingUnit = "1000000 Tokens";

@@ -112,9 +112,9 @@ public static class UsageApi
         TimeProvider time, [FromServices] IEnumerable<IUsageExportFormat> formats, [AsParameters] UsageQuery query, string? format, CancellationToken ct)
     {
         var json = string.Equals(format, "json", StringComparison.OrdinalIgnoreCase);
-        var other = json || format is null || string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase) ? null
-            : formats.FirstOrDefault(f => string.Equals(f.Name, format, StringComparison.OrdinalIgnoreCase));
-        if (!json && format is not null && !string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase) && other is null)
+        var csv = format is null || string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase);
+        var other = json || csv ? null : formats.FirstOrDefault(f => string.Equals(f.Name, format, StringComparison.OrdinalIgnoreCase));
+        if (!json && !csv && other is null)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
                 ["format"] = [$"'format' must be one of: {string.Join(", ", new[] { "csv", "json" }.Concat(formats.Select(f => f.Name)))}."],

@@ -68,10 +68,11 @@ public static class UsersApi
     public static async Task<Results<Ok<UserView>, ValidationProblem, NotFound, ForbidHttpResult>> UpdateAsync(string id, UpdateUserRequest request,
         UserService users, Teams.TeamService teams, AccessScope who, CancellationToken ct)
     {
-        if ((await users.ListAsync(ct)).FirstOrDefault(u => u.Id == id) is not { } current)
+        var all = await users.ListAsync(ct);
+        if (all.FirstOrDefault(u => u.Id == id) is not { } current)
             return TypedResults.NotFound();
         // The service's refusals, checked before any change: a PUT that changes several things applies all of them or none.
-        if (await PreflightAsync(request, current, teams, users, who, ct) is { Any: true } refused)
+        if (await PreflightAsync(request, current, all, teams, who, ct) is { Any: true } refused)
             return TypedResults.ValidationProblem(refused.ToDictionary());
         var steps = new List<Func<Task<ServiceResult<UserView>>>>();
         if (request.Role is { } role && role != current.Role)
@@ -105,13 +106,13 @@ public static class UsersApi
         return result.Succeeded ? TypedResults.NoContent() : TypedResults.ValidationProblem(result.Errors);
     }
 
-    private static async Task<FieldErrors> PreflightAsync(UpdateUserRequest request, UserView current, Teams.TeamService teams, UserService users,
+    private static async Task<FieldErrors> PreflightAsync(UpdateUserRequest request, UserView current, IReadOnlyList<UserView> all, Teams.TeamService teams,
         AccessScope who, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (request.Role is { } role && !Roles.All.Contains(role))
             errors.Add("role", $"'role' must be one of: {string.Join(", ", Roles.All)}.");
-        else if (current.Role == Roles.Admin && request.Role == Roles.Viewer && (await users.ListAsync(ct)).Count(u => u.Role == Roles.Admin) == 1)
+        else if (current.Role == Roles.Admin && request.Role == Roles.Viewer && all.Count(u => u.Role == Roles.Admin) == 1)
             errors.Add("role", "The last admin cannot be demoted; make another user Admin first.");
         if (request.IsLockedOut == true && !current.IsLockedOut && string.Equals(current.Email, who.Actor, StringComparison.OrdinalIgnoreCase))
             errors.Add("userId", "You cannot lock your own account.");

@@ -385,7 +385,7 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
         var report = await client.GetFromJsonAsync<JsonElement>("/api/v1/reports/monthly", Ct);
         Assert.Equal(fx.AlphaSpend, report.GetProperty("total").GetDecimal());
         // The FOCUS export for finance: the same figure, and no row of another team.
-        var focus = FocusRows(await client.GetStringAsync("/api/v1/usage/export?format=focus", Ct));
+        var (_, focus) = CsvTable.Read(await client.GetStringAsync("/api/v1/usage/export?format=focus", Ct));
         Assert.Equal(fx.AlphaSpend, focus.Sum(r => decimal.Parse(r["BilledCost"], System.Globalization.CultureInfo.InvariantCulture)));
         Assert.All(focus, r => Assert.Equal("alpha", r["SubAccountId"]));
         var budgets = await client.GetFromJsonAsync<JsonElement>("/api/v1/budgets", Ct);
@@ -439,16 +439,5 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fx) : IClassFixture<Ac
         var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<ApplicationUser>>();
         var factory = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.IUserClaimsPrincipalFactory<ApplicationUser>>();
         return await factory.CreateAsync((await users.FindByEmailAsync(email))!);
-    }
-
-    private static List<Dictionary<string, string>> FocusRows(string csv)
-    {
-        using var parser = new CsvHelper.CsvParser(new StringReader(csv), System.Globalization.CultureInfo.InvariantCulture);
-        parser.Read();
-        var header = parser.Record!;
-        var rows = new List<Dictionary<string, string>>();
-        while (parser.Read())
-            rows.Add(header.Select((h, i) => (h, v: parser.Record![i])).ToDictionary(x => x.h, x => x.v));
-        return rows;
     }
 }

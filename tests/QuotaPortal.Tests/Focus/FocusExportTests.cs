@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using CsvHelper;
 using QuotaPortal.Focus;
 using QuotaPortal.Kernel;
 using QuotaPortal.Teams;
@@ -57,17 +56,6 @@ public sealed partial class FocusExportTests(PortalFactory factory) : IClassFixt
         return await factory.SignedInClientAsync(PortalFactory.AdminEmail);
     }
 
-    private static (string[] Header, List<Dictionary<string, string>> Rows) Parse(string text)
-    {
-        using var csv = new CsvParser(new StringReader(text), CultureInfo.InvariantCulture);
-        csv.Read();
-        var header = csv.Record!;
-        var rows = new List<Dictionary<string, string>>();
-        while (csv.Read())
-            rows.Add(header.Select((h, i) => (h, v: csv.Record![i])).ToDictionary(x => x.h, x => x.v));
-        return (header, rows);
-    }
-
     private static decimal Dec(string s) => decimal.Parse(s, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
 
     [Fact]
@@ -77,7 +65,7 @@ public sealed partial class FocusExportTests(PortalFactory factory) : IClassFixt
         var response = await admin.GetAsync("/api/v1/usage/export?format=focus", Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.EndsWith(".focus.csv", response.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
-        var (header, rows) = Parse(await response.Content.ReadAsStringAsync(Ct));
+        var (header, rows) = CsvTable.Read(await response.Content.ReadAsStringAsync(Ct));
 
         Assert.Equal(21, FocusExport.MandatoryColumns.Length);
         Assert.Equal(FocusExport.MandatoryColumns, header.Take(21));
@@ -115,7 +103,7 @@ public sealed partial class FocusExportTests(PortalFactory factory) : IClassFixt
     public async Task Charges_are_per_team_model_and_utc_day_split_at_the_month_edge_and_add_up_to_the_usage_figure()
     {
         var admin = await SeedAsync();
-        var (_, rows) = Parse(await admin.GetStringAsync("/api/v1/usage/export?format=focus&team=focus-a", Ct));
+        var (_, rows) = CsvTable.Read(await admin.GetStringAsync("/api/v1/usage/export?format=focus&team=focus-a", Ct));
 
         Assert.Equal(3, rows.Count);
         var october = Assert.Single(rows, r => r["ChargePeriodStart"] == "2026-10-31T00:00:00Z");
@@ -135,7 +123,7 @@ public sealed partial class FocusExportTests(PortalFactory factory) : IClassFixt
 
         // One definition of the figure: the export adds up to what the usage API says for the same filter.
         var usage = await admin.GetFromJsonAsync<JsonElement>("/api/v1/usage?team=focus-a&from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", Ct);
-        var (_, month) = Parse(await admin.GetStringAsync("/api/v1/usage/export?format=focus&team=focus-a&from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", Ct));
+        var (_, month) = CsvTable.Read(await admin.GetStringAsync("/api/v1/usage/export?format=focus&team=focus-a&from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", Ct));
         Assert.Equal(usage.GetProperty("totals").GetProperty("cost").GetDecimal(), month.Sum(r => Dec(r["BilledCost"])));
         Assert.Equal(3.80m, month.Sum(r => Dec(r["BilledCost"])));
     }
@@ -144,7 +132,7 @@ public sealed partial class FocusExportTests(PortalFactory factory) : IClassFixt
     public async Task A_name_a_spreadsheet_would_run_arrives_escaped()
     {
         var admin = await SeedAsync();
-        var (_, rows) = Parse(await admin.GetStringAsync("/api/v1/usage/export?format=focus&team=focus-b", Ct));
+        var (_, rows) = CsvTable.Read(await admin.GetStringAsync("/api/v1/usage/export?format=focus&team=focus-b", Ct));
 
         var row = Assert.Single(rows);
         Assert.Equal("'=Focus B", row["SubAccountName"]);
